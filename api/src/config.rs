@@ -1,0 +1,209 @@
+//! Settings: defaults, then an optional TOML file, then `UAM_*` environment variables. An unknown key
+//! or an invalid value stops start-up with a message naming the setting.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every setting, with the name it has in the file and, upper-cased with the `UAM_` prefix, in the
+/// environment (`database_url` is `UAM_DATABASE_URL`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// Folder for the embedded database and the development key.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://...`; empty means `sqlite://<data_dir>/uam-registry.db`.
+    pub database_url: String,
+    /// Most database connections held open.
+    pub database_pool_size: u32,
+    /// Seconds to wait for a free database connection before answering 503.
+    pub database_timeout_seconds: u64,
+    /// Path or http(s) URL of the JWKS that verifies tokens; empty means the development key.
+    pub auth_jwks: String,
+    /// Required `iss` claim.
+    pub auth_issuer: String,
+    /// Required `aud` claim.
+    pub auth_audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub auth_leeway_seconds: u64,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds given to in-flight requests on SIGTERM/SIGINT before they are dropped.
+    pub shutdown_timeout_seconds: u64,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `api=debug,info`.
+    pub log_level: String,
+    /// Kafka bootstrap servers; empty disables the Kafka sink.
+    pub kafka_brokers: String,
+    /// Path of the access policy file; empty means the shipped default.
+    pub policy: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            database_pool_size: 8,
+            database_timeout_seconds: 5,
+            auth_jwks: String::new(),
+            auth_issuer: "uam-registry-dev".into(),
+            auth_audience: "uam-registry".into(),
+            auth_leeway_seconds: 30,
+            body_limit_bytes: 256 * 1024,
+            workers: 0,
+            shutdown_timeout_seconds: 30,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            kafka_brokers: String::new(),
+            policy: String::new(),
+        }
+    }
+}
+
+/// A setting is unknown, has the wrong type, or has a value out of range.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration: `{setting}` {problem}")]
+    Invalid {
+        setting: &'static str,
+        problem: String,
+    },
+}
+
+/// Environment variables with the prefix that are not settings but select the file.
+const NOT_SETTINGS: [&str; 1] = ["config"];
+
+impl Settings {
+    /// Layers the defaults, the file (if given, it must exist) and the `UAM_*` environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(SettingsError::Parse(format!(
+                    "the configuration file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Env::prefixed("UAM_").ignore(&NOT_SETTINGS));
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| SettingsError::Parse(describe(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that their type alone does not bound.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |setting, problem: &str| {
+            Err(SettingsError::Invalid {
+                setting,
+                problem: problem.to_owned(),
+            })
+        };
+        if self.database_pool_size == 0 || self.database_pool_size > 1024 {
+            return invalid("database_pool_size", "must be between 1 and 1024");
+        }
+        if self.database_timeout_seconds == 0 {
+            return invalid("database_timeout_seconds", "must be at least 1");
+        }
+        self.database_url()?;
+        if self.auth_issuer.trim().is_empty() {
+            return invalid("auth_issuer", "must not be empty");
+        }
+        if self.auth_audience.trim().is_empty() {
+            return invalid("auth_audience", "must not be empty");
+        }
+        if self.auth_leeway_seconds > 300 {
+            return invalid("auth_leeway_seconds", "must be at most 300");
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.body_limit_bytes) {
+            return invalid("body_limit_bytes", "must be between 1024 and 67108864");
+        }
+        if self.workers > 1024 {
+            return invalid("workers", "must be at most 1024");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
+            return invalid(
+                "log_level",
+                "is not a tracing filter (e.g. `info` or `api=debug,info`)",
+            );
+        }
+        if !self.policy.is_empty() && !Path::new(&self.policy).is_file() {
+            return invalid("policy", "names no file");
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or the embedded SQLite file.
+    pub fn database_url(&self) -> Result<infra::db::DatabaseUrl, SettingsError> {
+        if self.database_url.is_empty() {
+            return Ok(infra::db::DatabaseUrl::Sqlite(
+                self.data_dir.join("uam-registry.db"),
+            ));
+        }
+        infra::db::DatabaseUrl::parse(&self.database_url).map_err(|e| SettingsError::Invalid {
+            setting: "database_url",
+            problem: e.to_string(),
+        })
+    }
+
+    pub fn database_timeout(&self) -> Duration {
+        Duration::from_secs(self.database_timeout_seconds)
+    }
+
+    /// Whether tokens are checked with the development key (no `auth_jwks` configured).
+    pub fn uses_dev_key(&self) -> bool {
+        self.auth_jwks.is_empty()
+    }
+}
+
+/// Figment's message, naming the setting and the environment variable or file that supplied it.
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = match &e.kind {
+                figment::error::Kind::UnknownField(field, _) => field.clone(),
+                _ => e.path.join("."),
+            };
+            let origin = match &e.metadata {
+                Some(m) if m.name.contains("environment") => {
+                    format!(" (from UAM_{})", key.to_uppercase())
+                }
+                Some(m) => m
+                    .source
+                    .as_ref()
+                    .map(|s| format!(" (from {s})"))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            format!("setting `{key}`{origin}: {}", e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,141 @@
+//! HTTP plumbing shared by every route: problem+json for every failure, extractor limits and
+//! errors, the request id header, and the fallback for unknown routes.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, Next};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, web};
+use tracing_actix_web::RequestId;
+
+use crate::problem::{PROBLEM_JSON, Problem};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Replaces the body of any error response that is not yet problem+json (404, 405, extractor
+/// failures) with one, keeping the status and headers.
+pub fn problem_body<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => Some(format!(
+            "{} is not allowed on {}",
+            res.request().method(),
+            res.request().path()
+        )),
+        StatusCode::NOT_FOUND => Some(format!("nothing at {}", res.request().path())),
+        _ if status.is_server_error() => None,
+        _ => res.response().error().map(ToString::to_string),
+    };
+    let (req, old) = res.into_parts();
+    let mut new = Problem::from_status(status, detail).response();
+    for (name, value) in old.headers() {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            new.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}
+
+/// JSON bodies: bounded, `application/json` only, errors as problems with the position.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| json_problem(&err).into())
+}
+
+fn json_problem(err: &JsonPayloadError) -> Problem {
+    match err {
+        JsonPayloadError::OverflowKnownLength { length, limit } => Problem::from_status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body has {length} bytes; at most {limit} are accepted"),
+        ),
+        JsonPayloadError::Overflow { limit } => Problem::from_status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body exceeds {limit} bytes"),
+        ),
+        JsonPayloadError::ContentType => Problem::from_status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be application/json".to_owned(),
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            let what = if e.is_data() {
+                "the JSON does not fit the expected shape"
+            } else {
+                "malformed JSON"
+            };
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-body",
+                "Malformed request body",
+                format!("{what} at line {} column {}: {e}", e.line(), e.column()),
+            )
+        }
+        other => {
+            tracing::debug!(error = %other, "unreadable JSON body");
+            Problem::from_status(
+                StatusCode::BAD_REQUEST,
+                format!("the body cannot be read: {other}"),
+            )
+        }
+    }
+}
+
+/// Query strings: errors as 400 problems naming the parameter when serde does.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "Invalid query parameters",
+            err.to_string(),
+        )
+        .into()
+    })
+}
+
+/// Path segments that do not parse: 404, as no such resource can exist.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, req: &HttpRequest| {
+        Problem::from_status(
+            StatusCode::NOT_FOUND,
+            format!("nothing at {}: {err}", req.path()),
+        )
+        .into()
+    })
+}
+
+/// Bodies read as bytes: bounded like JSON bodies.
+pub fn payload_config(limit: usize) -> web::PayloadConfig {
+    web::PayloadConfig::new(limit)
+}
+
+/// The fallback service: 404 problem for any unknown route.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    Problem::from_status(StatusCode::NOT_FOUND, format!("nothing at {}", req.path())).response()
+}
+
+/// Copies the request id that the tracing middleware assigned into the `X-Request-Id` header.
+pub async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req.extensions().get::<RequestId>().copied();
+    let mut res = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(res)
+}

@@ -1,0 +1,13 @@
+//! The HTTP adapter of the UAM registry (actix-web) and its composition root.
+
+pub mod auth;
+pub mod blocking;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,127 @@
+//! `uam-registry`: serve the API, apply migrations, or mint a development token.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use api::config::Settings;
+use api::startup::{self, Application, Options};
+use clap::{Parser, Subcommand};
+use domain::role::Role;
+use infra::auth::DevClaims;
+
+#[derive(Parser)]
+#[command(
+    name = "uam-registry",
+    version,
+    about = "Registry and alerting API for unaccompanied minors"
+)]
+struct Cli {
+    /// A TOML file of settings, applied over the defaults and under UAM_* variables.
+    #[arg(long, global = true, env = "UAM_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the HTTP API until SIGTERM or SIGINT.
+    Serve {
+        /// Address to listen on (overrides the `bind` setting).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<std::net::SocketAddr>,
+        /// Seed one demo agency of each kind.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations to the configured database, then exit.
+    Migrate,
+    /// Print a token signed with the development key (only when no auth_jwks is configured).
+    Token {
+        /// Subject: who the token speaks for.
+        #[arg(long, value_name = "S")]
+        sub: String,
+        /// Agency id (slug).
+        #[arg(long, value_name = "A")]
+        agency: String,
+        /// Role, e.g. reception_staff or registry_admin.
+        #[arg(long, value_name = "R")]
+        role: Role,
+        /// Lifetime, e.g. 15m, 1h, 7d (at most 30 days).
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("uam-registry: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    api::telemetry::init(settings.log_format, &settings.log_level);
+    match run(cli.command, settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("uam-registry: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { bind, demo } => {
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            serve(settings, Options { demo })
+        }
+        Command::Migrate => {
+            let db = startup::open_database(&settings)?;
+            println!("migrations applied ({:?})", db.backend());
+            Ok(())
+        }
+        Command::Token {
+            sub,
+            agency,
+            role,
+            ttl,
+        } => {
+            if !settings.uses_dev_key() {
+                anyhow::bail!(
+                    "auth_jwks is configured, so tokens must come from that identity provider; \
+                     `token` signs only with the development key"
+                );
+            }
+            if ttl.is_zero() || ttl > std::time::Duration::from_secs(30 * 24 * 3600) {
+                anyhow::bail!("--ttl must be between 1s and 30 days");
+            }
+            let key = startup::dev_key(&settings)?;
+            let token = key.mint(&DevClaims {
+                subject: sub,
+                agency,
+                role: role.to_string(),
+                issuer: settings.auth_issuer.clone(),
+                audience: settings.auth_audience.clone(),
+                ttl,
+            })?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+fn serve(settings: Settings, options: Options) -> anyhow::Result<()> {
+    let workers = settings.workers;
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings.clone(), options).await?;
+        tracing::info!(port = app.port(), bind = %settings.bind, workers, "serving");
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}

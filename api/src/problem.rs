@@ -1,0 +1,113 @@
+//! RFC 9457 problem details: the body of every failure.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use domain::validation::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One offending input field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvalidParam {
+    /// JSON path of the field, e.g. `country` or `identity.names[0].script`.
+    pub name: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// An RFC 9457 problem.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; `about:blank` when the status says it all.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Every offending field, for validation failures.
+    #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
+    pub invalid_params: Vec<InvalidParam>,
+}
+
+impl Problem {
+    /// A problem of a kind named by `slug` (`urn:uam-registry:problem:<slug>`).
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &str,
+        detail: impl Into<Option<String>>,
+    ) -> Self {
+        Self {
+            kind: format!("urn:uam-registry:problem:{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            invalid_params: Vec::new(),
+        }
+    }
+
+    /// A problem that the status alone describes (`type` is `about:blank`, `title` its reason phrase).
+    pub fn from_status(status: StatusCode, detail: impl Into<Option<String>>) -> Self {
+        Self {
+            kind: "about:blank".to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            invalid_params: Vec::new(),
+        }
+    }
+
+    pub fn with_fields(mut self, fields: &[FieldError]) -> Self {
+        self.invalid_params = fields
+            .iter()
+            .map(|f| InvalidParam {
+                name: f.path.clone(),
+                reason: f.message.clone(),
+            })
+            .collect();
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status());
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if self.status == 401 {
+            res.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            ));
+        }
+        res.body(serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.title, self.status)?;
+        if let Some(d) = &self.detail {
+            write!(f, ": {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.response()
+    }
+}

@@ -1,0 +1,4 @@
+//! Handlers, one module per resource.
+
+pub mod agencies;
+pub mod health;

@@ -1,0 +1,153 @@
+//! The composition root: the only place that names infra types. Builds the application from
+//! settings, binding its listener first so that tests can ask for port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use infra::auth::{DevKey, JwksSource, JwksVerifier, VerifierSettings};
+use infra::clock::SystemClock;
+use infra::db::{Database, DieselAgencyRepository, PoolSettings};
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::state::AppState;
+use crate::{demo, http, openapi, routes};
+
+/// Choices made on the command line rather than in settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Seed the demo agencies.
+    pub demo: bool,
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Opens the database pool and applies pending migrations. Blocks.
+pub fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    let url = settings.database_url()?;
+    let db = Database::connect(
+        &url,
+        PoolSettings {
+            max_size: settings.database_pool_size,
+            acquire_timeout: settings.database_timeout(),
+        },
+    )?;
+    let applied = db.migrate()?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    Ok(db)
+}
+
+/// The development key, when no JWKS is configured.
+pub fn dev_key(settings: &Settings) -> anyhow::Result<DevKey> {
+    DevKey::load_or_create(&settings.data_dir).context("the development signing key")
+}
+
+fn verifier(settings: &Settings) -> anyhow::Result<JwksVerifier> {
+    let source = if settings.uses_dev_key() {
+        let key = dev_key(settings)?;
+        tracing::warn!(
+            jwks = %key.jwks_path().display(),
+            "no auth_jwks configured: accepting tokens signed with the development key"
+        );
+        JwksSource::File(key.jwks_path().to_path_buf())
+    } else {
+        JwksSource::parse(&settings.auth_jwks)
+    };
+    JwksVerifier::load(VerifierSettings {
+        source,
+        issuer: settings.auth_issuer.clone(),
+        audience: settings.auth_audience.clone(),
+        leeway: Duration::from_secs(settings.auth_leeway_seconds),
+        refetch_interval: Duration::from_secs(60),
+    })
+    .context("the token verification keys (auth_jwks)")
+}
+
+impl Application {
+    pub async fn build(settings: Settings, options: Options) -> anyhow::Result<Self> {
+        let prepared = settings.clone();
+        let state = tokio::task::spawn_blocking(move || -> anyhow::Result<AppState> {
+            let db = open_database(&prepared)?;
+            let agencies = Arc::new(DieselAgencyRepository::new(db.clone()));
+            let clock = Arc::new(SystemClock);
+            if options.demo {
+                demo::seed(agencies.as_ref(), clock.as_ref())?;
+            }
+            Ok(AppState {
+                agencies,
+                verifier: Arc::new(verifier(&prepared)?),
+                clock,
+                health: Arc::new(db),
+            })
+        })
+        .await??;
+
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(state);
+        let limit = settings.body_limit_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(http::json_config(limit))
+                .app_data(http::query_config())
+                .app_data(http::path_config())
+                .app_data(http::payload_config(limit))
+                .configure(routes::health::configure)
+                .configure(routes::agencies::configure)
+                .route("/openapi.json", web::get().to(openapi_json))
+                .route("/docs", web::get().to(docs_redirect))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+                )
+                .default_service(web::to(http::not_found))
+                .wrap(ErrorHandlers::new().default_handler(http::problem_body))
+                .wrap(from_fn(http::request_id_header))
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.shutdown_timeout_seconds);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi::document_json())
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}

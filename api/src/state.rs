@@ -1,0 +1,14 @@
+//! What every handler may use: the ports, as trait objects chosen by the composition root.
+
+use std::sync::Arc;
+
+use domain::ports::{AgencyRepository, Clock, HealthCheck, TokenVerifier};
+
+/// Shared, immutable application state.
+#[derive(Clone)]
+pub struct AppState {
+    pub agencies: Arc<dyn AgencyRepository>,
+    pub verifier: Arc<dyn TokenVerifier>,
+    pub clock: Arc<dyn Clock>,
+    pub health: Arc<dyn HealthCheck>,
+}

@@ -1,0 +1,15 @@
+//! The UAM registry's domain: agencies, roles, the authenticated principal and the use cases that act
+//! on them, with the ports (traits) that the driven adapters implement.
+//!
+//! This crate depends on no web framework, database driver, broker client, JWT library or async
+//! runtime; the `architecture` test in `tests/` fails if its dependency tree gains one. Ports are
+//! synchronous: adapters may block, and the HTTP layer runs use cases off its worker threads.
+
+pub mod agency;
+pub mod country;
+pub mod page;
+pub mod ports;
+pub mod principal;
+pub mod role;
+pub mod usecase;
+pub mod validation;

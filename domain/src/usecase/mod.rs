@@ -1,0 +1,4 @@
+//! Use cases: one function (or small service) per thing a caller can do, each with its own error enum.
+
+pub mod agencies;
+pub mod authenticate;

@@ -1,0 +1,266 @@
+//! [`TokenVerifier`] over a JSON Web Key Set read from a file or fetched from a URL.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use domain::ports::{TokenRejected, TokenVerifier};
+use domain::principal::VerifiedClaims;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+/// Where the key set comes from: a local file, or an `http(s)` URL re-fetched when a token names a
+/// key id not yet known (at most once per [`VerifierSettings::refetch_interval`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwksSource {
+    File(PathBuf),
+    Url(String),
+}
+
+impl JwksSource {
+    /// `http://` and `https://` values are URLs; anything else is a path.
+    pub fn parse(value: &str) -> Self {
+        if value.starts_with("https://") || value.starts_with("http://") {
+            Self::Url(value.to_owned())
+        } else {
+            Self::File(PathBuf::from(value))
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifierSettings {
+    pub source: JwksSource,
+    pub issuer: String,
+    pub audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway: Duration,
+    /// Least time between two fetches of a URL key set.
+    pub refetch_interval: Duration,
+}
+
+/// The algorithms accepted: asymmetric only, so that no shared secret can forge a token.
+const ACCEPTED: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
+
+struct VerificationKey {
+    key: DecodingKey,
+    algorithm: Algorithm,
+}
+
+/// Verifies tokens with the key whose `kid` they name, using only that key's own algorithm.
+pub struct JwksVerifier {
+    settings: VerifierSettings,
+    keys: RwLock<HashMap<String, VerificationKey>>,
+    last_fetch: Mutex<Instant>,
+    http: Option<reqwest::blocking::Client>,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: String,
+    agency: String,
+    role: String,
+}
+
+impl JwksVerifier {
+    /// Reads the key set once. Fails when it cannot be read, is not a JWKS, or holds no usable key
+    /// (one with a `kid` for RS256, ES256 on P-256 or EdDSA on Ed25519). Blocks.
+    pub fn load(settings: VerifierSettings) -> anyhow::Result<Self> {
+        let http = match settings.source {
+            JwksSource::Url(_) => Some(
+                reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .build()
+                    .context("cannot build the JWKS HTTP client")?,
+            ),
+            JwksSource::File(_) => None,
+        };
+        let verifier = Self {
+            keys: RwLock::new(HashMap::new()),
+            last_fetch: Mutex::new(Instant::now()),
+            http,
+            settings,
+        };
+        let keys = verifier.fetch()?;
+        if keys.is_empty() {
+            anyhow::bail!(
+                "the JWKS at {:?} holds no usable key (RS256, ES256 or EdDSA, each with a kid)",
+                verifier.settings.source
+            );
+        }
+        *verifier
+            .keys
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = keys;
+        Ok(verifier)
+    }
+
+    fn fetch(&self) -> anyhow::Result<HashMap<String, VerificationKey>> {
+        let text = match (&self.settings.source, &self.http) {
+            (JwksSource::File(path), _) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the JWKS file {}", path.display()))?,
+            (JwksSource::Url(url), Some(http)) => http
+                .get(url)
+                .send()
+                .and_then(reqwest::blocking::Response::error_for_status)
+                .and_then(reqwest::blocking::Response::text)
+                .with_context(|| format!("cannot fetch the JWKS from {url}"))?,
+            (JwksSource::Url(_), None) => anyhow::bail!("no HTTP client for the JWKS URL"),
+        };
+        let set: JwkSet =
+            serde_json::from_str(&text).context("the JWKS is not a JSON Web Key Set")?;
+        Ok(set
+            .keys
+            .iter()
+            .filter_map(|jwk| match usable_key(jwk) {
+                Ok(key) => key,
+                Err(e) => {
+                    tracing::warn!(kid = ?jwk.common.key_id, error = %e, "skipping a JWKS key");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// Re-fetches a URL key set if the last fetch is older than the refetch interval.
+    fn refresh(&self) {
+        if self.http.is_none() {
+            return;
+        }
+        {
+            let mut last = self
+                .last_fetch
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if last.elapsed() < self.settings.refetch_interval {
+                return;
+            }
+            *last = Instant::now();
+        }
+        match self.fetch() {
+            Ok(keys) if !keys.is_empty() => {
+                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = keys;
+            }
+            Ok(_) => tracing::warn!("the refreshed JWKS holds no usable key; keeping the old keys"),
+            Err(e) => tracing::warn!(error = %e, "cannot refresh the JWKS; keeping the old keys"),
+        }
+    }
+
+    fn validation(&self, algorithm: Algorithm) -> Validation {
+        let mut v = Validation::new(algorithm);
+        v.set_issuer(&[&self.settings.issuer]);
+        v.set_audience(&[&self.settings.audience]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        v.validate_nbf = true;
+        v.leeway = self.settings.leeway.as_secs();
+        v
+    }
+
+    fn check(&self, token: &str) -> Result<VerifiedClaims, String> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
+            ErrorKind::Json(_) | ErrorKind::InvalidAlgorithmName => {
+                "the token's header is not acceptable (algorithm must be RS256, ES256 or EdDSA)"
+                    .to_owned()
+            }
+            _ => "the token is not a well-formed JWS".to_owned(),
+        })?;
+        if !ACCEPTED.contains(&header.alg) {
+            return Err(format!(
+                "algorithm {:?} is not accepted; use RS256, ES256 or EdDSA",
+                header.alg
+            ));
+        }
+        let kid = header.kid.ok_or("the token's header has no kid")?;
+        if !self
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(&kid)
+        {
+            self.refresh();
+        }
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        let key = keys
+            .get(&kid)
+            .ok_or_else(|| format!("unknown key id `{kid}`"))?;
+        if header.alg != key.algorithm {
+            return Err(format!(
+                "algorithm {:?} does not match key `{kid}` ({:?})",
+                header.alg, key.algorithm
+            ));
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation(key.algorithm))
+            .map_err(|e| describe(e.kind()))?;
+        let claims = data.claims;
+        for (name, value) in [
+            ("sub", &claims.sub),
+            ("agency", &claims.agency),
+            ("role", &claims.role),
+        ] {
+            if value.trim().is_empty() {
+                return Err(format!("the claim `{name}` is empty"));
+            }
+        }
+        Ok(VerifiedClaims {
+            subject: claims.sub,
+            agency: claims.agency,
+            role: claims.role,
+        })
+    }
+}
+
+impl TokenVerifier for JwksVerifier {
+    fn verify(&self, token: &str) -> Result<VerifiedClaims, TokenRejected> {
+        self.check(token).map_err(|reason| TokenRejected { reason })
+    }
+}
+
+fn describe(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::InvalidSignature => "the signature does not verify".into(),
+        ErrorKind::ExpiredSignature => "the token has expired".into(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)".into(),
+        ErrorKind::InvalidIssuer => "the token's issuer is not accepted".into(),
+        ErrorKind::InvalidAudience => "the token's audience is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(c) => format!("the token lacks the claim `{c}`"),
+        ErrorKind::InvalidClaimFormat(c) => format!("the claim `{c}` has the wrong type"),
+        ErrorKind::InvalidAlgorithm => "the token's algorithm does not match its key".into(),
+        // Claims that fail to deserialize: a missing or mistyped `agency`, `role` or `sub`.
+        ErrorKind::Json(e) => format!("the token's claims are not acceptable: {e}"),
+        _ => "the token is not a well-formed JWS".into(),
+    }
+}
+
+/// The key and its one algorithm, if the JWK is of an accepted kind and has a `kid`.
+fn usable_key(jwk: &Jwk) -> anyhow::Result<Option<(String, VerificationKey)>> {
+    let Some(kid) = jwk.common.key_id.clone() else {
+        anyhow::bail!("the key has no kid");
+    };
+    let by_type = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => Algorithm::RS256,
+        AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => Algorithm::ES256,
+        AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
+            Algorithm::EdDSA
+        }
+        _ => {
+            anyhow::bail!("unsupported key type; only RSA, EC P-256 and OKP Ed25519 keys are used")
+        }
+    };
+    if let Some(declared) = jwk.common.key_algorithm
+        && declared != KeyAlgorithm::from(by_type)
+    {
+        anyhow::bail!("declared alg {declared} is not accepted for this key type");
+    }
+    let key = DecodingKey::from_jwk(jwk).context("unusable key material")?;
+    Ok(Some((
+        kid,
+        VerificationKey {
+            key,
+            algorithm: by_type,
+        },
+    )))
+}

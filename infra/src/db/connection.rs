@@ -1,0 +1,232 @@
+//! Connection URLs, the connection pool and embedded migrations.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use domain::ports::HealthCheck;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A connection to either backend; queries written once run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `database_url`: `sqlite://PATH` (relative or absolute file path) or `postgres://...` /
+/// `postgresql://...` (a libpq URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// The URL has neither supported scheme, or names no file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a database URL: expected sqlite://PATH or postgres://USER@HOST:PORT/DB")]
+pub struct InvalidDatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, InvalidDatabaseUrl> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(InvalidDatabaseUrl(url.to_owned()));
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        Err(InvalidDatabaseUrl(url.to_owned()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Opens connections of the backend its URL names, never guessing from a failed attempt.
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+    busy_timeout: Duration,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_string_lossy();
+                let mut conn = SqliteConnection::establish(&path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // WAL lets readers proceed beside the one writer; synchronous stays FULL so that a
+                // committed transaction survives a crash; the busy timeout queues writers instead of
+                // failing them.
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = {};",
+                    self.busy_timeout.as_millis()
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// No connection to the database could be had in time: the database is down, unreachable or
+/// saturated. Callers answer 503 and may retry.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the database is unavailable: {0}")]
+pub struct DatabaseUnavailable(pub String);
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Most connections open at once.
+    pub max_size: u32,
+    /// How long a caller waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// A connection pool to one database. Every method blocks.
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Opens a pool. For SQLite the file's folder is created if missing. Fails when no first
+    /// connection can be made within the acquire timeout.
+    pub fn connect(url: &DatabaseUrl, settings: PoolSettings) -> anyhow::Result<Self> {
+        if let DatabaseUrl::Sqlite(path) = url
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+        }
+        let manager = Manager {
+            url: url.clone(),
+            busy_timeout: settings.acquire_timeout,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.max_size)
+            .min_idle(Some(0))
+            .connection_timeout(settings.acquire_timeout)
+            .test_on_check_out(true)
+            .build(manager)
+            .context("cannot connect to the database")?;
+        Ok(Self {
+            pool,
+            backend: url.backend(),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection from the pool, waiting at most the acquire timeout. Fails with
+    /// [`DatabaseUnavailable`] (somewhere in the error chain) when none can be had.
+    pub fn conn(&self) -> anyhow::Result<PooledConnection> {
+        self.pool
+            .get()
+            .map_err(|e| DatabaseUnavailable(e.to_string()).into())
+    }
+
+    /// Applies every embedded migration not yet applied; returns the versions applied now.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+
+    fn pending_migrations(&self) -> anyhow::Result<bool> {
+        let mut conn = self.conn()?;
+        match &mut *conn {
+            DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+            DbConnection::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| anyhow::anyhow!("cannot read the applied migrations: {e}"))
+    }
+}
+
+impl HealthCheck for Database {
+    fn ready(&self) -> anyhow::Result<()> {
+        if self.pending_migrations()? {
+            anyhow::bail!("the database has migrations not yet applied");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://./data/x.db"),
+            Ok(DatabaseUrl::Sqlite("./data/x.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db").map(|u| u.backend()),
+            Ok(Backend::Sqlite)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://postgres@127.0.0.1/uam").map(|u| u.backend()),
+            Ok(Backend::Postgres)
+        );
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("./x.db").is_err());
+    }
+}

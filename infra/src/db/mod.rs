@@ -1,0 +1,11 @@
+//! Storage on SQLite (embedded default) or PostgreSQL, chosen by the database URL, through one
+//! diesel code base over a [`DbConnection`] that is either.
+
+mod agencies;
+mod connection;
+mod schema;
+
+pub use agencies::DieselAgencyRepository;
+pub use connection::{
+    Backend, Database, DatabaseUnavailable, DatabaseUrl, DbConnection, PoolSettings,
+};
