@@ -52,10 +52,6 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info` or `api=debug,info`.
     pub log_level: String,
-    /// Kafka bootstrap servers; empty disables the Kafka sink.
-    pub kafka_brokers: String,
-    /// Path of the access policy file; empty means the shipped default.
-    pub policy: String,
 }
 
 impl Default for Settings {
@@ -75,8 +71,6 @@ impl Default for Settings {
             shutdown_timeout_seconds: 30,
             log_format: LogFormat::Text,
             log_level: "info".into(),
-            kafka_brokers: String::new(),
-            policy: String::new(),
         }
     }
 }
@@ -152,9 +146,6 @@ impl Settings {
                 "log_level",
                 "is not a tracing filter (e.g. `info` or `api=debug,info`)",
             );
-        }
-        if !self.policy.is_empty() && !Path::new(&self.policy).is_file() {
-            return invalid("policy", "names no file");
         }
         Ok(())
     }

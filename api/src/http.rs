@@ -127,15 +127,26 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     Problem::from_status(StatusCode::NOT_FOUND, format!("nothing at {}", req.path())).response()
 }
 
-/// Copies the request id that the tracing middleware assigned into the `X-Request-Id` header.
-pub async fn request_id_header(
+/// Copies the request id that the tracing middleware assigned into the `X-Request-Id` header, and
+/// logs one access line per request inside the request's span (so it carries the request id).
+pub async fn request_id_and_access_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = req.extensions().get::<RequestId>().copied();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let started = std::time::Instant::now();
     let mut res = next.call(req).await?;
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
+    tracing::info!(
+        %method,
+        path,
+        status = res.status().as_u16(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
     Ok(res)
 }

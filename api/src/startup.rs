@@ -116,7 +116,7 @@ impl Application {
                 )
                 .default_service(web::to(http::not_found))
                 .wrap(ErrorHandlers::new().default_handler(http::problem_body))
-                .wrap(from_fn(http::request_id_header))
+                .wrap(from_fn(http::request_id_and_access_log))
                 .wrap(TracingLogger::default())
         })
         .listen(listener)?

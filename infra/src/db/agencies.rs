@@ -1,7 +1,7 @@
 //! Agencies in the `agencies` table.
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::agency::{Agency, AgencyId, AgencyName, CountryCode, NewAgency};
@@ -28,7 +28,8 @@ impl AgencyRow {
             kind: a.kind.as_str().to_owned(),
             name: a.name.as_str().to_owned(),
             country: a.country.as_str().to_owned(),
-            created_at: created_at.naive_utc(),
+            // Both backends keep microseconds; storing exactly that makes the returned value equal the stored one.
+            created_at: created_at.trunc_subsecs(6).naive_utc(),
         }
     }
 

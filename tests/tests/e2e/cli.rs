@@ -1,0 +1,289 @@
+//! The `uam-registry` binary: settings errors, migrate, token, serve with JSON logs and SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{Backend, TestDatabase, binary};
+
+/// The binary with a clean environment: only what the test sets.
+fn uam(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("UAM_DATA_DIR", dir)
+        .current_dir(dir);
+    cmd
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn unknown_or_invalid_settings_stop_start_up_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &str); 5] = [
+        ("UAM_COLOUR", "blue", "UAM_COLOUR"),
+        ("UAM_DATABASE_POOL_SIZE", "lots", "database_pool_size"),
+        ("UAM_DATABASE_POOL_SIZE", "0", "database_pool_size"),
+        ("UAM_DATABASE_URL", "mysql://x", "database_url"),
+        ("UAM_LOG_FORMAT", "xml", "log_format"),
+    ];
+    for (var, value, named) in cases {
+        let out = uam(dir.path())
+            .env(var, value)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{var}={value}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains(named),
+            "{var}={value} names {named}: {}",
+            stderr(&out)
+        );
+    }
+
+    let file = dir.path().join("uam.toml");
+    std::fs::write(&file, "bind = \"127.0.0.1:9\"\ncolour = \"blue\"\n").unwrap();
+    let out = uam(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("colour") && stderr(&out).contains("uam.toml"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = uam(dir.path())
+        .args(["--config", "/no/such/file.toml", "migrate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/no/such/file.toml"));
+}
+
+#[test]
+fn settings_layer_defaults_file_then_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("uam.toml"),
+        "database_pool_size = 3\nlog_level = \"debug\"\n",
+    )
+    .unwrap();
+    let file = dir.path().join("uam.toml");
+    // SAFETY-free check through the library: the same loader the binary uses.
+    let from_file = api::config::Settings::load(Some(&file)).unwrap();
+    assert_eq!(from_file.database_pool_size, 3);
+    assert_eq!(from_file.log_level, "debug");
+    assert_eq!(
+        from_file.auth_audience, "uam-registry",
+        "defaults fill the rest"
+    );
+}
+
+#[test]
+fn migrate_applies_migrations_on_both_backends() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let db = TestDatabase::create(backend);
+        std::fs::create_dir_all(&db.data_dir).unwrap();
+        for _ in 0..2 {
+            let out = uam(&db.data_dir)
+                .env("UAM_DATABASE_URL", &db.url)
+                .arg("migrate")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{backend:?}: {}", stderr(&out));
+        }
+    }
+}
+
+#[test]
+fn help_for_each_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["token", "--help"],
+    ] {
+        let out = uam(dir.path()).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}
+
+/// A `serve` child process on a random port, killed if the test fails.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+impl Server {
+    #[expect(clippy::zombie_processes, reason = "Drop kills and waits for the child")]
+    fn start(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+            .env("UAM_LOG_FORMAT", "json")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap();
+            let entry: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log: {line}"));
+            if entry["message"] == "serving" {
+                let port = entry["port"].as_u64().unwrap() as u16;
+                return Self {
+                    child,
+                    port,
+                    log: rx,
+                };
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_token_from_the_cli_is_accepted_and_sigterm_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(uam(dir.path()));
+    let out = uam(dir.path())
+        .args([
+            "token",
+            "--sub",
+            "alice",
+            "--agency",
+            "demo-police",
+            "--role",
+            "police_officer",
+            "--ttl",
+            "10m",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(!dir.path().join("..").join("dev-signing-key.pem").exists());
+    assert!(
+        dir.path().join("dev-signing-key.pem").exists(),
+        "the key is kept in the data folder"
+    );
+
+    let client = reqwest::Client::new();
+    let res = client
+        .get(server.url("/v1/agencies/demo-police"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+
+    // A token for a role that does not fit the agency is refused even though well signed.
+    let out = uam(dir.path())
+        .args([
+            "token",
+            "--sub",
+            "bob",
+            "--agency",
+            "demo-police",
+            "--role",
+            "guardian",
+        ])
+        .output()
+        .unwrap();
+    let misfit = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let res = client
+        .get(server.url("/v1/agencies"))
+        .bearer_auth(&misfit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+
+    let out = uam(dir.path())
+        .args([
+            "token",
+            "--sub",
+            "x",
+            "--agency",
+            "demo-police",
+            "--role",
+            "sheriff",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "an unknown role is refused by the CLI"
+    );
+
+    // SIGTERM: the process exits on its own, successfully.
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+
+    // Every log line is JSON; the request's lines carry its request id.
+    let lines: Vec<String> = server.log.try_iter().collect();
+    let entries: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        entries.iter().any(|e| e.to_string().contains(&request_id)),
+        "a log line names request {request_id}: {lines:?}"
+    );
+}

@@ -1,0 +1,112 @@
+//! The application, built as `serve` builds it, on a random port.
+
+use api::config::Settings;
+use api::startup::{Application, Options};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use serde_json::Value;
+
+use super::backend::{Backend, TestDatabase};
+use super::idp::{AUDIENCE, ISSUER, TestIdp};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub idp: TestIdp,
+    pub db: TestDatabase,
+}
+
+/// The app on a fresh database of `backend`, trusting a fresh test identity provider.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Options::default(), |_| {}).await
+}
+
+/// As [`spawn_app`], with options and a last change to the settings.
+pub async fn spawn_app_with(
+    backend: Backend,
+    options: Options,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let db = TestDatabase::create(backend);
+    let idp = TestIdp::new(&db.data_dir.join("idp"));
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: db.data_dir.clone(),
+        database_url: db.url.clone(),
+        database_pool_size: 4,
+        auth_jwks: idp.jwks_path.display().to_string(),
+        auth_issuer: ISSUER.to_owned(),
+        auth_audience: AUDIENCE.to_owned(),
+        workers: 1,
+        shutdown_timeout_seconds: 1,
+        ..Settings::default()
+    };
+    tweak(&mut settings);
+    settings.validate().unwrap();
+    let app = Application::build(settings, options)
+        .await
+        .expect("the application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        idp,
+        db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Headers carrying a valid token for `role` at `agency`.
+    pub fn auth(&self, agency: &str, role: &str) -> HeaderMap {
+        bearer(&self.idp.token(agency, role))
+    }
+
+    /// The registry administrator of the seeded `registry` agency.
+    pub fn admin(&self) -> HeaderMap {
+        self.auth("registry", "registry_admin")
+    }
+
+    pub async fn create_agency(&self, id: &str, kind: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/agencies"))
+            .headers(self.admin())
+            .json(&serde_json::json!({"id": id, "kind": kind, "name": format!("Agency {id}"), "country": "BE"}))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn bearer(token: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
+    headers
+}
+
+/// Asserts an RFC 9457 problem with `status`, and returns its body.
+pub async fn assert_problem(res: reqwest::Response, status: u16) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status of {}", res.url());
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"].is_string() && body["title"].is_string(),
+        "{body}"
+    );
+    body
+}

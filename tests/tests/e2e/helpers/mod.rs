@@ -1,0 +1,39 @@
+//! Test fixtures: a fresh database per test on either backend, an identity provider with keys of
+//! every accepted algorithm, and the application served on a random port.
+
+mod app;
+mod backend;
+pub mod idp;
+
+pub use app::{TestApp, assert_problem, bearer, spawn_app, spawn_app_with};
+pub use backend::{Backend, TestDatabase, postgres_server as backend_server};
+pub use idp::{Alg, TestIdp};
+
+use rstest_reuse::template;
+
+/// Runs a test once on SQLite and once on PostgreSQL.
+#[template]
+#[rstest::rstest]
+#[case::sqlite(crate::helpers::Backend::Sqlite)]
+#[case::postgres(crate::helpers::Backend::Postgres)]
+#[tokio::test]
+pub fn backends(#[case] backend: Backend) {}
+
+/// The `uam-registry` binary, built (or found up to date) by cargo on first use in this process:
+/// test runs build test targets only, so a binary left from an earlier build could be stale.
+pub fn binary() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let status = std::process::Command::new(cargo)
+                .args(["build", "--quiet", "-p", "api", "--bin", "uam-registry"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .unwrap();
+            assert!(status.success(), "building uam-registry failed");
+            let exe = std::env::current_exe().unwrap();
+            exe.parent().unwrap().parent().unwrap().join("uam-registry")
+        })
+        .clone()
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: the real application over real HTTP, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rstest_reuse as _;
+
+mod helpers;
+
+mod agencies;
+mod architecture;
+mod auth;
+mod cli;
+mod http;
+mod openapi;

@@ -1,0 +1,60 @@
+//! The OpenAPI document: committed, served, and the interactive docs with vendored assets.
+
+use crate::helpers::{Backend, spawn_app};
+
+const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+
+/// Fails when the committed document differs from what the code generates. To accept a change:
+/// `UPDATE_OPENAPI=1 cargo nextest run --workspace -E 'test(openapi)'`, then review the diff.
+#[test]
+fn committed_document_matches_the_code() {
+    let generated = api::openapi::document_json();
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(COMMITTED, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is stale; regenerate it with UPDATE_OPENAPI=1 (see this test's doc)"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+}
+
+#[tokio::test]
+async fn serves_the_document_and_the_docs() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let served: serde_json::Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(COMMITTED).unwrap()).unwrap();
+    assert_eq!(served, committed);
+
+    let res = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(res.status(), 308);
+    let res = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    // The assets come from the binary, not from a CDN.
+    for asset in [
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
+        "/docs/swagger-initializer.js",
+    ] {
+        let res = app.client.get(app.url(asset)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{asset}");
+        assert!(res.bytes().await.unwrap().len() > 100, "{asset}");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external assets: {html}"
+    );
+}
