@@ -133,7 +133,10 @@ struct Server {
 }
 
 impl Server {
-    #[expect(clippy::zombie_processes, reason = "Drop kills and waits for the child")]
+    #[expect(
+        clippy::zombie_processes,
+        reason = "Drop kills and waits for the child"
+    )]
     fn start(mut cmd: Command) -> Self {
         let mut child = cmd
             .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
