@@ -52,6 +52,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info` or `api=debug,info`.
     pub log_level: String,
+    /// Path of the access policy (TOML); empty means the shipped default (`policy/default.toml`).
+    pub policy: String,
 }
 
 impl Default for Settings {
@@ -71,6 +73,7 @@ impl Default for Settings {
             shutdown_timeout_seconds: 30,
             log_format: LogFormat::Text,
             log_level: "info".into(),
+            policy: String::new(),
         }
     }
 }
@@ -146,6 +149,9 @@ impl Settings {
                 "log_level",
                 "is not a tracing filter (e.g. `info` or `api=debug,info`)",
             );
+        }
+        if !self.policy.is_empty() && !Path::new(&self.policy).is_file() {
+            return invalid("policy", "names no file");
         }
         Ok(())
     }

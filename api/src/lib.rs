@@ -7,6 +7,7 @@ pub mod demo;
 pub mod http;
 pub mod openapi;
 pub mod problem;
+pub mod purpose;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -3,8 +3,10 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use serde_json::{Value, json};
+
 use crate::problem::{InvalidParam, Problem};
-use crate::routes::{agencies, health};
+use crate::routes::{agencies, health, minors, policy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,12 +16,28 @@ use crate::routes::{agencies, health};
                        and purpose, and disappearance alerts across agencies.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
-    paths(health::live, health::ready, agencies::list, agencies::create, agencies::get),
-    components(schemas(Problem, InvalidParam)),
+    paths(
+        health::live,
+        health::ready,
+        agencies::list,
+        agencies::create,
+        agencies::get,
+        minors::register,
+        minors::list,
+        minors::get,
+        minors::patch,
+        minors::history,
+        minors::add_photo,
+        minors::photo,
+        policy::effective,
+    ),
+    components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor)),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Probes for orchestrators"),
         (name = "agencies", description = "The administrations that share the registry"),
+        (name = "minors", description = "Children's records, through the caller's field mask"),
+        (name = "policy", description = "The access rules in force"),
     )
 )]
 pub struct ApiDoc;
@@ -45,14 +63,105 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document as served at `/openapi.json` and committed as `openapi/openapi.json`.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The document as served at `/openapi.json` and committed as `openapi/openapi.json`: utoipa's
+/// paths, with the record's schemas generated from the domain types (schemars), so that the
+/// published shape is the one the code parses and writes.
+pub fn document() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let schemas = &mut doc["components"]["schemas"];
+    for (name, schema) in record_schemas() {
+        schemas[name] = schema;
+    }
+    doc
 }
 
 /// The committed form: pretty JSON with a final newline.
 pub fn document_json() -> String {
-    let mut text = document().to_pretty_json().unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// `MinorData` and every type it uses, plus the response shapes built on it.
+fn record_schemas() -> serde_json::Map<String, Value> {
+    let mut generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
+    let _ = generator.subschema_for::<domain::minor::MinorData>();
+    let status = generator
+        .subschema_for::<domain::minor::MinorStatus>()
+        .to_value();
+    let category = generator
+        .subschema_for::<domain::category::Category>()
+        .to_value();
+    let mut schemas = generator.take_definitions(true);
+    let data = schemas
+        .get("MinorData")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+
+    let mut record_properties = data["properties"].as_object().cloned().unwrap_or_default();
+    let core = json!({
+        "id": {"type": "string"},
+        "registry_number": {"type": "string", "examples": ["UAM-2026-000123"]},
+        "status": status,
+        "version": {"type": "integer", "format": "int64", "minimum": 1},
+        "registered_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "_meta": {"$ref": "#/components/schemas/RecordMeta"},
+    });
+    let required: Vec<&String> = core
+        .as_object()
+        .map(|c| c.keys().collect())
+        .unwrap_or_default();
+    let required = json!(required);
+    if let Some(core) = core.as_object() {
+        record_properties.extend(core.clone());
+    }
+    schemas.insert(
+        "MinorRecord".into(),
+        json!({
+            "description": "A child's record as the caller may see it: the core fields, one member per \
+                            category the caller may read for the stated purpose, and `_meta.withheld` \
+                            naming the others.",
+            "type": "object",
+            "properties": record_properties,
+            "required": required,
+            "additionalProperties": false,
+        }),
+    );
+    schemas.insert(
+        "MinorPage".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/MinorRecord"}},
+                "next": {"type": ["string", "null"], "description": "Cursor of the next page (pass as `after`)."},
+            },
+            "required": ["items", "next"],
+        }),
+    );
+    schemas.insert(
+        "MinorHistory".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "revisions": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {
+                        "version": {"type": "integer", "format": "int64"},
+                        "at": {"type": "string", "format": "date-time"},
+                        "by": {"$ref": "#/components/schemas/RevisionActor"},
+                        "changed": {"type": "array", "items": category},
+                        "data": {"$ref": "#/components/schemas/MinorData"},
+                    },
+                    "required": ["version", "at", "by", "changed", "data"],
+                }},
+                "_meta": {"$ref": "#/components/schemas/RecordMeta"},
+            },
+            "required": ["id", "revisions", "_meta"],
+        }),
+    );
+    schemas
 }

@@ -9,9 +9,13 @@ use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
+use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
+use domain::usecase::minors::Minors;
 use infra::auth::{DevKey, JwksSource, JwksVerifier, VerifierSettings};
 use infra::clock::SystemClock;
-use infra::db::{Database, DieselAgencyRepository, PoolSettings};
+use infra::db::{Database, DieselAgencyRepository, DieselMinorRepository, PoolSettings};
+use infra::ids::UuidGenerator;
+use infra::photo::PhotoSanitizer;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -75,21 +79,49 @@ fn verifier(settings: &Settings) -> anyhow::Result<JwksVerifier> {
     .context("the token verification keys (auth_jwks)")
 }
 
+/// The access policy: the file named by `policy`, or the shipped default. Fails, naming the file,
+/// on an unknown role, category, purpose or condition and on a grant that breaks an invariant.
+pub fn load_policy(settings: &Settings) -> anyhow::Result<Policy> {
+    let (text, origin) = if settings.policy.is_empty() {
+        (
+            DEFAULT_POLICY_TOML.to_owned(),
+            "the default policy".to_owned(),
+        )
+    } else {
+        let text = std::fs::read_to_string(&settings.policy)
+            .with_context(|| format!("cannot read the policy file {}", settings.policy))?;
+        (text, format!("the policy file {}", settings.policy))
+    };
+    let document: PolicyDocument =
+        toml::from_str(&text).with_context(|| format!("{origin} is invalid"))?;
+    Policy::from_document(document).with_context(|| format!("{origin} is invalid"))
+}
+
 impl Application {
     pub async fn build(settings: Settings, options: Options) -> anyhow::Result<Self> {
         let prepared = settings.clone();
         let state = tokio::task::spawn_blocking(move || -> anyhow::Result<AppState> {
+            let policy = Arc::new(load_policy(&prepared)?);
             let db = open_database(&prepared)?;
             let agencies = Arc::new(DieselAgencyRepository::new(db.clone()));
             let clock = Arc::new(SystemClock);
             if options.demo {
                 demo::seed(agencies.as_ref(), clock.as_ref())?;
             }
+            let minors = Minors {
+                minors: Arc::new(DieselMinorRepository::new(db.clone())),
+                agencies: agencies.clone(),
+                policy,
+                clock: clock.clone(),
+                ids: Arc::new(UuidGenerator),
+                photos: Arc::new(PhotoSanitizer::default()),
+            };
             Ok(AppState {
                 agencies,
                 verifier: Arc::new(verifier(&prepared)?),
                 clock,
                 health: Arc::new(db),
+                minors,
             })
         })
         .await??;
@@ -99,15 +131,19 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(state);
         let limit = settings.body_limit_bytes;
+        let document = web::Data::new(OpenApiJson(openapi::document_json()));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(document.clone())
                 .app_data(http::json_config(limit))
                 .app_data(http::query_config())
                 .app_data(http::path_config())
                 .app_data(http::payload_config(limit))
                 .configure(routes::health::configure)
                 .configure(routes::agencies::configure)
+                .configure(routes::minors::configure)
+                .configure(routes::policy::configure)
                 .route("/openapi.json", web::get().to(openapi_json))
                 .route("/docs", web::get().to(docs_redirect))
                 .service(
@@ -140,11 +176,14 @@ impl Application {
     }
 }
 
-async fn openapi_json() -> HttpResponse {
+async fn openapi_json(document: web::Data<OpenApiJson>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(openapi::document_json())
+        .body(document.0.clone())
 }
+
+/// The OpenAPI document, rendered once at start.
+struct OpenApiJson(String);
 
 async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()

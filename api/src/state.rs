@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use domain::ports::{AgencyRepository, Clock, HealthCheck, TokenVerifier};
+use domain::usecase::minors::Minors;
 
 /// Shared, immutable application state.
 #[derive(Clone)]
@@ -11,4 +12,5 @@ pub struct AppState {
     pub verifier: Arc<dyn TokenVerifier>,
     pub clock: Arc<dyn Clock>,
     pub health: Arc<dyn HealthCheck>,
+    pub minors: Minors,
 }

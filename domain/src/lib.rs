@@ -6,10 +6,16 @@
 //! synchronous: adapters may block, and the HTTP layer runs use cases off its worker threads.
 
 pub mod agency;
+pub mod category;
 pub mod country;
+pub mod minor;
 pub mod page;
+pub mod policy;
 pub mod ports;
 pub mod principal;
+pub mod projection;
+pub mod purpose;
+pub mod record;
 pub mod role;
 pub mod usecase;
 pub mod validation;

@@ -4,8 +4,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::agency::{Agency, AgencyId, NewAgency};
+use crate::category::CategorySet;
+use crate::minor::MinorData;
 use crate::page::{Page, PageRequest};
 use crate::principal::VerifiedClaims;
+use crate::record::{Actor, ListScope, Minor, MinorFilter, Revision};
 
 /// The current time. A port so that tests can drive it.
 pub trait Clock: Send + Sync {
@@ -58,4 +61,106 @@ pub trait AgencyRepository: Send + Sync {
 pub trait HealthCheck: Send + Sync {
     /// MUST return an error when the store cannot be reached or has migrations not yet applied.
     fn ready(&self) -> anyhow::Result<()>;
+}
+
+/// New unique ids for records and photos.
+pub trait IdGenerator: Send + Sync {
+    /// MUST return a value never returned before (a UUID in practice).
+    fn new_id(&self) -> String;
+}
+
+/// The stored version is not the one the change was based on.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateMinorError {
+    #[error("no record with id `{0}`")]
+    NotFound(String),
+    #[error("the record is at version {current}")]
+    Stale { current: i64 },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// A photo's stored bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPhoto {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A photo to store beside a record change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPhoto {
+    pub id: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One change to a record, based on the version the caller saw.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub expected_version: i64,
+    pub data: &'a MinorData,
+    pub changed: CategorySet,
+    pub photo: Option<&'a NewPhoto>,
+    pub actor: &'a Actor,
+    pub at: DateTime<Utc>,
+}
+
+/// Why an uploaded photo was refused; the text is safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PhotoRejected(pub String);
+
+/// A photo made safe to store: content checked, re-encoded without metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CleanPhoto {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Checks and cleans uploaded photos.
+pub trait PhotoCleaner: Send + Sync {
+    /// MUST refuse content that is not a JPEG or PNG image (judged by the content, not by any
+    /// declared type), that is too large, or that cannot be decoded; MUST return an image that
+    /// carries no metadata (EXIF, location, comments).
+    fn clean(&self, bytes: &[u8]) -> Result<CleanPhoto, PhotoRejected>;
+}
+
+/// Storage of children's records, their revisions and photos. Each write is one transaction.
+pub trait MinorRepository: Send + Sync {
+    /// Stores a new record at version 1 with status `active`, its first revision, and assigns its
+    /// registry number `UAM-<year of registration>-<sequence, 6 digits or more>`.
+    fn insert(
+        &self,
+        id: &str,
+        data: &MinorData,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<Minor>;
+
+    /// The record with this id, if any.
+    fn find(&self, id: &str) -> anyhow::Result<Option<Minor>>;
+
+    /// Stores `change.data` as version `change.expected_version + 1` with a revision, and the photo
+    /// if given, all or nothing. MUST return [`UpdateMinorError::Stale`] and store nothing when the
+    /// stored version is not `expected_version`, and [`UpdateMinorError::NotFound`] when there is no
+    /// such record.
+    fn update(&self, id: &str, change: &Change<'_>) -> Result<Minor, UpdateMinorError>;
+
+    /// Every revision of the record, oldest first (empty if there is no such record).
+    fn history(&self, id: &str) -> anyhow::Result<Vec<Revision>>;
+
+    /// Records in registration order after the cursor (a registration sequence number), within
+    /// `scope`, matching `filter`.
+    fn list(
+        &self,
+        scope: &ListScope,
+        filter: &MinorFilter,
+        page: &PageRequest<i64>,
+    ) -> anyhow::Result<Page<(i64, Minor), i64>>;
+
+    /// A photo of the record, if both exist.
+    fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>>;
 }

@@ -4,3 +4,5 @@
 pub mod auth;
 pub mod clock;
 pub mod db;
+pub mod ids;
+pub mod photo;

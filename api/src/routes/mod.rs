@@ -2,3 +2,5 @@
 
 pub mod agencies;
 pub mod health;
+pub mod minors;
+pub mod policy;

@@ -2,3 +2,4 @@
 
 pub mod agencies;
 pub mod authenticate;
+pub mod minors;

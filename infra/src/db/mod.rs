@@ -3,9 +3,11 @@
 
 mod agencies;
 mod connection;
+mod minors;
 mod schema;
 
 pub use agencies::DieselAgencyRepository;
 pub use connection::{
     Backend, Database, DatabaseUnavailable, DatabaseUrl, DbConnection, PoolSettings,
 };
+pub use minors::DieselMinorRepository;

@@ -9,3 +9,60 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    minors (seq) {
+        seq -> BigInt,
+        id -> Text,
+        registry_number -> Nullable<Text>,
+        status -> Text,
+        version -> BigInt,
+        placement_agency -> Nullable<Text>,
+        guardian_agency -> Nullable<Text>,
+        registered_at -> Timestamp,
+        updated_at -> Timestamp,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    minor_nationalities (minor_seq, country) {
+        minor_seq -> BigInt,
+        country -> Text,
+    }
+}
+
+diesel::table! {
+    minor_revisions (minor_seq, version) {
+        minor_seq -> BigInt,
+        version -> BigInt,
+        at -> Timestamp,
+        subject -> Text,
+        agency -> Text,
+        role -> Text,
+        purpose -> Text,
+        changed -> Text,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    photos (id) {
+        id -> Text,
+        minor_seq -> BigInt,
+        content_type -> Text,
+        bytes -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(minor_nationalities -> minors (minor_seq));
+diesel::joinable!(minor_revisions -> minors (minor_seq));
+diesel::joinable!(photos -> minors (minor_seq));
+diesel::allow_tables_to_appear_in_same_query!(
+    agencies,
+    minors,
+    minor_nationalities,
+    minor_revisions,
+    photos
+);

@@ -11,3 +11,4 @@ mod auth;
 mod cli;
 mod http;
 mod openapi;
+mod records;

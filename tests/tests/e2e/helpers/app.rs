@@ -110,3 +110,16 @@ pub async fn assert_problem(res: reqwest::Response, status: u16) -> Value {
     );
     body
 }
+
+/// Sets a record's status directly in the database, for states no endpoint sets yet (an alert).
+pub fn set_status(app: &TestApp, id: &str, status: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    let sql = format!("UPDATE minors SET status = '{status}' WHERE id = '{id}'");
+    if let Some(path) = app.db.url.strip_prefix("sqlite://") {
+        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    } else {
+        let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    }
+}

@@ -5,7 +5,7 @@ mod app;
 mod backend;
 pub mod idp;
 
-pub use app::{TestApp, assert_problem, bearer, spawn_app, spawn_app_with};
+pub use app::{TestApp, assert_problem, bearer, set_status, spawn_app, spawn_app_with};
 pub use backend::{Backend, TestDatabase, postgres_server as backend_server};
 pub use idp::{Alg, TestIdp};
 
@@ -20,14 +20,16 @@ use rstest_reuse::template;
 pub fn backends(#[case] backend: Backend) {}
 
 /// The `uam-registry` binary, built (or found up to date) by cargo on first use in this process:
-/// test runs build test targets only, so a binary left from an earlier build could be stale.
+/// test runs build test targets only, so a binary left from an earlier build could be stale. The
+/// build uses the same target selection as `scripts/test` (`--workspace --all-targets`), so that
+/// features unify as in the test build and nothing is compiled twice.
 pub fn binary() -> std::path::PathBuf {
     static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
             let status = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "-p", "api", "--bin", "uam-registry"])
+                .args(["build", "--quiet", "--workspace", "--all-targets"])
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
                 .unwrap();

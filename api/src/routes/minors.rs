@@ -1,0 +1,646 @@
+//! `/v1/minors`: children's records, their history and photos, each through the caller's field mask.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ETAG, IF_MATCH, LOCATION};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::agency::AgencyId;
+use domain::category::Category;
+use domain::minor::{MinorData, MinorStatus};
+use domain::page::{PageRequest, PageSize};
+use domain::projection::{MinorView, RevisionView};
+use domain::record::MinorFilter;
+use domain::usecase::minors::{
+    AddPhotoError, AmendError, ConsultError, Denied, GetPhotoError, ListMinorsError, Precondition,
+    RegisterError,
+};
+use domain::validation::{FieldError, FieldErrors};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::blocking;
+use crate::problem::Problem;
+use crate::purpose::Stated;
+use crate::state::AppState;
+
+/// Largest photo upload accepted, in bytes.
+pub const PHOTO_LIMIT_BYTES: usize = 5 * 1024 * 1024;
+
+/// `_meta` of every record in a response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordMeta {
+    /// Categories withheld from this caller for this purpose (names only, never values).
+    pub withheld: Vec<String>,
+    /// The purpose the record was read for.
+    pub purpose: String,
+}
+
+/// A child's record as the caller may see it: core fields, one member per readable category, and
+/// `_meta`. The categories' schemas are those of `MinorData`.
+#[derive(Debug, Serialize)]
+pub struct RecordBody {
+    pub id: String,
+    pub registry_number: String,
+    pub status: MinorStatus,
+    pub version: i64,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub data: MinorData,
+    pub _meta: RecordMeta,
+}
+
+impl From<MinorView> for RecordBody {
+    fn from(v: MinorView) -> Self {
+        Self {
+            id: v.id,
+            registry_number: v.registry_number,
+            status: v.status,
+            version: v.version,
+            registered_at: v.registered_at,
+            updated_at: v.updated_at,
+            data: v.data,
+            _meta: RecordMeta {
+                withheld: v.withheld.iter().map(ToString::to_string).collect(),
+                purpose: v.purpose.to_string(),
+            },
+        }
+    }
+}
+
+/// Placeholder so handlers can name the record schema; `openapi.rs` replaces it with the schema
+/// generated from the domain's types.
+#[derive(ToSchema)]
+#[schema(as = MinorRecord)]
+#[allow(dead_code)]
+pub struct MinorRecordSchema(serde_json::Value);
+
+/// Placeholder for the request body schema of `POST /v1/minors` (the categories of `MinorData`).
+#[derive(ToSchema)]
+#[schema(as = MinorData)]
+#[allow(dead_code)]
+pub struct MinorDataSchema(serde_json::Value);
+
+/// Who changed a record, when and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionActor {
+    pub subject: String,
+    pub agency: String,
+    pub role: String,
+    pub purpose: String,
+}
+
+/// One revision of a record, through the caller's mask.
+#[derive(Debug, Serialize)]
+pub struct RevisionBody {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub by: RevisionActor,
+    /// Changed categories the caller may read.
+    pub changed: Vec<Category>,
+    /// The record's categories after this revision, through the caller's mask.
+    pub data: MinorData,
+}
+
+impl From<RevisionView> for RevisionBody {
+    fn from(r: RevisionView) -> Self {
+        Self {
+            version: r.version,
+            at: r.at,
+            by: RevisionActor {
+                subject: r.actor.subject,
+                agency: r.actor.agency,
+                role: r.actor.role,
+                purpose: r.actor.purpose.to_string(),
+            },
+            changed: r.changed,
+            data: r.data,
+        }
+    }
+}
+
+/// Placeholder for the history schema, replaced in `openapi.rs`.
+#[derive(ToSchema)]
+#[schema(as = MinorHistory)]
+#[allow(dead_code)]
+pub struct MinorHistorySchema(serde_json::Value);
+
+/// Placeholder for a page of records, replaced in `openapi.rs`.
+#[derive(ToSchema)]
+#[schema(as = MinorPage)]
+#[allow(dead_code)]
+pub struct MinorPageSchema(serde_json::Value);
+
+#[derive(Debug, Serialize)]
+struct HistoryBody {
+    id: String,
+    revisions: Vec<RevisionBody>,
+    _meta: RecordMeta,
+}
+
+#[derive(Debug, Serialize)]
+struct PageBody {
+    items: Vec<RecordBody>,
+    next: Option<String>,
+}
+
+/// A photo's description, as listed in the record's `photos` category.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoBody {
+    pub id: String,
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `active`, `missing` or `closed`.
+    pub status: Option<String>,
+    /// Agency id of the current placement.
+    pub placement_agency: Option<String>,
+    /// ISO 3166-1 alpha-2 code among the child's nationalities.
+    pub nationality: Option<String>,
+    /// Registered on or after this date (YYYY-MM-DD).
+    pub registered_since: Option<String>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+}
+
+impl ListQuery {
+    fn parse(self) -> Result<(MinorFilter, PageRequest<i64>), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let status = self
+            .status
+            .and_then(|s| errors.check("status", s.parse::<MinorStatus>()));
+        let placement_agency = self
+            .placement_agency
+            .and_then(|a| errors.check("placement_agency", AgencyId::parse(&a)));
+        let nationality = self.nationality.and_then(|n| {
+            errors
+                .check("nationality", domain::country::CountryCode::parse(&n))
+                .map(|c| c.to_string())
+        });
+        let registered_since = self.registered_since.and_then(|d| {
+            errors.check(
+                "registered_since",
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|_| format!("`{d}` is not a date (YYYY-MM-DD)")),
+            )
+        });
+        let after = self.after.and_then(|a| {
+            errors.check(
+                "after",
+                a.parse::<i64>()
+                    .map_err(|_| format!("`{a}` is not a cursor from a previous page")),
+            )
+        });
+        let limit = match self.limit {
+            None => Some(PageSize::DEFAULT),
+            Some(n) => errors.check("limit", PageSize::new(n)),
+        };
+        match limit {
+            Some(limit) if errors.is_empty() => Ok((
+                MinorFilter {
+                    status,
+                    placement_agency,
+                    nationality,
+                    registered_since,
+                },
+                PageRequest { after, limit },
+            )),
+            _ => Err(errors),
+        }
+    }
+}
+
+pub fn forbidden(denied: &Denied) -> Problem {
+    let problem = Problem::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "Forbidden",
+        denied.to_string(),
+    );
+    match denied {
+        Denied::WriteNotPermitted(fields) => problem.with_fields(
+            &fields
+                .iter()
+                .map(|f| FieldError {
+                    path: f.clone(),
+                    message: "your role may not write this category for this purpose and child"
+                        .into(),
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => problem,
+    }
+}
+
+pub fn invalid(errors: &FieldErrors) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "validation",
+        "Invalid input",
+        errors.to_string(),
+    )
+    .with_fields(&errors.0)
+}
+
+fn not_found(detail: String) -> Problem {
+    Problem::from_status(StatusCode::NOT_FOUND, detail)
+}
+
+impl From<RegisterError> for Problem {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::Denied(d) => forbidden(&d),
+            RegisterError::Invalid(f) => invalid(&f),
+            RegisterError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+impl From<ConsultError> for Problem {
+    fn from(e: ConsultError) -> Self {
+        match e {
+            ConsultError::Denied(d) => forbidden(&d),
+            ConsultError::NotFound(_) => not_found(e.to_string()),
+            ConsultError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+impl From<AmendError> for Problem {
+    fn from(e: AmendError) -> Self {
+        match e {
+            AmendError::Denied(d) => forbidden(&d),
+            AmendError::NotFound(_) => not_found(e.to_string()),
+            AmendError::Invalid(f) => invalid(&f),
+            AmendError::PreconditionRequired => Problem::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "If-Match required",
+                e.to_string(),
+            ),
+            AmendError::Stale { .. } => Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "stale",
+                "The record changed",
+                e.to_string(),
+            ),
+            AmendError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+impl From<ListMinorsError> for Problem {
+    fn from(e: ListMinorsError) -> Self {
+        match e {
+            ListMinorsError::Denied(d) => forbidden(&d),
+            ListMinorsError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+impl From<AddPhotoError> for Problem {
+    fn from(e: AddPhotoError) -> Self {
+        match e {
+            AddPhotoError::Denied(d) => forbidden(&d),
+            AddPhotoError::NotFound(_) => not_found(e.to_string()),
+            AddPhotoError::Rejected(_) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "photo-rejected",
+                "Photo refused",
+                e.to_string(),
+            ),
+            AddPhotoError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+impl From<GetPhotoError> for Problem {
+    fn from(e: GetPhotoError) -> Self {
+        match e {
+            GetPhotoError::Denied(d) => forbidden(&d),
+            GetPhotoError::NotFound => not_found(e.to_string()),
+            GetPhotoError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The precondition named by `If-Match`: `"N"` (an ETag of this API) or `*`.
+fn if_match(req: &HttpRequest) -> Result<Option<Precondition>, Problem> {
+    let Some(value) = req.headers().get(IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(Some(Precondition::Any));
+    }
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .map(|v| Some(Precondition::Version(v)))
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "stale",
+                "The record changed",
+                format!(
+                    "If-Match `{text}` names no version of this record; use the ETag you received"
+                ),
+            )
+        })
+}
+
+fn record_response(status: StatusCode, view: MinorView) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.insert_header((ETAG, etag(view.version)));
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    if status == StatusCode::CREATED {
+        res.insert_header((LOCATION, format!("/v1/minors/{}", view.id)));
+    }
+    res.json(RecordBody::from(view))
+}
+
+const PURPOSE_PARAM: &str = "Why the caller consults child data";
+
+/// Register a child. The caller must be allowed to write every category it sends, judged on the
+/// record as it will be (e.g. reception staff register a child placed with their own centre).
+#[utoipa::path(
+    post,
+    path = "/v1/minors",
+    tag = "minors",
+    request_body(content = MinorDataSchema, description = "One member per category; `photos` is managed by the photo endpoint."),
+    params(("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = MinorRecordSchema, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn register(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, Problem> {
+    let view = blocking::run(move || state.minors.register(&caller.0, purpose.0, &body)).await?;
+    Ok(record_response(StatusCode::CREATED, view))
+}
+
+/// List the records the caller may read something of, in registration order.
+#[utoipa::path(
+    get,
+    path = "/v1/minors",
+    tag = "minors",
+    params(ListQuery, ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = MinorPageSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, Problem> {
+    let (filter, page) = query.into_inner().parse().map_err(|e| invalid(&e))?;
+    let page =
+        blocking::run(move || state.minors.list(&caller.0, purpose.0, &filter, &page)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(PageBody {
+            items: page.items.into_iter().map(RecordBody::from).collect(),
+            next: page.next.map(|n| n.to_string()),
+        }))
+}
+
+/// One record through the caller's mask.
+#[utoipa::path(
+    get,
+    path = "/v1/minors/{id}",
+    tag = "minors",
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = MinorRecordSchema, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let view = blocking::run(move || state.minors.consult(&caller.0, purpose.0, &id)).await?;
+    Ok(record_response(StatusCode::OK, view))
+}
+
+/// Change a record with a JSON merge patch (RFC 7396), based on the version named by If-Match.
+#[utoipa::path(
+    patch,
+    path = "/v1/minors/{id}",
+    tag = "minors",
+    request_body(content = MinorDataSchema, content_type = "application/merge-patch+json"),
+    params(
+        ("id" = String, Path),
+        ("X-Purpose" = String, Header, description = PURPOSE_PARAM),
+        ("If-Match" = String, Header, description = "The ETag of the version the change is based on"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = MinorRecordSchema, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, Problem> {
+    let is_merge_patch = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.essence_str() == "application/merge-patch+json");
+    if !is_merge_patch {
+        return Err(Problem::from_status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be application/merge-patch+json".to_owned(),
+        ));
+    }
+    let expected = if_match(&req)?;
+    let view = blocking::run(move || {
+        state
+            .minors
+            .amend(&caller.0, purpose.0, &id, expected, &body)
+    })
+    .await?;
+    Ok(record_response(StatusCode::OK, view))
+}
+
+/// Every revision of a record: who changed what and when, through the caller's mask.
+#[utoipa::path(
+    get,
+    path = "/v1/minors/{id}/history",
+    tag = "minors",
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = MinorHistorySchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let for_body = id.clone();
+    let view = blocking::run(move || state.minors.history(&caller.0, purpose.0, &id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(HistoryBody {
+            id: for_body,
+            revisions: view.revisions.into_iter().map(RevisionBody::from).collect(),
+            _meta: RecordMeta {
+                withheld: view.withheld.iter().map(ToString::to_string).collect(),
+                purpose: purpose.0.to_string(),
+            },
+        }))
+}
+
+/// Upload a photo (JPEG or PNG, at most 5 MiB). The content is checked, whatever Content-Type says,
+/// and re-encoded without metadata (EXIF location included).
+#[utoipa::path(
+    post,
+    path = "/v1/minors/{id}/photos",
+    tag = "minors",
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = PhotoBody, headers(("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_photo(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    let id = id.into_inner();
+    let minor_id = id.clone();
+    let photo =
+        blocking::run(move || state.minors.add_photo(&caller.0, purpose.0, &id, &body)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            LOCATION,
+            format!("/v1/minors/{minor_id}/photos/{}", photo.id),
+        ))
+        .json(PhotoBody {
+            id: photo.id,
+            content_type: photo.content_type,
+            width: photo.width,
+            height: photo.height,
+            bytes: photo.bytes,
+            uploaded_at: photo.uploaded_at,
+        }))
+}
+
+/// A photo's bytes, under the policy of the `photos` category.
+#[utoipa::path(
+    get,
+    path = "/v1/minors/{id}/photos/{photo_id}",
+    tag = "minors",
+    params(("id" = String, Path), ("photo_id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "image/jpeg", body = Vec<u8>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn photo(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (id, photo_id) = path.into_inner();
+    let stored =
+        blocking::run(move || state.minors.photo(&caller.0, purpose.0, &id, &photo_id)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(stored.content_type)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .body(stored.bytes))
+}
+
+/// Registers the routes; a known path with another method answers 405.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/minors")
+            .route(web::get().to(list))
+            .route(web::post().to(register)),
+    )
+    .service(
+        web::resource("/v1/minors/{id}")
+            .route(web::get().to(get))
+            .route(web::patch().to(patch)),
+    )
+    .service(web::resource("/v1/minors/{id}/history").route(web::get().to(history)))
+    .service(
+        web::resource("/v1/minors/{id}/photos")
+            .app_data(web::PayloadConfig::new(PHOTO_LIMIT_BYTES))
+            .route(web::post().to(add_photo)),
+    )
+    .service(web::resource("/v1/minors/{id}/photos/{photo_id}").route(web::get().to(photo)));
+}

@@ -1,0 +1,66 @@
+//! The one projection of a record through a caller's mask, used for every output: responses,
+//! history, listings (and later search results and events).
+
+use chrono::{DateTime, Utc};
+
+use crate::category::Category;
+use crate::minor::{MinorData, MinorStatus};
+use crate::policy::Mask;
+use crate::purpose::Purpose;
+use crate::record::{Actor, Minor, Revision};
+
+/// What a caller may see of a record: the core fields, the readable categories, and the names of
+/// the withheld ones (never their values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinorView {
+    pub id: String,
+    pub registry_number: String,
+    pub status: MinorStatus,
+    pub version: i64,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub data: MinorData,
+    pub withheld: Vec<Category>,
+    pub purpose: Purpose,
+}
+
+/// Projects `minor` through `mask`. Callers MUST NOT call this with a mask that reads nothing:
+/// such a caller has no access to the child at all.
+pub fn project(minor: &Minor, mask: Mask, purpose: Purpose) -> MinorView {
+    MinorView {
+        id: minor.id.clone(),
+        registry_number: minor.registry_number.clone(),
+        status: minor.status,
+        version: minor.version,
+        registered_at: minor.registered_at,
+        updated_at: minor.updated_at,
+        data: minor.data.retain(mask.read),
+        withheld: mask.withheld().iter().collect(),
+        purpose,
+    }
+}
+
+/// One revision as a caller may see it: the data through the caller's mask, and only the changed
+/// categories the caller may read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevisionView {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub changed: Vec<Category>,
+    pub data: MinorData,
+}
+
+pub fn project_revision(revision: &Revision, mask: Mask) -> RevisionView {
+    RevisionView {
+        version: revision.version,
+        at: revision.at,
+        actor: revision.actor.clone(),
+        changed: revision
+            .changed
+            .iter()
+            .filter(|c| mask.read.contains(*c))
+            .collect(),
+        data: revision.data.retain(mask.read),
+    }
+}

@@ -1,0 +1,91 @@
+//! A stored child's record: core fields, the categorised data, and its revisions.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::agency::AgencyId;
+use crate::category::CategorySet;
+use crate::minor::{MinorData, MinorStatus};
+use crate::policy::Relation;
+use crate::principal::Principal;
+use crate::purpose::Purpose;
+
+/// A record as stored. `version` starts at 1 and grows by one with every change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minor {
+    pub id: String,
+    pub registry_number: String,
+    pub status: MinorStatus,
+    pub version: i64,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub data: MinorData,
+}
+
+impl Minor {
+    /// How `caller` stands to this child: assigned when the child is placed with, or is a ward of,
+    /// the caller's agency; under an active alert while the child is missing.
+    pub fn relation_to(&self, caller: &Principal) -> Relation {
+        relation(&self.data, self.status, &caller.agency)
+    }
+}
+
+/// See [`Minor::relation_to`]; also used for a record not yet stored.
+pub fn relation(data: &MinorData, status: MinorStatus, agency: &AgencyId) -> Relation {
+    let ours = |a: Option<&str>| a == Some(agency.as_str());
+    Relation {
+        assigned: ours(data.placement_agency()) || ours(data.guardian_agency()),
+        active_alert: status == MinorStatus::Missing,
+    }
+}
+
+/// Who changes a record, and why: written with every revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub subject: String,
+    pub agency: String,
+    pub role: String,
+    pub purpose: Purpose,
+}
+
+impl Actor {
+    pub fn new(caller: &Principal, purpose: Purpose) -> Self {
+        Self {
+            subject: caller.subject.clone(),
+            agency: caller.agency.to_string(),
+            role: caller.role.to_string(),
+            purpose,
+        }
+    }
+}
+
+/// One version of a record: what it held after the change, who made the change, when and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub changed: CategorySet,
+    pub data: MinorData,
+}
+
+/// Which children a listing may return, from the policy's reach for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListScope {
+    /// Every child.
+    Everything,
+    /// Children placed with or wards of `agency` (if `assigned`) and missing children (if `missing`).
+    Related {
+        agency: AgencyId,
+        assigned: bool,
+        missing: bool,
+    },
+}
+
+/// Filters of `GET /v1/minors`, all optional, combined with AND.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MinorFilter {
+    pub status: Option<MinorStatus>,
+    pub placement_agency: Option<AgencyId>,
+    pub nationality: Option<String>,
+    pub registered_since: Option<NaiveDate>,
+}

@@ -1,0 +1,522 @@
+//! Register, consult, amend, list children's records and their history and photos, each through the
+//! access policy: the caller's role, stated purpose and relation to the child decide what is read or
+//! written, field category by field category.
+
+use std::sync::Arc;
+
+use crate::agency::{AgencyId, AgencyKind};
+use crate::category::{Category, CategorySet};
+use crate::minor::patch::{apply_merge_patch, parse_data, touched_categories};
+use crate::minor::validate::validate;
+use crate::minor::{MinorData, MinorStatus, PhotoRef, Photos};
+use crate::page::{Page, PageRequest};
+use crate::policy::{Grant, Mask, Policy};
+use crate::ports::{
+    AgencyRepository, Change, Clock, IdGenerator, MinorRepository, NewPhoto, PhotoCleaner,
+    StoredPhoto, UpdateMinorError,
+};
+use crate::principal::Principal;
+use crate::projection::{MinorView, RevisionView, project, project_revision};
+use crate::purpose::Purpose;
+use crate::record::{Actor, ListScope, Minor, MinorFilter, relation};
+use crate::validation::FieldErrors;
+
+/// Why a caller may not touch a child's data; every variant is a refusal (403), except `NotFound`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("the role `{role}` may not access child data for the purpose `{purpose}`")]
+    PurposeNotPermitted { role: String, purpose: Purpose },
+    #[error("no access to this child for the purpose `{0}`")]
+    NoAccessToChild(Purpose),
+    #[error("not permitted to write: {}", .0.join(", "))]
+    WriteNotPermitted(Vec<String>),
+}
+
+/// The records service: the use cases over the ports they need.
+#[derive(Clone)]
+pub struct Minors {
+    pub minors: Arc<dyn MinorRepository>,
+    pub agencies: Arc<dyn AgencyRepository>,
+    pub policy: Arc<Policy>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub photos: Arc<dyn PhotoCleaner>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsultError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("no record with id `{0}`")]
+    NotFound(String),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AmendError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("no record with id `{0}`")]
+    NotFound(String),
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    #[error("If-Match is required: send the ETag of the version the change is based on")]
+    PreconditionRequired,
+    #[error(
+        "the record changed: it is at version {current}; fetch it again and reapply the change"
+    )]
+    Stale { current: i64 },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListMinorsError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddPhotoError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("no record with id `{0}`")]
+    NotFound(String),
+    #[error("the photo is refused: {0}")]
+    Rejected(String),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GetPhotoError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("no such photo")]
+    NotFound,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// The `If-Match` precondition of a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// `*`: whatever version is current.
+    Any,
+    /// The version the caller saw.
+    Version(i64),
+}
+
+/// A record's revisions as the caller may see them, and the categories withheld from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryView {
+    pub revisions: Vec<RevisionView>,
+    pub withheld: Vec<Category>,
+}
+
+/// How often a photo upload retries when a concurrent change moved the record on.
+const PHOTO_ATTEMPTS: usize = 5;
+
+/// Most photos one record keeps.
+pub const MAX_PHOTOS: usize = 20;
+
+impl Minors {
+    fn check_purpose(&self, caller: &Principal, purpose: Purpose) -> Result<(), Denied> {
+        if self.policy.permits_purpose(caller.role, purpose) {
+            Ok(())
+        } else {
+            Err(Denied::PurposeNotPermitted {
+                role: caller.role.to_string(),
+                purpose,
+            })
+        }
+    }
+
+    /// The caller's mask on a stored record; refuses when it reads nothing.
+    fn readable_mask(
+        &self,
+        caller: &Principal,
+        purpose: Purpose,
+        minor: &Minor,
+    ) -> Result<Mask, Denied> {
+        let mask = self
+            .policy
+            .mask(caller.role, purpose, minor.relation_to(caller));
+        if mask.read.is_empty() {
+            return Err(Denied::NoAccessToChild(purpose));
+        }
+        Ok(mask)
+    }
+
+    fn load(&self, id: &str) -> anyhow::Result<Option<Minor>> {
+        self.minors.find(id)
+    }
+
+    /// Agencies named by placement and guardianship must exist and be of a fitting kind.
+    fn check_references(&self, data: &MinorData) -> anyhow::Result<FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let refs = [
+            (
+                "placement.current_agency",
+                data.placement_agency(),
+                &[AgencyKind::ReceptionCentre, AgencyKind::YouthCare][..],
+            ),
+            (
+                "guardianship.guardian_agency",
+                data.guardian_agency(),
+                &[AgencyKind::Guardian][..],
+            ),
+        ];
+        for (path, id, kinds) in refs {
+            let Some(id) = id else { continue };
+            let agency = match AgencyId::parse(id) {
+                Ok(parsed) => self.agencies.find(&parsed)?,
+                Err(_) => None,
+            };
+            match agency {
+                None => errors.push(path, format!("no agency `{id}`")),
+                Some(a) if !kinds.contains(&a.kind) => errors.push(
+                    path,
+                    format!(
+                        "agency `{id}` is of kind `{}`; expected {}",
+                        a.kind,
+                        kinds
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        Ok(errors)
+    }
+
+    fn validated(&self, data: MinorData) -> Result<MinorData, RegisterError> {
+        let data = validate(data, self.clock.now().date_naive())?;
+        let errors = self.check_references(&data)?;
+        if errors.is_empty() {
+            Ok(data)
+        } else {
+            Err(errors.into())
+        }
+    }
+
+    /// Registers a new child. The caller must be allowed to write every category it supplies, judged
+    /// on the record as it will be (a reception centre registers a child placed with itself).
+    pub fn register(
+        &self,
+        caller: &Principal,
+        purpose: Purpose,
+        body: &serde_json::Value,
+    ) -> Result<MinorView, RegisterError> {
+        self.check_purpose(caller, purpose)?;
+        let data = parse_data(body)?;
+        let present = data.present_categories();
+        if present.is_empty() {
+            let mut e = FieldErrors::default();
+            e.push("", "a record needs at least one category");
+            return Err(e.into());
+        }
+        let mask = self.policy.mask(
+            caller.role,
+            purpose,
+            relation(&data, MinorStatus::Active, &caller.agency),
+        );
+        denied_writes(present, mask)?;
+        let data = self.validated(data)?;
+        let minor = self.minors.insert(
+            &self.ids.new_id(),
+            &data,
+            &Actor::new(caller, purpose),
+            self.clock.now(),
+        )?;
+        Ok(self.view_after_write(caller, purpose, &minor))
+    }
+
+    /// The record through the caller's mask, or a refusal if it reads nothing of this child.
+    pub fn consult(
+        &self,
+        caller: &Principal,
+        purpose: Purpose,
+        id: &str,
+    ) -> Result<MinorView, ConsultError> {
+        self.check_purpose(caller, purpose)?;
+        let minor = self
+            .load(id)?
+            .ok_or_else(|| ConsultError::NotFound(id.to_owned()))?;
+        let mask = self.readable_mask(caller, purpose, &minor)?;
+        Ok(project(&minor, mask, purpose))
+    }
+
+    /// Applies a JSON merge patch based on version `if_match`. The caller must be allowed to write
+    /// every category the patch names, judged on the record as it is now.
+    pub fn amend(
+        &self,
+        caller: &Principal,
+        purpose: Purpose,
+        id: &str,
+        if_match: Option<Precondition>,
+        patch: &serde_json::Value,
+    ) -> Result<MinorView, AmendError> {
+        self.check_purpose(caller, purpose)?;
+        let minor = self
+            .load(id)?
+            .ok_or_else(|| AmendError::NotFound(id.to_owned()))?;
+        let mask = self
+            .policy
+            .mask(caller.role, purpose, minor.relation_to(caller));
+        if mask.read.is_empty() && mask.write.is_empty() {
+            return Err(Denied::NoAccessToChild(purpose).into());
+        }
+        denied_writes(touched_categories(patch), mask)?;
+        let expected = match if_match.ok_or(AmendError::PreconditionRequired)? {
+            Precondition::Any => minor.version,
+            Precondition::Version(v) => v,
+        };
+        if expected != minor.version {
+            return Err(AmendError::Stale {
+                current: minor.version,
+            });
+        }
+        let data = apply_merge_patch(&minor.data, patch)?;
+        let data = self.validated(data).map_err(|e| match e {
+            RegisterError::Denied(d) => AmendError::Denied(d),
+            RegisterError::Invalid(f) => AmendError::Invalid(f),
+            RegisterError::Unknown(u) => AmendError::Unknown(u),
+        })?;
+        let changed = minor.data.changed_categories(&data);
+        if changed.is_empty() {
+            return Ok(self.view_after_write(caller, purpose, &minor));
+        }
+        let actor = Actor::new(caller, purpose);
+        let updated = self
+            .minors
+            .update(
+                id,
+                &Change {
+                    expected_version: expected,
+                    data: &data,
+                    changed,
+                    photo: None,
+                    actor: &actor,
+                    at: self.clock.now(),
+                },
+            )
+            .map_err(|e| match e {
+                UpdateMinorError::NotFound(id) => AmendError::NotFound(id),
+                UpdateMinorError::Stale { current } => AmendError::Stale { current },
+                UpdateMinorError::Unknown(e) => AmendError::Unknown(e),
+            })?;
+        Ok(self.view_after_write(caller, purpose, &updated))
+    }
+
+    /// What the writer sees of the record after its own change: the mask on the new state (a change
+    /// can end the caller's relation to the child, and then it sees only the core fields).
+    fn view_after_write(&self, caller: &Principal, purpose: Purpose, minor: &Minor) -> MinorView {
+        project(
+            minor,
+            self.policy
+                .mask(caller.role, purpose, minor.relation_to(caller)),
+            purpose,
+        )
+    }
+
+    /// Every revision, projected through the caller's current mask on the child.
+    pub fn history(
+        &self,
+        caller: &Principal,
+        purpose: Purpose,
+        id: &str,
+    ) -> Result<HistoryView, ConsultError> {
+        self.check_purpose(caller, purpose)?;
+        let minor = self
+            .load(id)?
+            .ok_or_else(|| ConsultError::NotFound(id.to_owned()))?;
+        let mask = self.readable_mask(caller, purpose, &minor)?;
+        Ok(HistoryView {
+            revisions: self
+                .minors
+                .history(id)?
+                .iter()
+                .map(|r| project_revision(r, mask))
+                .collect(),
+            withheld: mask.withheld().iter().collect(),
+        })
+    }
+
+    /// Records the caller may read something of, each through its own mask.
+    pub fn list(
+        &self,
+        caller: &Principal,
+        purpose: Purpose,
+        filter: &MinorFilter,
+        page: &PageRequest<i64>,
+    ) -> Result<Page<MinorView, i64>, ListMinorsError> {
+        self.check_purpose(caller, purpose)?;
+        let reach = self.policy.reach(caller.role, purpose);
+        if reach.is_nothing() {
+            return Ok(Page {
+                items: vec![],
+                next: None,
+            });
+        }
+        let scope = if reach.always {
+            ListScope::Everything
+        } else {
+            ListScope::Related {
+                agency: caller.agency.clone(),
+                assigned: reach.assigned,
+                missing: reach.active_alert,
+            }
+        };
+        let page = self.minors.list(&scope, filter, page)?;
+        let items = page
+            .items
+            .iter()
+            .filter_map(|(_, minor)| {
+                let mask = self
+                    .policy
+                    .mask(caller.role, purpose, minor.relation_to(caller));
+                (!mask.read.is_empty()).then(|| project(minor, mask, purpose))
+            })
+            .collect();
+        Ok(Page {
+            items,
+            next: page.next,
+        })
+    }
+
+    /// Cleans and stores a photo and lists it in the record's `photos`; needs write access to
+    /// `photos`. Retries on a concurrent change, since an upload does not depend on other fields.
+    pub fn add_photo(
+        &self,
+        caller: &Principal,
+        purpose: Purpose,
+        id: &str,
+        bytes: &[u8],
+    ) -> Result<PhotoRef, AddPhotoError> {
+        self.check_purpose(caller, purpose)?;
+        let clean = self
+            .photos
+            .clean(bytes)
+            .map_err(|e| AddPhotoError::Rejected(e.0))?;
+        let photo = NewPhoto {
+            id: self.ids.new_id(),
+            content_type: clean.content_type.clone(),
+            bytes: clean.bytes,
+        };
+        let actor = Actor::new(caller, purpose);
+        for _ in 0..PHOTO_ATTEMPTS {
+            let minor = self
+                .load(id)?
+                .ok_or_else(|| AddPhotoError::NotFound(id.to_owned()))?;
+            let mask = self
+                .policy
+                .mask(caller.role, purpose, minor.relation_to(caller));
+            if !mask.write.contains(Category::Photos) {
+                return Err(if mask.read.is_empty() {
+                    Denied::NoAccessToChild(purpose)
+                } else {
+                    Denied::WriteNotPermitted(vec![Category::Photos.to_string()])
+                }
+                .into());
+            }
+            let now = self.clock.now();
+            let reference = PhotoRef {
+                id: photo.id.clone(),
+                content_type: clean.content_type.clone(),
+                width: clean.width,
+                height: clean.height,
+                bytes: photo.bytes.len() as u64,
+                uploaded_at: now,
+            };
+            let mut data = minor.data.clone();
+            let photos = data.photos.get_or_insert_with(Photos::default);
+            if photos.items.len() >= MAX_PHOTOS {
+                return Err(AddPhotoError::Rejected(format!(
+                    "a record keeps at most {MAX_PHOTOS} photos"
+                )));
+            }
+            photos.items.push(reference.clone());
+            let mut changed = CategorySet::EMPTY;
+            changed.insert(Category::Photos);
+            let change = Change {
+                expected_version: minor.version,
+                data: &data,
+                changed,
+                photo: Some(&photo),
+                actor: &actor,
+                at: now,
+            };
+            match self.minors.update(id, &change) {
+                Ok(_) => return Ok(reference),
+                Err(UpdateMinorError::Stale { .. }) => continue,
+                Err(UpdateMinorError::NotFound(id)) => return Err(AddPhotoError::NotFound(id)),
+                Err(UpdateMinorError::Unknown(e)) => return Err(e.into()),
+            }
+        }
+        Err(anyhow::anyhow!(
+            "the record kept changing during {PHOTO_ATTEMPTS} attempts to add a photo"
+        )
+        .into())
+    }
+
+    /// A photo's bytes, under the same policy as the `photos` category.
+    pub fn photo(
+        &self,
+        caller: &Principal,
+        purpose: Purpose,
+        minor_id: &str,
+        photo_id: &str,
+    ) -> Result<StoredPhoto, GetPhotoError> {
+        self.check_purpose(caller, purpose)?;
+        let minor = self.load(minor_id)?.ok_or(GetPhotoError::NotFound)?;
+        let mask = self.readable_mask(caller, purpose, &minor)?;
+        if !mask.read.contains(Category::Photos) {
+            return Err(GetPhotoError::Denied(Denied::NoAccessToChild(purpose)));
+        }
+        let listed = minor
+            .data
+            .photos
+            .as_ref()
+            .is_some_and(|p| p.items.iter().any(|i| i.id == photo_id));
+        if !listed {
+            return Err(GetPhotoError::NotFound);
+        }
+        self.minors
+            .photo(minor_id, photo_id)?
+            .ok_or(GetPhotoError::NotFound)
+    }
+
+    /// The grants of the caller's role, as loaded.
+    pub fn effective_policy(&self, caller: &Principal) -> Vec<Grant> {
+        self.policy.grants_for(caller.role).cloned().collect()
+    }
+}
+
+/// Refuses a write that touches a category outside the caller's write mask, naming them all.
+fn denied_writes(touched: CategorySet, mask: Mask) -> Result<(), Denied> {
+    let refused = touched.difference(mask.write);
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Denied::WriteNotPermitted(
+            refused.iter().map(|c| c.to_string()).collect(),
+        ))
+    }
+}

@@ -1,0 +1,377 @@
+//! Children's records in `minors`, with `minor_revisions`, `minor_nationalities` and `photos`.
+
+use anyhow::Context;
+use chrono::{DateTime, Datelike, NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use domain::category::{Category, CategorySet};
+use domain::minor::{MinorData, MinorStatus};
+use domain::page::{Page, PageRequest};
+use domain::ports::{Change, MinorRepository, StoredPhoto, UpdateMinorError};
+use domain::record::{Actor, ListScope, Minor, MinorFilter, Revision};
+
+use super::schema::{minor_nationalities, minor_revisions, minors, photos};
+use super::{Database, DbConnection};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = minors)]
+struct MinorRow {
+    seq: i64,
+    id: String,
+    registry_number: Option<String>,
+    status: String,
+    version: i64,
+    registered_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    data: String,
+}
+
+impl MinorRow {
+    fn into_domain(self) -> anyhow::Result<(i64, Minor)> {
+        let id = self.id;
+        let minor = Minor {
+            registry_number: self
+                .registry_number
+                .with_context(|| format!("record {id} has no registry number"))?,
+            status: self
+                .status
+                .parse::<MinorStatus>()
+                .map_err(|e| anyhow::anyhow!("record {id}: {e}"))?,
+            version: self.version,
+            registered_at: self.registered_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+            data: serde_json::from_str(&self.data)
+                .with_context(|| format!("record {id}: stored data"))?,
+            id,
+        };
+        Ok((self.seq, minor))
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = minor_revisions)]
+struct RevisionRow {
+    version: i64,
+    at: NaiveDateTime,
+    subject: String,
+    agency: String,
+    role: String,
+    purpose: String,
+    changed: String,
+    data: String,
+}
+
+impl RevisionRow {
+    fn into_domain(self) -> anyhow::Result<Revision> {
+        let changed: Vec<Category> =
+            serde_json::from_str(&self.changed).context("revision categories")?;
+        Ok(Revision {
+            version: self.version,
+            at: self.at.and_utc(),
+            actor: Actor {
+                subject: self.subject,
+                agency: self.agency,
+                role: self.role,
+                purpose: self
+                    .purpose
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("revision purpose: {e}"))?,
+            },
+            changed: changed.into_iter().collect(),
+            data: serde_json::from_str(&self.data).context("revision data")?,
+        })
+    }
+}
+
+/// Times are stored with microseconds, as both backends keep them.
+fn stored_time(at: DateTime<Utc>) -> NaiveDateTime {
+    at.trunc_subsecs(6).naive_utc()
+}
+
+/// The error of a write transaction: a database error rolls it back like the others.
+#[derive(Debug, thiserror::Error)]
+enum TxError {
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error("not found")]
+    NotFound,
+    #[error("stale at version {0}")]
+    Stale(i64),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// [`MinorRepository`] over a [`Database`].
+#[derive(Debug, Clone)]
+pub struct DieselMinorRepository {
+    db: Database,
+}
+
+impl DieselMinorRepository {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn category_names(set: CategorySet) -> String {
+    serde_json::to_string(&set.iter().collect::<Vec<_>>()).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn write_revision(
+    conn: &mut DbConnection,
+    seq: i64,
+    version: i64,
+    data_json: &str,
+    changed: CategorySet,
+    actor: &Actor,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(minor_revisions::table)
+        .values((
+            minor_revisions::minor_seq.eq(seq),
+            minor_revisions::version.eq(version),
+            minor_revisions::at.eq(at),
+            minor_revisions::subject.eq(&actor.subject),
+            minor_revisions::agency.eq(&actor.agency),
+            minor_revisions::role.eq(&actor.role),
+            minor_revisions::purpose.eq(actor.purpose.as_str()),
+            minor_revisions::changed.eq(category_names(changed)),
+            minor_revisions::data.eq(data_json),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces the nationality rows of a record with those of `data`.
+fn write_nationalities(conn: &mut DbConnection, seq: i64, data: &MinorData) -> QueryResult<()> {
+    diesel::delete(minor_nationalities::table.filter(minor_nationalities::minor_seq.eq(seq)))
+        .execute(conn)?;
+    let mut countries: Vec<&String> = data.nationalities().iter().collect();
+    countries.sort();
+    countries.dedup();
+    for country in countries {
+        diesel::insert_into(minor_nationalities::table)
+            .values((
+                minor_nationalities::minor_seq.eq(seq),
+                minor_nationalities::country.eq(country),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn load_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MinorRow>> {
+    minors::table
+        .filter(minors::id.eq(id))
+        .select(MinorRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+impl MinorRepository for DieselMinorRepository {
+    fn insert(
+        &self,
+        id: &str,
+        data: &MinorData,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<Minor> {
+        let json = serde_json::to_string(data)?;
+        let at = stored_time(at);
+        let mut conn = self.db.conn()?;
+        let row = conn
+            .transaction::<_, TxError, _>(|c| {
+                // The first statement writes, so SQLite takes the write lock at once (no upgrade).
+                diesel::insert_into(minors::table)
+                    .values((
+                        minors::id.eq(id),
+                        minors::status.eq(MinorStatus::Active.as_str()),
+                        minors::version.eq(1_i64),
+                        minors::placement_agency.eq(data.placement_agency()),
+                        minors::guardian_agency.eq(data.guardian_agency()),
+                        minors::registered_at.eq(at),
+                        minors::updated_at.eq(at),
+                        minors::data.eq(&json),
+                    ))
+                    .execute(c)?;
+                let seq: i64 = minors::table
+                    .filter(minors::id.eq(id))
+                    .select(minors::seq)
+                    .first(c)?;
+                let number = format!("UAM-{}-{seq:06}", at.year());
+                diesel::update(minors::table.filter(minors::seq.eq(seq)))
+                    .set(minors::registry_number.eq(&number))
+                    .execute(c)?;
+                write_nationalities(c, seq, data)?;
+                write_revision(c, seq, 1, &json, data.present_categories(), actor, at)?;
+                load_by_id(c, id)?.ok_or(TxError::NotFound)
+            })
+            .context("registering a record")?;
+        Ok(row.into_domain()?.1)
+    }
+
+    fn find(&self, id: &str) -> anyhow::Result<Option<Minor>> {
+        let mut conn = self.db.conn()?;
+        load_by_id(&mut conn, id)
+            .context("reading a record")?
+            .map(|r| r.into_domain().map(|(_, m)| m))
+            .transpose()
+    }
+
+    fn update(&self, id: &str, change: &Change<'_>) -> Result<Minor, UpdateMinorError> {
+        let json = serde_json::to_string(change.data).map_err(anyhow::Error::from)?;
+        let at = stored_time(change.at);
+        let mut conn = self.db.conn()?;
+        let result = conn.transaction::<_, TxError, _>(|c| {
+            let updated = diesel::update(
+                minors::table
+                    .filter(minors::id.eq(id))
+                    .filter(minors::version.eq(change.expected_version)),
+            )
+            .set((
+                minors::data.eq(&json),
+                minors::version.eq(change.expected_version + 1),
+                minors::updated_at.eq(at),
+                minors::placement_agency.eq(change.data.placement_agency()),
+                minors::guardian_agency.eq(change.data.guardian_agency()),
+            ))
+            .execute(c)?;
+            if updated == 0 {
+                let current: Option<i64> = minors::table
+                    .filter(minors::id.eq(id))
+                    .select(minors::version)
+                    .first(c)
+                    .optional()?;
+                return Err(current.map_or(TxError::NotFound, TxError::Stale));
+            }
+            let seq: i64 = minors::table
+                .filter(minors::id.eq(id))
+                .select(minors::seq)
+                .first(c)?;
+            write_nationalities(c, seq, change.data)?;
+            write_revision(
+                c,
+                seq,
+                change.expected_version + 1,
+                &json,
+                change.changed,
+                change.actor,
+                at,
+            )?;
+            if let Some(photo) = change.photo {
+                diesel::insert_into(photos::table)
+                    .values((
+                        photos::id.eq(&photo.id),
+                        photos::minor_seq.eq(seq),
+                        photos::content_type.eq(&photo.content_type),
+                        photos::bytes.eq(&photo.bytes),
+                        photos::created_at.eq(at),
+                    ))
+                    .execute(c)?;
+            }
+            load_by_id(c, id)?.ok_or(TxError::NotFound)
+        });
+        match result {
+            Ok(row) => Ok(row.into_domain()?.1),
+            Err(TxError::NotFound) => Err(UpdateMinorError::NotFound(id.to_owned())),
+            Err(TxError::Stale(current)) => Err(UpdateMinorError::Stale { current }),
+            Err(TxError::Db(e)) => Err(anyhow::Error::new(e).context("updating a record").into()),
+            Err(TxError::Other(e)) => Err(e.into()),
+        }
+    }
+
+    fn history(&self, id: &str) -> anyhow::Result<Vec<Revision>> {
+        let mut conn = self.db.conn()?;
+        minor_revisions::table
+            .inner_join(minors::table)
+            .filter(minors::id.eq(id))
+            .order(minor_revisions::version.asc())
+            .select(RevisionRow::as_select())
+            .load(&mut *conn)
+            .context("reading a record's history")?
+            .into_iter()
+            .map(RevisionRow::into_domain)
+            .collect()
+    }
+
+    fn list(
+        &self,
+        scope: &ListScope,
+        filter: &MinorFilter,
+        page: &PageRequest<i64>,
+    ) -> anyhow::Result<Page<(i64, Minor), i64>> {
+        let mut query = minors::table
+            .select(MinorRow::as_select())
+            .order(minors::seq.asc())
+            .limit(i64::try_from(page.limit.get() + 1)?)
+            .into_boxed();
+        if let ListScope::Related {
+            agency,
+            assigned,
+            missing,
+        } = scope
+        {
+            let ours = minors::placement_agency
+                .assume_not_null()
+                .eq(agency.as_str().to_owned())
+                .or(minors::guardian_agency
+                    .assume_not_null()
+                    .eq(agency.as_str().to_owned()));
+            let is_missing = minors::status.eq(MinorStatus::Missing.as_str());
+            query = match (assigned, missing) {
+                (true, true) => query.filter(ours.or(is_missing)),
+                (true, false) => query.filter(ours),
+                (false, true) => query.filter(is_missing),
+                (false, false) => {
+                    return Ok(Page {
+                        items: vec![],
+                        next: None,
+                    });
+                }
+            };
+        }
+        if let Some(after) = page.after {
+            query = query.filter(minors::seq.gt(after));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(minors::status.eq(status.as_str()));
+        }
+        if let Some(agency) = &filter.placement_agency {
+            query = query.filter(minors::placement_agency.eq(agency.as_str().to_owned()));
+        }
+        if let Some(country) = &filter.nationality {
+            query = query.filter(
+                minors::seq.eq_any(
+                    minor_nationalities::table
+                        .filter(minor_nationalities::country.eq(country.clone()))
+                        .select(minor_nationalities::minor_seq),
+                ),
+            );
+        }
+        if let Some(since) = filter.registered_since {
+            query = query.filter(minors::registered_at.ge(since.and_time(chrono::NaiveTime::MIN)));
+        }
+        let mut conn = self.db.conn()?;
+        let rows = query.load(&mut *conn).context("listing records")?;
+        let items = rows
+            .into_iter()
+            .map(MinorRow::into_domain)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.limit, |(seq, _)| *seq))
+    }
+
+    fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>> {
+        let mut conn = self.db.conn()?;
+        let row: Option<(String, Vec<u8>)> = photos::table
+            .inner_join(minors::table)
+            .filter(minors::id.eq(minor_id))
+            .filter(photos::id.eq(photo_id))
+            .select((photos::content_type, photos::bytes))
+            .first(&mut *conn)
+            .optional()
+            .context("reading a photo")?;
+        Ok(row.map(|(content_type, bytes)| StoredPhoto {
+            content_type,
+            bytes,
+        }))
+    }
+}
