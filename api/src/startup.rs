@@ -105,11 +105,13 @@ impl Application {
             let db = open_database(&prepared)?;
             let agencies = Arc::new(DieselAgencyRepository::new(db.clone()));
             let clock = Arc::new(SystemClock);
+            let minor_repository = Arc::new(DieselMinorRepository::new(db.clone()));
             if options.demo {
                 demo::seed(agencies.as_ref(), clock.as_ref())?;
+                demo::seed_children(minor_repository.as_ref(), clock.as_ref())?;
             }
             let minors = Minors {
-                minors: Arc::new(DieselMinorRepository::new(db.clone())),
+                minors: minor_repository,
                 agencies: agencies.clone(),
                 policy,
                 clock: clock.clone(),
