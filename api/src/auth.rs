@@ -5,22 +5,48 @@ use std::pin::Pin;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use domain::principal::Principal;
-use domain::usecase::authenticate::{AuthenticateError, authenticate};
+use domain::usecase::authenticate::{AuthenticateError, Gate, authenticate};
+use domain::usecase::minors::Request;
+use tracing_actix_web::RequestId;
 
 use crate::blocking;
 use crate::problem::Problem;
 use crate::state::AppState;
 
-/// The authenticated principal of the request. Every failure is 401 problem+json.
+/// The authenticated principal of the request, with the request's id. Every failure is 401
+/// problem+json, and is audited.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Principal);
+pub struct Caller {
+    pub principal: Principal,
+    pub request_id: String,
+}
+
+impl Caller {
+    /// A request on child data, for the purpose stated in `X-Purpose`.
+    pub fn request(&self, purpose: crate::purpose::Stated) -> Request {
+        Request {
+            caller: self.principal.clone(),
+            purpose: purpose.0,
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// The request id the tracing middleware gave this request.
+pub fn request_id(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
 
 impl From<AuthenticateError> for Problem {
     fn from(e: AuthenticateError) -> Self {
         match e {
             AuthenticateError::Unknown(e) => blocking::unexpected(&e),
+            AuthenticateError::Unavailable(e) => blocking::audit_unavailable(&e),
             other => unauthorized(other.to_string()),
         }
     }
@@ -42,15 +68,35 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let request_id = request_id(req);
         Box::pin(async move {
-            let token = token?;
             let state = state
                 .ok_or_else(|| Problem::from_status(StatusCode::INTERNAL_SERVER_ERROR, None))?;
+            let rid = request_id.clone();
             let principal = blocking::run(move || {
-                authenticate(state.verifier.as_ref(), state.agencies.as_ref(), &token)
+                let gate = Gate {
+                    verifier: state.verifier.as_ref(),
+                    agencies: state.agencies.as_ref(),
+                    audit: state.audit.as_ref(),
+                };
+                // A missing or malformed header is checked like a token that says nothing, so that
+                // it is refused and audited the same way, with the header's own message.
+                let checked = authenticate(
+                    &gate,
+                    token.as_deref().unwrap_or(""),
+                    &rid,
+                    state.clock.now(),
+                );
+                checked.map_err(|e| match (e, token) {
+                    (AuthenticateError::InvalidToken(_), Err(header)) => header,
+                    (e, _) => Problem::from(e),
+                })
             })
             .await?;
-            Ok(Caller(principal))
+            Ok(Caller {
+                principal,
+                request_id,
+            })
         })
     }
 }

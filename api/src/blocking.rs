@@ -41,3 +41,14 @@ pub fn unexpected(error: &anyhow::Error) -> Problem {
     tracing::error!(error = format!("{error:#}"), "unexpected error");
     Problem::from_status(StatusCode::INTERNAL_SERVER_ERROR, None)
 }
+
+/// The answer when the audit trail cannot record a request: 503, nothing disclosed (fail closed).
+pub fn audit_unavailable(error: &domain::ports::AuditUnavailable) -> Problem {
+    tracing::error!(error = %error, "audit trail unavailable; refusing to answer");
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "audit-unavailable",
+        "Service unavailable",
+        "the request could not be audited, so it was not carried out; retry later".to_owned(),
+    )
+}

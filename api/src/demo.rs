@@ -109,7 +109,8 @@ pub fn seed_children(minors: &dyn MinorRepository, clock: &dyn Clock) -> anyhow:
         let data: MinorData = serde_json::from_value(demo_child(n))?;
         let data = validate(data, clock.now().date_naive())
             .map_err(|e| anyhow::anyhow!("demo child {n}: {e}"))?;
-        minors.insert(id, &data, &actor, clock.now())?;
+        // Seeding is not a request: it writes no audit entry.
+        minors.insert(id, &data, &actor, clock.now(), None)?;
     }
     Ok(())
 }

@@ -36,6 +36,11 @@ enum Command {
     },
     /// Apply pending migrations to the configured database, then exit.
     Migrate,
+    /// Inspect the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print a token signed with the development key (only when no auth_jwks is configured).
     Token {
         /// Subject: who the token speaks for.
@@ -53,6 +58,12 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole hash chain; exit 0 if intact, 1 with the first broken link otherwise.
+    Verify,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref()) {
@@ -64,7 +75,8 @@ fn main() -> ExitCode {
     };
     api::telemetry::init(settings.log_format, &settings.log_level);
     match run(cli.command, settings) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("uam-registry: {e:#}");
             ExitCode::FAILURE
@@ -72,18 +84,32 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
+/// Runs a command; `Ok(false)` is a check that found a problem.
+fn run(command: Command, mut settings: Settings) -> anyhow::Result<bool> {
     match command {
         Command::Serve { bind, demo } => {
             if let Some(bind) = bind {
                 settings.bind = bind;
             }
-            serve(settings, Options { demo })
+            serve(settings, Options { demo }).map(|()| true)
         }
         Command::Migrate => {
             let db = startup::open_database(&settings)?;
             println!("migrations applied ({:?})", db.backend());
-            Ok(())
+            Ok(true)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let report = startup::verify_audit(&settings)?;
+            match &report.first_broken {
+                None => println!("audit trail intact: {} entries", report.entries),
+                Some(b) => println!(
+                    "audit trail BROKEN at entry {}: {} ({} entries read)",
+                    b.seq, b.reason, report.entries
+                ),
+            }
+            Ok(report.first_broken.is_none())
         }
         Command::Token {
             sub,
@@ -110,7 +136,7 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
                 ttl,
             })?;
             println!("{token}");
-            Ok(())
+            Ok(true)
         }
     }
 }

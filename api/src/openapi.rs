@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use serde_json::{Value, json};
 
 use crate::problem::{InvalidParam, Problem};
-use crate::routes::{agencies, health, minors, policy};
+use crate::routes::{agencies, audit, health, minors, policy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,8 @@ use crate::routes::{agencies, health, minors, policy};
         minors::add_photo,
         minors::photo,
         policy::effective,
+        audit::access_log,
+        audit::verify,
     ),
     components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor)),
     modifiers(&BearerAuth),
@@ -38,6 +40,7 @@ use crate::routes::{agencies, health, minors, policy};
         (name = "agencies", description = "The administrations that share the registry"),
         (name = "minors", description = "Children's records, through the caller's field mask"),
         (name = "policy", description = "The access rules in force"),
+        (name = "audit", description = "Who saw what of a child, and the integrity of the audit trail"),
     )
 )]
 pub struct ApiDoc;

@@ -12,11 +12,29 @@ use crate::problem::Problem;
 
 pub const HEADER: &str = "x-purpose";
 
-/// The purpose stated by the request.
-#[derive(Debug, Clone, Copy)]
-pub struct Stated(pub Purpose);
+/// The purpose stated by the request: `Err` holds the raw header value (empty if absent). Whether it
+/// is acceptable is decided, and audited, by the use case.
+#[derive(Debug, Clone)]
+pub struct Stated(pub Result<Purpose, String>);
 
-fn bad(detail: String) -> Problem {
+impl FromRequest for Stated {
+    type Error = Problem;
+    type Future = Ready<Result<Self, Problem>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let stated = match req.headers().get(HEADER) {
+            None => Err(String::new()),
+            Some(value) => {
+                let raw = String::from_utf8_lossy(value.as_bytes()).trim().to_owned();
+                raw.parse::<Purpose>().map_err(|_| raw)
+            }
+        };
+        ready(Ok(Stated(stated)))
+    }
+}
+
+/// The answer to a missing or unknown purpose: 400 naming the header.
+pub fn missing(detail: String) -> Problem {
     Problem::new(
         StatusCode::BAD_REQUEST,
         "purpose",
@@ -29,27 +47,4 @@ fn bad(detail: String) -> Problem {
             "one of care, guardianship, identification, procedure, disappearance, statistics, audit"
                 .into(),
     }])
-}
-
-impl FromRequest for Stated {
-    type Error = Problem;
-    type Future = Ready<Result<Self, Problem>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = match req.headers().get(HEADER) {
-            None => Err(bad("the X-Purpose header is required for child data".into())),
-            Some(value) => value
-                .to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<Purpose>().ok())
-                .map(Stated)
-                .ok_or_else(|| {
-                    bad(format!(
-                        "`{}` is not a purpose",
-                        String::from_utf8_lossy(value.as_bytes())
-                    ))
-                }),
-        };
-        ready(result)
-    }
 }

@@ -13,7 +13,9 @@ use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
 use domain::usecase::minors::Minors;
 use infra::auth::{DevKey, JwksSource, JwksVerifier, VerifierSettings};
 use infra::clock::SystemClock;
-use infra::db::{Database, DieselAgencyRepository, DieselMinorRepository, PoolSettings};
+use infra::db::{
+    Database, DieselAgencyRepository, DieselAuditLog, DieselMinorRepository, PoolSettings,
+};
 use infra::ids::UuidGenerator;
 use infra::photo::PhotoSanitizer;
 use tracing_actix_web::TracingLogger;
@@ -51,6 +53,13 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Database> {
         tracing::info!(?applied, "applied migrations");
     }
     Ok(db)
+}
+
+/// Checks the audit chain of the configured database. Blocks.
+pub fn verify_audit(settings: &Settings) -> anyhow::Result<domain::audit::VerifyReport> {
+    use domain::ports::AuditLog;
+    let db = open_database(settings)?;
+    DieselAuditLog::start(db, 1, settings.database_timeout())?.verify()
 }
 
 /// The development key, when no JWKS is configured.
@@ -110,6 +119,11 @@ impl Application {
                 demo::seed(agencies.as_ref(), clock.as_ref())?;
                 demo::seed_children(minor_repository.as_ref(), clock.as_ref())?;
             }
+            let audit = Arc::new(DieselAuditLog::start(
+                db.clone(),
+                256,
+                prepared.database_timeout() * 2,
+            )?);
             let minors = Minors {
                 minors: minor_repository,
                 agencies: agencies.clone(),
@@ -117,6 +131,7 @@ impl Application {
                 clock: clock.clone(),
                 ids: Arc::new(UuidGenerator),
                 photos: Arc::new(PhotoSanitizer::default()),
+                audit: audit.clone(),
             };
             Ok(AppState {
                 agencies,
@@ -124,6 +139,7 @@ impl Application {
                 clock,
                 health: Arc::new(db),
                 minors,
+                audit,
             })
         })
         .await??;
@@ -146,6 +162,7 @@ impl Application {
                 .configure(routes::agencies::configure)
                 .configure(routes::minors::configure)
                 .configure(routes::policy::configure)
+                .configure(routes::audit::configure)
                 .route("/openapi.json", web::get().to(openapi_json))
                 .route("/docs", web::get().to(docs_redirect))
                 .service(

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use domain::ports::{AgencyRepository, Clock, HealthCheck, TokenVerifier};
+use domain::ports::{AgencyRepository, AuditLog, Clock, HealthCheck, TokenVerifier};
 use domain::usecase::minors::Minors;
 
 /// Shared, immutable application state.
@@ -13,4 +13,5 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub health: Arc<dyn HealthCheck>,
     pub minors: Minors,
+    pub audit: Arc<dyn AuditLog>,
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::agency::{Agency, AgencyId, NewAgency};
+use crate::audit::{AuditEntry, ChainedEntry, VerifyReport};
 use crate::category::CategorySet;
 use crate::minor::MinorData;
 use crate::page::{Page, PageRequest};
@@ -20,6 +21,8 @@ pub trait Clock: Send + Sync {
 #[error("{reason}")]
 pub struct TokenRejected {
     pub reason: String,
+    /// The `sub` the token claims, read without verification, for the audit trail only.
+    pub claimed_subject: Option<String>,
 }
 
 /// Checks a bearer token's signature and standard claims.
@@ -104,6 +107,7 @@ pub struct Change<'a> {
     pub photo: Option<&'a NewPhoto>,
     pub actor: &'a Actor,
     pub at: DateTime<Utc>,
+    pub audit: &'a AuditEntry,
 }
 
 /// Why an uploaded photo was refused; the text is safe to show.
@@ -131,20 +135,22 @@ pub trait PhotoCleaner: Send + Sync {
 /// Storage of children's records, their revisions and photos. Each write is one transaction.
 pub trait MinorRepository: Send + Sync {
     /// Stores a new record at version 1 with status `active`, its first revision, and assigns its
-    /// registry number `UAM-<year of registration>-<sequence, 6 digits or more>`.
+    /// registry number `UAM-<year of registration>-<sequence, 6 digits or more>`; appends `audit`
+    /// to the audit chain in the same transaction, if given.
     fn insert(
         &self,
         id: &str,
         data: &MinorData,
         actor: &Actor,
         at: DateTime<Utc>,
+        audit: Option<&AuditEntry>,
     ) -> anyhow::Result<Minor>;
 
     /// The record with this id, if any.
     fn find(&self, id: &str) -> anyhow::Result<Option<Minor>>;
 
-    /// Stores `change.data` as version `change.expected_version + 1` with a revision, and the photo
-    /// if given, all or nothing. MUST return [`UpdateMinorError::Stale`] and store nothing when the
+    /// Stores `change.data` as version `change.expected_version + 1` with a revision, the photo if
+    /// given, and appends `change.audit` to the audit chain, all or nothing. MUST return [`UpdateMinorError::Stale`] and store nothing when the
     /// stored version is not `expected_version`, and [`UpdateMinorError::NotFound`] when there is no
     /// such record.
     fn update(&self, id: &str, change: &Change<'_>) -> Result<Minor, UpdateMinorError>;
@@ -163,4 +169,27 @@ pub trait MinorRepository: Send + Sync {
 
     /// A photo of the record, if both exist.
     fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>>;
+}
+
+/// The audit trail could not record an entry: nothing may be disclosed (fail closed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the audit trail is unavailable: {0}")]
+pub struct AuditUnavailable(pub String);
+
+/// The append-only, hash-chained audit trail.
+pub trait AuditLog: Send + Sync {
+    /// MUST return `Ok` only once the entry is durably committed, chained after every entry committed
+    /// before it (also by other processes sharing the database); MUST return [`AuditUnavailable`]
+    /// when it cannot be stored. Concurrent calls may share one commit.
+    fn append(&self, entry: AuditEntry) -> Result<(), AuditUnavailable>;
+
+    /// Entries that name the child, oldest first, after the cursor (an entry's `seq`).
+    fn for_minor(
+        &self,
+        minor_id: &str,
+        page: &PageRequest<i64>,
+    ) -> anyhow::Result<Page<ChainedEntry, i64>>;
+
+    /// Checks the whole chain from the first entry to the head.
+    fn verify(&self) -> anyhow::Result<VerifyReport>;
 }

@@ -223,7 +223,7 @@ pub async fn create(
         create_agency(
             state.agencies.as_ref(),
             state.clock.as_ref(),
-            &caller.0,
+            &caller.principal,
             &draft,
         )
     })

@@ -222,6 +222,9 @@ impl ListQuery {
 }
 
 pub fn forbidden(denied: &Denied) -> Problem {
+    if let Denied::PurposeMissing(detail) = denied {
+        return crate::purpose::missing(detail.clone());
+    }
     let problem = Problem::new(
         StatusCode::FORBIDDEN,
         "forbidden",
@@ -262,6 +265,7 @@ impl From<RegisterError> for Problem {
         match e {
             RegisterError::Denied(d) => forbidden(&d),
             RegisterError::Invalid(f) => invalid(&f),
+            RegisterError::Unavailable(e) => blocking::audit_unavailable(&e),
             RegisterError::Unknown(e) => blocking::unexpected(&e),
         }
     }
@@ -272,6 +276,7 @@ impl From<ConsultError> for Problem {
         match e {
             ConsultError::Denied(d) => forbidden(&d),
             ConsultError::NotFound(_) => not_found(e.to_string()),
+            ConsultError::Unavailable(e) => blocking::audit_unavailable(&e),
             ConsultError::Unknown(e) => blocking::unexpected(&e),
         }
     }
@@ -295,6 +300,7 @@ impl From<AmendError> for Problem {
                 "The record changed",
                 e.to_string(),
             ),
+            AmendError::Unavailable(e) => blocking::audit_unavailable(&e),
             AmendError::Unknown(e) => blocking::unexpected(&e),
         }
     }
@@ -304,6 +310,7 @@ impl From<ListMinorsError> for Problem {
     fn from(e: ListMinorsError) -> Self {
         match e {
             ListMinorsError::Denied(d) => forbidden(&d),
+            ListMinorsError::Unavailable(e) => blocking::audit_unavailable(&e),
             ListMinorsError::Unknown(e) => blocking::unexpected(&e),
         }
     }
@@ -320,6 +327,7 @@ impl From<AddPhotoError> for Problem {
                 "Photo refused",
                 e.to_string(),
             ),
+            AddPhotoError::Unavailable(e) => blocking::audit_unavailable(&e),
             AddPhotoError::Unknown(e) => blocking::unexpected(&e),
         }
     }
@@ -330,6 +338,7 @@ impl From<GetPhotoError> for Problem {
         match e {
             GetPhotoError::Denied(d) => forbidden(&d),
             GetPhotoError::NotFound => not_found(e.to_string()),
+            GetPhotoError::Unavailable(e) => blocking::audit_unavailable(&e),
             GetPhotoError::Unknown(e) => blocking::unexpected(&e),
         }
     }
@@ -400,7 +409,8 @@ pub async fn register(
     purpose: Stated,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, Problem> {
-    let view = blocking::run(move || state.minors.register(&caller.0, purpose.0, &body)).await?;
+    let view =
+        blocking::run(move || state.minors.register(&caller.request(purpose), &body)).await?;
     Ok(record_response(StatusCode::CREATED, view))
 }
 
@@ -426,7 +436,7 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     let (filter, page) = query.into_inner().parse().map_err(|e| invalid(&e))?;
     let page =
-        blocking::run(move || state.minors.list(&caller.0, purpose.0, &filter, &page)).await?;
+        blocking::run(move || state.minors.list(&caller.request(purpose), &filter, &page)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(PageBody {
@@ -456,7 +466,7 @@ pub async fn get(
     purpose: Stated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let view = blocking::run(move || state.minors.consult(&caller.0, purpose.0, &id)).await?;
+    let view = blocking::run(move || state.minors.consult(&caller.request(purpose), &id)).await?;
     Ok(record_response(StatusCode::OK, view))
 }
 
@@ -506,7 +516,7 @@ pub async fn patch(
     let view = blocking::run(move || {
         state
             .minors
-            .amend(&caller.0, purpose.0, &id, expected, &body)
+            .amend(&caller.request(purpose), &id, expected, &body)
     })
     .await?;
     Ok(record_response(StatusCode::OK, view))
@@ -535,7 +545,12 @@ pub async fn history(
 ) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
     let for_body = id.clone();
-    let view = blocking::run(move || state.minors.history(&caller.0, purpose.0, &id)).await?;
+    let purpose_name = purpose
+        .0
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let view = blocking::run(move || state.minors.history(&caller.request(purpose), &id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(HistoryBody {
@@ -543,7 +558,7 @@ pub async fn history(
             revisions: view.revisions.into_iter().map(RevisionBody::from).collect(),
             _meta: RecordMeta {
                 withheld: view.withheld.iter().map(ToString::to_string).collect(),
-                purpose: purpose.0.to_string(),
+                purpose: purpose_name,
             },
         }))
 }
@@ -577,7 +592,7 @@ pub async fn add_photo(
     let id = id.into_inner();
     let minor_id = id.clone();
     let photo =
-        blocking::run(move || state.minors.add_photo(&caller.0, purpose.0, &id, &body)).await?;
+        blocking::run(move || state.minors.add_photo(&caller.request(purpose), &id, &body)).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             LOCATION,
@@ -616,7 +631,7 @@ pub async fn photo(
 ) -> Result<HttpResponse, Problem> {
     let (id, photo_id) = path.into_inner();
     let stored =
-        blocking::run(move || state.minors.photo(&caller.0, purpose.0, &id, &photo_id)).await?;
+        blocking::run(move || state.minors.photo(&caller.request(purpose), &id, &photo_id)).await?;
     Ok(HttpResponse::Ok()
         .content_type(stored.content_type)
         .insert_header((header::CACHE_CONTROL, "no-store"))

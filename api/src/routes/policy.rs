@@ -50,7 +50,7 @@ fn names<T: Serialize>(items: &[T]) -> Vec<String> {
 pub async fn effective(state: web::Data<AppState>, caller: Caller) -> HttpResponse {
     let grants = state
         .minors
-        .effective_policy(&caller.0)
+        .effective_policy(&caller.principal)
         .into_iter()
         .map(|g| GrantBody {
             access: names(&g.access),
@@ -60,8 +60,8 @@ pub async fn effective(state: web::Data<AppState>, caller: Caller) -> HttpRespon
         })
         .collect();
     HttpResponse::Ok().json(EffectivePolicy {
-        role: caller.0.role.to_string(),
-        agency: caller.0.agency.to_string(),
+        role: caller.principal.role.to_string(),
+        agency: caller.principal.agency.to_string(),
         grants,
     })
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::agency::{AgencyId, AgencyKind};
+use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::{Category, CategorySet};
 use crate::minor::patch::{apply_merge_patch, parse_data, touched_categories};
 use crate::minor::validate::validate;
@@ -12,8 +13,8 @@ use crate::minor::{MinorData, MinorStatus, PhotoRef, Photos};
 use crate::page::{Page, PageRequest};
 use crate::policy::{Grant, Mask, Policy};
 use crate::ports::{
-    AgencyRepository, Change, Clock, IdGenerator, MinorRepository, NewPhoto, PhotoCleaner,
-    StoredPhoto, UpdateMinorError,
+    AgencyRepository, AuditLog, AuditUnavailable, Change, Clock, IdGenerator, MinorRepository,
+    NewPhoto, PhotoCleaner, StoredPhoto, UpdateMinorError,
 };
 use crate::principal::Principal;
 use crate::projection::{MinorView, RevisionView, project, project_revision};
@@ -24,6 +25,8 @@ use crate::validation::FieldErrors;
 /// Why a caller may not touch a child's data; every variant is a refusal (403), except `NotFound`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
+    #[error("{0}")]
+    PurposeMissing(String),
     #[error("the role `{role}` may not access child data for the purpose `{purpose}`")]
     PurposeNotPermitted { role: String, purpose: Purpose },
     #[error("no access to this child for the purpose `{0}`")]
@@ -41,6 +44,28 @@ pub struct Minors {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub photos: Arc<dyn PhotoCleaner>,
+    pub audit: Arc<dyn AuditLog>,
+}
+
+/// One request on child data: who asks, for which stated purpose (`Err` holds the raw header
+/// value, empty if absent), and the request id that ties the audit entry to the logs.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub caller: Principal,
+    pub purpose: Result<Purpose, String>,
+    pub request_id: String,
+}
+
+/// How an error ends up in the audit trail.
+pub trait Audited {
+    fn outcome(&self) -> Outcome;
+}
+
+fn denied_outcome(d: &Denied) -> Outcome {
+    match d {
+        Denied::PurposeMissing(_) => Outcome::PurposeMissing,
+        _ => Outcome::Denied,
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +74,8 @@ pub enum RegisterError {
     Denied(#[from] Denied),
     #[error(transparent)]
     Invalid(#[from] FieldErrors),
+    #[error(transparent)]
+    Unavailable(#[from] AuditUnavailable),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -59,6 +86,8 @@ pub enum ConsultError {
     Denied(#[from] Denied),
     #[error("no record with id `{0}`")]
     NotFound(String),
+    #[error(transparent)]
+    Unavailable(#[from] AuditUnavailable),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -78,6 +107,8 @@ pub enum AmendError {
     )]
     Stale { current: i64 },
     #[error(transparent)]
+    Unavailable(#[from] AuditUnavailable),
+    #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
 
@@ -85,6 +116,8 @@ pub enum AmendError {
 pub enum ListMinorsError {
     #[error(transparent)]
     Denied(#[from] Denied),
+    #[error(transparent)]
+    Unavailable(#[from] AuditUnavailable),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -98,6 +131,8 @@ pub enum AddPhotoError {
     #[error("the photo is refused: {0}")]
     Rejected(String),
     #[error(transparent)]
+    Unavailable(#[from] AuditUnavailable),
+    #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
 
@@ -107,6 +142,8 @@ pub enum GetPhotoError {
     Denied(#[from] Denied),
     #[error("no such photo")]
     NotFound,
+    #[error(transparent)]
+    Unavailable(#[from] AuditUnavailable),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -133,13 +170,149 @@ const PHOTO_ATTEMPTS: usize = 5;
 /// Most photos one record keeps.
 pub const MAX_PHOTOS: usize = 20;
 
+impl Audited for RegisterError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Self::Denied(d) => denied_outcome(d),
+            Self::Invalid(_) => Outcome::Rejected,
+            Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
+        }
+    }
+}
+
+impl Audited for ConsultError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Self::Denied(d) => denied_outcome(d),
+            Self::NotFound(_) => Outcome::NotFound,
+            Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
+        }
+    }
+}
+
+impl Audited for AmendError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Self::Denied(d) => denied_outcome(d),
+            Self::NotFound(_) => Outcome::NotFound,
+            Self::Invalid(_) | Self::PreconditionRequired | Self::Stale { .. } => Outcome::Rejected,
+            Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
+        }
+    }
+}
+
+impl Audited for ListMinorsError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Self::Denied(d) => denied_outcome(d),
+            Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
+        }
+    }
+}
+
+impl Audited for AddPhotoError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Self::Denied(d) => denied_outcome(d),
+            Self::NotFound(_) => Outcome::NotFound,
+            Self::Rejected(_) => Outcome::Rejected,
+            Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
+        }
+    }
+}
+
+impl Audited for GetPhotoError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Self::Denied(d) => denied_outcome(d),
+            Self::NotFound => Outcome::NotFound,
+            Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
+        }
+    }
+}
+
+/// The audit entry of one use case, filled in as it runs.
+pub(crate) struct Trail {
+    pub(crate) entry: AuditEntry,
+    /// The entry was committed with the change itself.
+    pub(crate) written: bool,
+}
+
+impl Trail {
+    pub(crate) fn new(
+        rq: &Request,
+        action: Action,
+        minors: &[&str],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            entry: AuditEntry {
+                at,
+                subject: Some(rq.caller.subject.clone()),
+                agency: Some(rq.caller.agency.to_string()),
+                role: Some(rq.caller.role.to_string()),
+                purpose: rq.purpose.as_ref().ok().copied(),
+                action,
+                minors: minors.iter().map(|m| (*m).to_owned()).collect(),
+                categories: CategorySet::EMPTY,
+                outcome: Outcome::Success,
+                request_id: rq.request_id.clone(),
+            }
+            .normalised(),
+            written: false,
+        }
+    }
+
+    /// The entry as committed with a successful change.
+    pub(crate) fn for_change(&self, changed: CategorySet) -> AuditEntry {
+        AuditEntry {
+            categories: changed,
+            outcome: Outcome::Success,
+            ..self.entry.clone()
+        }
+    }
+
+    /// Appends the entry with the result's outcome unless the change already committed it. If the
+    /// trail cannot take it, the result becomes `Unavailable`: nothing is disclosed unaudited.
+    pub(crate) fn close<T, E: Audited + From<AuditUnavailable>>(
+        mut self,
+        audit: &dyn AuditLog,
+        result: Result<T, E>,
+    ) -> Result<T, E> {
+        if self.written && result.is_ok() {
+            return result;
+        }
+        match &result {
+            Ok(_) => {}
+            Err(e) => {
+                self.entry.outcome = e.outcome();
+                self.entry.categories = CategorySet::EMPTY;
+            }
+        }
+        audit.append(self.entry)?;
+        result
+    }
+}
+
+/// The stated purpose, or the refusal (400) of a missing or unknown one.
+pub(crate) fn stated(rq: &Request) -> Result<Purpose, Denied> {
+    rq.purpose.clone().map_err(|raw| {
+        Denied::PurposeMissing(if raw.is_empty() {
+            "the X-Purpose header is required for child data".to_owned()
+        } else {
+            format!("`{raw}` is not a purpose")
+        })
+    })
+}
+
 impl Minors {
-    fn check_purpose(&self, caller: &Principal, purpose: Purpose) -> Result<(), Denied> {
-        if self.policy.permits_purpose(caller.role, purpose) {
-            Ok(())
+    fn check_purpose(&self, rq: &Request) -> Result<Purpose, Denied> {
+        let purpose = stated(rq)?;
+        if self.policy.permits_purpose(rq.caller.role, purpose) {
+            Ok(purpose)
         } else {
             Err(Denied::PurposeNotPermitted {
-                role: caller.role.to_string(),
+                role: rq.caller.role.to_string(),
                 purpose,
             })
         }
@@ -163,6 +336,10 @@ impl Minors {
 
     fn load(&self, id: &str) -> anyhow::Result<Option<Minor>> {
         self.minors.find(id)
+    }
+
+    fn trail(&self, rq: &Request, action: Action, minors: &[&str]) -> Trail {
+        Trail::new(rq, action, minors, self.clock.now())
     }
 
     /// Agencies named by placement and guardianship must exist and be of a fitting kind.
@@ -220,109 +397,124 @@ impl Minors {
     /// on the record as it will be (a reception centre registers a child placed with itself).
     pub fn register(
         &self,
-        caller: &Principal,
-        purpose: Purpose,
+        rq: &Request,
         body: &serde_json::Value,
     ) -> Result<MinorView, RegisterError> {
-        self.check_purpose(caller, purpose)?;
-        let data = parse_data(body)?;
-        let present = data.present_categories();
-        if present.is_empty() {
-            let mut e = FieldErrors::default();
-            e.push("", "a record needs at least one category");
-            return Err(e.into());
-        }
-        let mask = self.policy.mask(
-            caller.role,
-            purpose,
-            relation(&data, MinorStatus::Active, &caller.agency),
-        );
-        denied_writes(present, mask)?;
-        let data = self.validated(data)?;
-        let minor = self.minors.insert(
-            &self.ids.new_id(),
-            &data,
-            &Actor::new(caller, purpose),
-            self.clock.now(),
-        )?;
-        Ok(self.view_after_write(caller, purpose, &minor))
+        let id = self.ids.new_id();
+        let mut trail = self.trail(rq, Action::Register, &[&id]);
+        let result = (|| {
+            let purpose = self.check_purpose(rq)?;
+            let data = parse_data(body)?;
+            let present = data.present_categories();
+            if present.is_empty() {
+                let mut e = FieldErrors::default();
+                e.push("", "a record needs at least one category");
+                return Err(e.into());
+            }
+            let mask = self.policy.mask(
+                rq.caller.role,
+                purpose,
+                relation(&data, MinorStatus::Active, &rq.caller.agency),
+            );
+            denied_writes(present, mask)?;
+            let data = self.validated(data)?;
+            let audit = trail.for_change(data.present_categories());
+            let minor = self.minors.insert(
+                &id,
+                &data,
+                &Actor::new(&rq.caller, purpose),
+                audit.at,
+                Some(&audit),
+            )?;
+            trail.written = true;
+            Ok(self.view_after_write(&rq.caller, purpose, &minor))
+        })();
+        trail.close(self.audit.as_ref(), result)
     }
 
     /// The record through the caller's mask, or a refusal if it reads nothing of this child.
-    pub fn consult(
-        &self,
-        caller: &Principal,
-        purpose: Purpose,
-        id: &str,
-    ) -> Result<MinorView, ConsultError> {
-        self.check_purpose(caller, purpose)?;
-        let minor = self
-            .load(id)?
-            .ok_or_else(|| ConsultError::NotFound(id.to_owned()))?;
-        let mask = self.readable_mask(caller, purpose, &minor)?;
-        Ok(project(&minor, mask, purpose))
+    pub fn consult(&self, rq: &Request, id: &str) -> Result<MinorView, ConsultError> {
+        let mut trail = self.trail(rq, Action::Read, &[id]);
+        let result = (|| {
+            let purpose = self.check_purpose(rq)?;
+            let minor = self
+                .load(id)?
+                .ok_or_else(|| ConsultError::NotFound(id.to_owned()))?;
+            let mask = self.readable_mask(&rq.caller, purpose, &minor)?;
+            let view = project(&minor, mask, purpose);
+            trail.entry.categories = view.data.present_categories();
+            Ok(view)
+        })();
+        trail.close(self.audit.as_ref(), result)
     }
 
-    /// Applies a JSON merge patch based on version `if_match`. The caller must be allowed to write
-    /// every category the patch names, judged on the record as it is now.
+    /// Applies a JSON merge patch based on the `if_match` precondition. The caller must be allowed to
+    /// write every category the patch names, judged on the record as it is now.
     pub fn amend(
         &self,
-        caller: &Principal,
-        purpose: Purpose,
+        rq: &Request,
         id: &str,
         if_match: Option<Precondition>,
         patch: &serde_json::Value,
     ) -> Result<MinorView, AmendError> {
-        self.check_purpose(caller, purpose)?;
-        let minor = self
-            .load(id)?
-            .ok_or_else(|| AmendError::NotFound(id.to_owned()))?;
-        let mask = self
-            .policy
-            .mask(caller.role, purpose, minor.relation_to(caller));
-        if mask.read.is_empty() && mask.write.is_empty() {
-            return Err(Denied::NoAccessToChild(purpose).into());
-        }
-        denied_writes(touched_categories(patch), mask)?;
-        let expected = match if_match.ok_or(AmendError::PreconditionRequired)? {
-            Precondition::Any => minor.version,
-            Precondition::Version(v) => v,
-        };
-        if expected != minor.version {
-            return Err(AmendError::Stale {
-                current: minor.version,
-            });
-        }
-        let data = apply_merge_patch(&minor.data, patch)?;
-        let data = self.validated(data).map_err(|e| match e {
-            RegisterError::Denied(d) => AmendError::Denied(d),
-            RegisterError::Invalid(f) => AmendError::Invalid(f),
-            RegisterError::Unknown(u) => AmendError::Unknown(u),
-        })?;
-        let changed = minor.data.changed_categories(&data);
-        if changed.is_empty() {
-            return Ok(self.view_after_write(caller, purpose, &minor));
-        }
-        let actor = Actor::new(caller, purpose);
-        let updated = self
-            .minors
-            .update(
-                id,
-                &Change {
-                    expected_version: expected,
-                    data: &data,
-                    changed,
-                    photo: None,
-                    actor: &actor,
-                    at: self.clock.now(),
-                },
-            )
-            .map_err(|e| match e {
-                UpdateMinorError::NotFound(id) => AmendError::NotFound(id),
-                UpdateMinorError::Stale { current } => AmendError::Stale { current },
-                UpdateMinorError::Unknown(e) => AmendError::Unknown(e),
+        let mut trail = self.trail(rq, Action::Amend, &[id]);
+        let result = (|| {
+            let purpose = self.check_purpose(rq)?;
+            let minor = self
+                .load(id)?
+                .ok_or_else(|| AmendError::NotFound(id.to_owned()))?;
+            let mask = self
+                .policy
+                .mask(rq.caller.role, purpose, minor.relation_to(&rq.caller));
+            if mask.read.is_empty() && mask.write.is_empty() {
+                return Err(Denied::NoAccessToChild(purpose).into());
+            }
+            denied_writes(touched_categories(patch), mask)?;
+            let expected = match if_match.ok_or(AmendError::PreconditionRequired)? {
+                Precondition::Any => minor.version,
+                Precondition::Version(v) => v,
+            };
+            if expected != minor.version {
+                return Err(AmendError::Stale {
+                    current: minor.version,
+                });
+            }
+            let data = apply_merge_patch(&minor.data, patch)?;
+            let data = self.validated(data).map_err(|e| match e {
+                RegisterError::Denied(d) => AmendError::Denied(d),
+                RegisterError::Invalid(f) => AmendError::Invalid(f),
+                RegisterError::Unavailable(u) => AmendError::Unavailable(u),
+                RegisterError::Unknown(u) => AmendError::Unknown(u),
             })?;
-        Ok(self.view_after_write(caller, purpose, &updated))
+            let changed = minor.data.changed_categories(&data);
+            if changed.is_empty() {
+                return Ok(self.view_after_write(&rq.caller, purpose, &minor));
+            }
+            let actor = Actor::new(&rq.caller, purpose);
+            let audit = trail.for_change(changed);
+            let updated = self
+                .minors
+                .update(
+                    id,
+                    &Change {
+                        expected_version: expected,
+                        data: &data,
+                        changed,
+                        photo: None,
+                        actor: &actor,
+                        at: audit.at,
+                        audit: &audit,
+                    },
+                )
+                .map_err(|e| match e {
+                    UpdateMinorError::NotFound(id) => AmendError::NotFound(id),
+                    UpdateMinorError::Stale { current } => AmendError::Stale { current },
+                    UpdateMinorError::Unknown(e) => AmendError::Unknown(e),
+                })?;
+            trail.written = true;
+            Ok(self.view_after_write(&rq.caller, purpose, &updated))
+        })();
+        trail.close(self.audit.as_ref(), result)
     }
 
     /// What the writer sees of the record after its own change: the mask on the new state (a change
@@ -337,170 +529,193 @@ impl Minors {
     }
 
     /// Every revision, projected through the caller's current mask on the child.
-    pub fn history(
-        &self,
-        caller: &Principal,
-        purpose: Purpose,
-        id: &str,
-    ) -> Result<HistoryView, ConsultError> {
-        self.check_purpose(caller, purpose)?;
-        let minor = self
-            .load(id)?
-            .ok_or_else(|| ConsultError::NotFound(id.to_owned()))?;
-        let mask = self.readable_mask(caller, purpose, &minor)?;
-        Ok(HistoryView {
-            revisions: self
+    pub fn history(&self, rq: &Request, id: &str) -> Result<HistoryView, ConsultError> {
+        let mut trail = self.trail(rq, Action::History, &[id]);
+        let result = (|| {
+            let purpose = self.check_purpose(rq)?;
+            let minor = self
+                .load(id)?
+                .ok_or_else(|| ConsultError::NotFound(id.to_owned()))?;
+            let mask = self.readable_mask(&rq.caller, purpose, &minor)?;
+            let revisions: Vec<RevisionView> = self
                 .minors
                 .history(id)?
                 .iter()
                 .map(|r| project_revision(r, mask))
-                .collect(),
-            withheld: mask.withheld().iter().collect(),
-        })
+                .collect();
+            trail.entry.categories = revisions.iter().fold(CategorySet::EMPTY, |all, r| {
+                all.union(r.data.present_categories())
+            });
+            Ok(HistoryView {
+                revisions,
+                withheld: mask.withheld().iter().collect(),
+            })
+        })();
+        trail.close(self.audit.as_ref(), result)
     }
 
     /// Records the caller may read something of, each through its own mask.
     pub fn list(
         &self,
-        caller: &Principal,
-        purpose: Purpose,
+        rq: &Request,
         filter: &MinorFilter,
         page: &PageRequest<i64>,
     ) -> Result<Page<MinorView, i64>, ListMinorsError> {
-        self.check_purpose(caller, purpose)?;
-        let reach = self.policy.reach(caller.role, purpose);
-        if reach.is_nothing() {
-            return Ok(Page {
-                items: vec![],
-                next: None,
-            });
-        }
-        let scope = if reach.always {
-            ListScope::Everything
-        } else {
-            ListScope::Related {
-                agency: caller.agency.clone(),
-                assigned: reach.assigned,
-                missing: reach.active_alert,
+        let mut trail = self.trail(rq, Action::List, &[]);
+        let result = (|| {
+            let purpose = self.check_purpose(rq)?;
+            let reach = self.policy.reach(rq.caller.role, purpose);
+            if reach.is_nothing() {
+                return Ok(Page {
+                    items: vec![],
+                    next: None,
+                });
             }
-        };
-        let page = self.minors.list(&scope, filter, page)?;
-        let items = page
-            .items
-            .iter()
-            .filter_map(|(_, minor)| {
-                let mask = self
-                    .policy
-                    .mask(caller.role, purpose, minor.relation_to(caller));
-                (!mask.read.is_empty()).then(|| project(minor, mask, purpose))
+            let scope = if reach.always {
+                ListScope::Everything
+            } else {
+                ListScope::Related {
+                    agency: rq.caller.agency.clone(),
+                    assigned: reach.assigned,
+                    missing: reach.active_alert,
+                }
+            };
+            let page = self.minors.list(&scope, filter, page)?;
+            let items: Vec<MinorView> = page
+                .items
+                .iter()
+                .filter_map(|(_, minor)| {
+                    let mask =
+                        self.policy
+                            .mask(rq.caller.role, purpose, minor.relation_to(&rq.caller));
+                    (!mask.read.is_empty()).then(|| project(minor, mask, purpose))
+                })
+                .collect();
+            trail.entry.minors = items.iter().map(|v| v.id.clone()).collect();
+            trail.entry.categories = items.iter().fold(CategorySet::EMPTY, |all, v| {
+                all.union(v.data.present_categories())
+            });
+            Ok(Page {
+                items,
+                next: page.next,
             })
-            .collect();
-        Ok(Page {
-            items,
-            next: page.next,
-        })
+        })();
+        trail.close(self.audit.as_ref(), result)
     }
 
     /// Cleans and stores a photo and lists it in the record's `photos`; needs write access to
     /// `photos`. Retries on a concurrent change, since an upload does not depend on other fields.
     pub fn add_photo(
         &self,
-        caller: &Principal,
-        purpose: Purpose,
+        rq: &Request,
         id: &str,
         bytes: &[u8],
     ) -> Result<PhotoRef, AddPhotoError> {
-        self.check_purpose(caller, purpose)?;
-        let clean = self
-            .photos
-            .clean(bytes)
-            .map_err(|e| AddPhotoError::Rejected(e.0))?;
-        let photo = NewPhoto {
-            id: self.ids.new_id(),
-            content_type: clean.content_type.clone(),
-            bytes: clean.bytes,
-        };
-        let actor = Actor::new(caller, purpose);
-        for _ in 0..PHOTO_ATTEMPTS {
-            let minor = self
-                .load(id)?
-                .ok_or_else(|| AddPhotoError::NotFound(id.to_owned()))?;
-            let mask = self
-                .policy
-                .mask(caller.role, purpose, minor.relation_to(caller));
-            if !mask.write.contains(Category::Photos) {
-                return Err(if mask.read.is_empty() {
-                    Denied::NoAccessToChild(purpose)
-                } else {
-                    Denied::WriteNotPermitted(vec![Category::Photos.to_string()])
-                }
-                .into());
-            }
-            let now = self.clock.now();
-            let reference = PhotoRef {
-                id: photo.id.clone(),
+        let mut trail = self.trail(rq, Action::PhotoUpload, &[id]);
+        let result = (|| {
+            let purpose = self.check_purpose(rq)?;
+            let clean = self
+                .photos
+                .clean(bytes)
+                .map_err(|e| AddPhotoError::Rejected(e.0))?;
+            let photo = NewPhoto {
+                id: self.ids.new_id(),
                 content_type: clean.content_type.clone(),
-                width: clean.width,
-                height: clean.height,
-                bytes: photo.bytes.len() as u64,
-                uploaded_at: now,
+                bytes: clean.bytes,
             };
-            let mut data = minor.data.clone();
-            let photos = data.photos.get_or_insert_with(Photos::default);
-            if photos.items.len() >= MAX_PHOTOS {
-                return Err(AddPhotoError::Rejected(format!(
-                    "a record keeps at most {MAX_PHOTOS} photos"
-                )));
-            }
-            photos.items.push(reference.clone());
+            let actor = Actor::new(&rq.caller, purpose);
             let mut changed = CategorySet::EMPTY;
             changed.insert(Category::Photos);
-            let change = Change {
-                expected_version: minor.version,
-                data: &data,
-                changed,
-                photo: Some(&photo),
-                actor: &actor,
-                at: now,
-            };
-            match self.minors.update(id, &change) {
-                Ok(_) => return Ok(reference),
-                Err(UpdateMinorError::Stale { .. }) => continue,
-                Err(UpdateMinorError::NotFound(id)) => return Err(AddPhotoError::NotFound(id)),
-                Err(UpdateMinorError::Unknown(e)) => return Err(e.into()),
+            let audit = trail.for_change(changed);
+            for _ in 0..PHOTO_ATTEMPTS {
+                let minor = self
+                    .load(id)?
+                    .ok_or_else(|| AddPhotoError::NotFound(id.to_owned()))?;
+                let mask = self
+                    .policy
+                    .mask(rq.caller.role, purpose, minor.relation_to(&rq.caller));
+                if !mask.write.contains(Category::Photos) {
+                    return Err(if mask.read.is_empty() {
+                        Denied::NoAccessToChild(purpose)
+                    } else {
+                        Denied::WriteNotPermitted(vec![Category::Photos.to_string()])
+                    }
+                    .into());
+                }
+                let reference = PhotoRef {
+                    id: photo.id.clone(),
+                    content_type: clean.content_type.clone(),
+                    width: clean.width,
+                    height: clean.height,
+                    bytes: photo.bytes.len() as u64,
+                    uploaded_at: audit.at,
+                };
+                let mut data = minor.data.clone();
+                let photos = data.photos.get_or_insert_with(Photos::default);
+                if photos.items.len() >= MAX_PHOTOS {
+                    return Err(AddPhotoError::Rejected(format!(
+                        "a record keeps at most {MAX_PHOTOS} photos"
+                    )));
+                }
+                photos.items.push(reference.clone());
+                let change = Change {
+                    expected_version: minor.version,
+                    data: &data,
+                    changed,
+                    photo: Some(&photo),
+                    actor: &actor,
+                    at: audit.at,
+                    audit: &audit,
+                };
+                match self.minors.update(id, &change) {
+                    Ok(_) => {
+                        trail.written = true;
+                        return Ok(reference);
+                    }
+                    Err(UpdateMinorError::Stale { .. }) => continue,
+                    Err(UpdateMinorError::NotFound(id)) => return Err(AddPhotoError::NotFound(id)),
+                    Err(UpdateMinorError::Unknown(e)) => return Err(e.into()),
+                }
             }
-        }
-        Err(anyhow::anyhow!(
-            "the record kept changing during {PHOTO_ATTEMPTS} attempts to add a photo"
-        )
-        .into())
+            Err(anyhow::anyhow!(
+                "the record kept changing during {PHOTO_ATTEMPTS} attempts to add a photo"
+            )
+            .into())
+        })();
+        trail.close(self.audit.as_ref(), result)
     }
 
     /// A photo's bytes, under the same policy as the `photos` category.
     pub fn photo(
         &self,
-        caller: &Principal,
-        purpose: Purpose,
+        rq: &Request,
         minor_id: &str,
         photo_id: &str,
     ) -> Result<StoredPhoto, GetPhotoError> {
-        self.check_purpose(caller, purpose)?;
-        let minor = self.load(minor_id)?.ok_or(GetPhotoError::NotFound)?;
-        let mask = self.readable_mask(caller, purpose, &minor)?;
-        if !mask.read.contains(Category::Photos) {
-            return Err(GetPhotoError::Denied(Denied::NoAccessToChild(purpose)));
-        }
-        let listed = minor
-            .data
-            .photos
-            .as_ref()
-            .is_some_and(|p| p.items.iter().any(|i| i.id == photo_id));
-        if !listed {
-            return Err(GetPhotoError::NotFound);
-        }
-        self.minors
-            .photo(minor_id, photo_id)?
-            .ok_or(GetPhotoError::NotFound)
+        let mut trail = self.trail(rq, Action::PhotoRead, &[minor_id]);
+        let result = (|| {
+            let purpose = self.check_purpose(rq)?;
+            let minor = self.load(minor_id)?.ok_or(GetPhotoError::NotFound)?;
+            let mask = self.readable_mask(&rq.caller, purpose, &minor)?;
+            if !mask.read.contains(Category::Photos) {
+                return Err(GetPhotoError::Denied(Denied::NoAccessToChild(purpose)));
+            }
+            let listed = minor
+                .data
+                .photos
+                .as_ref()
+                .is_some_and(|p| p.items.iter().any(|i| i.id == photo_id));
+            if !listed {
+                return Err(GetPhotoError::NotFound);
+            }
+            let photo = self
+                .minors
+                .photo(minor_id, photo_id)?
+                .ok_or(GetPhotoError::NotFound)?;
+            trail.entry.categories.insert(Category::Photos);
+            Ok(photo)
+        })();
+        trail.close(self.audit.as_ref(), result)
     }
 
     /// The grants of the caller's role, as loaded.

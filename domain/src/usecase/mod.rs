@@ -1,5 +1,6 @@
 //! Use cases: one function (or small service) per thing a caller can do, each with its own error enum.
 
 pub mod agencies;
+pub mod audit;
 pub mod authenticate;
 pub mod minors;

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
+use domain::audit::AuditEntry;
 use domain::category::{Category, CategorySet};
 use domain::minor::{MinorData, MinorStatus};
 use domain::page::{Page, PageRequest};
@@ -174,6 +175,7 @@ impl MinorRepository for DieselMinorRepository {
         data: &MinorData,
         actor: &Actor,
         at: DateTime<Utc>,
+        audit: Option<&AuditEntry>,
     ) -> anyhow::Result<Minor> {
         let json = serde_json::to_string(data)?;
         let at = stored_time(at);
@@ -203,6 +205,9 @@ impl MinorRepository for DieselMinorRepository {
                     .execute(c)?;
                 write_nationalities(c, seq, data)?;
                 write_revision(c, seq, 1, &json, data.present_categories(), actor, at)?;
+                if let Some(entry) = audit {
+                    super::audit::append_in(c, std::slice::from_ref(entry))?;
+                }
                 load_by_id(c, id)?.ok_or(TxError::NotFound)
             })
             .context("registering a record")?;
@@ -268,6 +273,7 @@ impl MinorRepository for DieselMinorRepository {
                     ))
                     .execute(c)?;
             }
+            super::audit::append_in(c, std::slice::from_ref(change.audit))?;
             load_by_id(c, id)?.ok_or(TxError::NotFound)
         });
         match result {

@@ -2,11 +2,13 @@
 //! diesel code base over a [`DbConnection`] that is either.
 
 mod agencies;
+mod audit;
 mod connection;
 mod minors;
 mod schema;
 
 pub use agencies::DieselAgencyRepository;
+pub use audit::DieselAuditLog;
 pub use connection::{
     Backend, Database, DatabaseUnavailable, DatabaseUrl, DbConnection, PoolSettings,
 };

@@ -66,3 +66,39 @@ diesel::allow_tables_to_appear_in_same_query!(
     minor_revisions,
     photos
 );
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        subject -> Nullable<Text>,
+        agency -> Nullable<Text>,
+        role -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+        action -> Text,
+        minors -> Text,
+        categories -> Text,
+        outcome -> Text,
+        request_id -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_minors (minor_id, audit_seq) {
+        minor_id -> Text,
+        audit_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(audit_minors -> audit_log (audit_seq));
+diesel::allow_tables_to_appear_in_same_query!(audit_log, audit_minors);

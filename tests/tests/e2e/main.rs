@@ -7,6 +7,7 @@ mod helpers;
 
 mod agencies;
 mod architecture;
+mod audit;
 mod auth;
 mod cli;
 mod http;

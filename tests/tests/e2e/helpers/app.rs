@@ -15,6 +15,22 @@ pub struct TestApp {
     pub db: TestDatabase,
 }
 
+/// Settings of a test instance: a random port, the test database and identity provider, one worker.
+fn settings_for(db: &TestDatabase, idp: &TestIdp) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: db.data_dir.clone(),
+        database_url: db.url.clone(),
+        database_pool_size: 4,
+        auth_jwks: idp.jwks_path.display().to_string(),
+        auth_issuer: ISSUER.to_owned(),
+        auth_audience: AUDIENCE.to_owned(),
+        workers: 1,
+        shutdown_timeout_seconds: 1,
+        ..Settings::default()
+    }
+}
+
 /// The app on a fresh database of `backend`, trusting a fresh test identity provider.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Options::default(), |_| {}).await
@@ -26,20 +42,13 @@ pub async fn spawn_app_with(
     options: Options,
     tweak: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    // TEST_LOG=debug shows the service's logs of a failing test.
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        api::telemetry::init(api::config::LogFormat::Text, &filter);
+    }
     let db = TestDatabase::create(backend);
     let idp = TestIdp::new(&db.data_dir.join("idp"));
-    let mut settings = Settings {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: db.data_dir.clone(),
-        database_url: db.url.clone(),
-        database_pool_size: 4,
-        auth_jwks: idp.jwks_path.display().to_string(),
-        auth_issuer: ISSUER.to_owned(),
-        auth_audience: AUDIENCE.to_owned(),
-        workers: 1,
-        shutdown_timeout_seconds: 1,
-        ..Settings::default()
-    };
+    let mut settings = settings_for(&db, &idp);
     tweak(&mut settings);
     settings.validate().unwrap();
     let app = Application::build(settings, options)
@@ -51,6 +60,9 @@ pub async fn spawn_app_with(
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Below the server's 5 s keep-alive, so that no request goes out on a connection the
+            // server is closing.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap(),
         idp,
@@ -113,13 +125,18 @@ pub async fn assert_problem(res: reqwest::Response, status: u16) -> Value {
 
 /// Sets a record's status directly in the database, for states no endpoint sets yet (an alert).
 pub fn set_status(app: &TestApp, id: &str, status: &str) {
-    use diesel::{Connection, RunQueryDsl};
-    let sql = format!("UPDATE minors SET status = '{status}' WHERE id = '{id}'");
-    if let Some(path) = app.db.url.strip_prefix("sqlite://") {
-        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
-        diesel::sql_query(sql).execute(&mut conn).unwrap();
-    } else {
-        let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
-        diesel::sql_query(sql).execute(&mut conn).unwrap();
-    }
+    super::sql::exec(
+        app,
+        &format!("UPDATE minors SET status = '{status}' WHERE id = '{id}'"),
+    );
+}
+
+/// A second instance of the application on the same database and identity provider.
+pub async fn spawn_instance(app: &TestApp) -> String {
+    let instance = Application::build(settings_for(&app.db, &app.idp), Options::default())
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", instance.port());
+    tokio::spawn(instance.run_until_stopped());
+    address
 }

@@ -1,0 +1,218 @@
+//! The audit trail: a child's access log, and the integrity check of the chain.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use domain::audit::{BrokenLink, ChainedEntry, VerifyReport};
+use domain::page::{PageRequest, PageSize};
+use domain::usecase::audit::{AccessLogError, VerifyAuditError, verify_audit};
+use domain::validation::FieldErrors;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::blocking;
+use crate::problem::Problem;
+use crate::purpose::Stated;
+use crate::routes::minors::{forbidden, invalid};
+use crate::state::AppState;
+
+/// One consultation or change of a child's data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessEntry {
+    /// Position in the audit chain.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub subject: Option<String>,
+    pub agency: Option<String>,
+    pub role: Option<String>,
+    pub purpose: Option<String>,
+    /// What was done: read, amend, history, list, photo_read, ...
+    pub action: String,
+    /// Categories disclosed or changed.
+    pub categories: Vec<String>,
+    /// success, denied, purpose_missing, rejected, not_found, unauthenticated or failed.
+    pub outcome: String,
+    pub request_id: String,
+}
+
+fn name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl From<ChainedEntry> for AccessEntry {
+    fn from(c: ChainedEntry) -> Self {
+        let e = c.entry;
+        Self {
+            seq: c.seq,
+            at: e.at,
+            subject: e.subject,
+            agency: e.agency,
+            role: e.role,
+            purpose: e.purpose.map(|p| p.to_string()),
+            action: name(&e.action),
+            categories: e.categories.iter().map(|c| c.to_string()).collect(),
+            outcome: name(&e.outcome),
+            request_id: e.request_id,
+        }
+    }
+}
+
+/// One page of a child's access log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLogPage {
+    pub items: Vec<AccessEntry>,
+    /// Cursor of the next page (pass as `after`); absent on the last page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+}
+
+impl PageQuery {
+    fn parse(self) -> Result<PageRequest<i64>, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let after = self.after.and_then(|a| {
+            errors.check(
+                "after",
+                a.parse::<i64>()
+                    .map_err(|_| format!("`{a}` is not a cursor from a previous page")),
+            )
+        });
+        let limit = match self.limit {
+            None => Some(PageSize::DEFAULT),
+            Some(n) => errors.check("limit", PageSize::new(n)),
+        };
+        match limit {
+            Some(limit) if errors.is_empty() => Ok(PageRequest { after, limit }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl From<AccessLogError> for Problem {
+    fn from(e: AccessLogError) -> Self {
+        match e {
+            AccessLogError::Denied(d) => forbidden(&d),
+            AccessLogError::NotFound(_) => {
+                Problem::from_status(StatusCode::NOT_FOUND, e.to_string())
+            }
+            AccessLogError::Unavailable(e) => blocking::audit_unavailable(&e),
+            AccessLogError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+impl From<VerifyAuditError> for Problem {
+    fn from(e: VerifyAuditError) -> Self {
+        match e {
+            VerifyAuditError::Forbidden => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                e.to_string(),
+            ),
+            VerifyAuditError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+/// Who saw or changed what of this child, when and why: for the child's guardian and the
+/// guardianship service (purpose `guardianship`) and auditors (purpose `audit`). Itself audited.
+#[utoipa::path(
+    get,
+    path = "/v1/minors/{id}/access-log",
+    tag = "audit",
+    params(("id" = String, Path), PageQuery, ("X-Purpose" = String, Header, description = "guardianship or audit")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AccessLogPage),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn access_log(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, Problem> {
+    let page = query.into_inner().parse().map_err(|e| invalid(&e))?;
+    let page = blocking::run(move || {
+        state
+            .minors
+            .access_log(&caller.request(purpose), &id, &page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(AccessLogPage {
+            items: page.items.into_iter().map(AccessEntry::from).collect(),
+            next: page.next.map(|n| n.to_string()),
+        }))
+}
+
+/// The result of checking the audit chain.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyBody {
+    /// Whether every entry links to the one before and matches its hash, up to the head.
+    pub intact: bool,
+    pub entries: u64,
+    pub first_broken: Option<BrokenBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BrokenBody {
+    pub seq: i64,
+    pub reason: String,
+}
+
+impl From<VerifyReport> for VerifyBody {
+    fn from(r: VerifyReport) -> Self {
+        Self {
+            intact: r.first_broken.is_none(),
+            entries: r.entries,
+            first_broken: r
+                .first_broken
+                .map(|BrokenLink { seq, reason }| BrokenBody { seq, reason }),
+        }
+    }
+}
+
+/// Check the whole audit chain and report the first broken link. Auditors only.
+#[utoipa::path(
+    get,
+    path = "/v1/audit/verify",
+    tag = "audit",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = VerifyBody),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
+    let report =
+        blocking::run(move || verify_audit(state.audit.as_ref(), &caller.principal)).await?;
+    Ok(HttpResponse::Ok().json(VerifyBody::from(report)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/minors/{id}/access-log").route(web::get().to(access_log)))
+        .service(web::resource("/v1/audit/verify").route(web::get().to(verify)));
+}

@@ -1,0 +1,318 @@
+//! The audit trail: one entry per request that touches child data (and per failed authentication),
+//! chained by hashes so that an altered, deleted, inserted or reordered entry is detected.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::category::{Category, CategorySet};
+use crate::purpose::Purpose;
+
+/// What the request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Authenticate,
+    Register,
+    Read,
+    Amend,
+    History,
+    List,
+    PhotoUpload,
+    PhotoRead,
+    AccessLog,
+    VerifyAudit,
+}
+
+/// How the request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Data was disclosed or changed as the entry's categories say.
+    Success,
+    /// Refused by the access policy (403).
+    Denied,
+    /// No purpose, or an unknown one (400).
+    PurposeMissing,
+    /// The input was invalid (400) or a precondition failed (412, 428); nothing was changed.
+    Rejected,
+    /// No such record (404).
+    NotFound,
+    /// The token was refused (401).
+    Unauthenticated,
+    /// The request failed on the server's side; nothing was disclosed.
+    Failed,
+}
+
+/// One audit entry, before it is chained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// The token's subject; for a failed authentication, the subject it claimed, if readable.
+    pub subject: Option<String>,
+    pub agency: Option<String>,
+    pub role: Option<String>,
+    pub purpose: Option<Purpose>,
+    pub action: Action,
+    /// The children concerned, in the order met.
+    pub minors: Vec<String>,
+    /// Categories disclosed (reads) or changed (writes); empty for refusals.
+    pub categories: CategorySet,
+    pub outcome: Outcome,
+    pub request_id: String,
+}
+
+impl AuditEntry {
+    /// Times are kept to the microsecond, as both databases store them: the hash covers exactly
+    /// what is stored.
+    pub fn normalised(mut self) -> Self {
+        self.at = self.at.trunc_subsecs(6);
+        self
+    }
+}
+
+/// An entry in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainedEntry {
+    pub seq: i64,
+    pub entry: AuditEntry,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The canonical encoding hashed for an entry: a JSON array of every field in a fixed order, with
+/// the time as `YYYY-MM-DDTHH:MM:SS.ffffffZ` and categories as names in catalogue order.
+pub fn canonical(seq: i64, entry: &AuditEntry) -> Vec<u8> {
+    let categories: Vec<&str> = entry.categories.iter().map(Category::as_str).collect();
+    let value = serde_json::json!([
+        seq,
+        entry.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        entry.subject,
+        entry.agency,
+        entry.role,
+        entry.purpose.map(Purpose::as_str),
+        entry.action,
+        entry.minors,
+        categories,
+        entry.outcome,
+        entry.request_id,
+    ]);
+    value.to_string().into_bytes()
+}
+
+/// `hex(SHA-256(prev_hash || canonical(seq, entry)))`.
+pub fn link_hash(prev_hash: &str, seq: i64, entry: &AuditEntry) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(canonical(seq, entry));
+    hex::encode(hasher.finalize())
+}
+
+/// Where the chain breaks first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrokenLink {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// The result of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub entries: u64,
+    pub first_broken: Option<BrokenLink>,
+}
+
+/// Checks entries streamed in `seq` order against each other and against the chain head (the last
+/// `seq` and hash the writer recorded). Detects an altered entry (its hash no longer matches), a
+/// deleted one (a gap, or a link to a hash that is not its predecessor's), an inserted one (the same),
+/// reordered ones, and a truncated or extended tail (the head disagrees).
+#[derive(Debug)]
+pub struct Verifier {
+    expected_seq: i64,
+    prev_hash: String,
+    entries: u64,
+    broken: Option<BrokenLink>,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_owned(),
+            entries: 0,
+            broken: None,
+        }
+    }
+}
+
+impl Verifier {
+    /// Feeds the next entry; after the first break, later entries are only counted.
+    pub fn push(&mut self, e: &ChainedEntry) {
+        self.entries += 1;
+        if self.broken.is_some() {
+            return;
+        }
+        let reason = if e.seq != self.expected_seq {
+            Some(format!(
+                "expected entry {} here, found {}: entries are missing or inserted",
+                self.expected_seq, e.seq
+            ))
+        } else if e.prev_hash != self.prev_hash {
+            Some("does not link to the entry before it".to_owned())
+        } else if link_hash(&e.prev_hash, e.seq, &e.entry) != e.hash {
+            Some("its content does not match its hash: the entry was altered".to_owned())
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.broken = Some(BrokenLink { seq: e.seq, reason });
+            return;
+        }
+        self.expected_seq = e.seq + 1;
+        self.prev_hash = e.hash.clone();
+    }
+
+    /// Ends the check against the head (`None` when no entry was ever written).
+    pub fn finish(mut self, head: Option<(i64, String)>) -> VerifyReport {
+        if self.broken.is_none() {
+            let (head_seq, head_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
+            let last = self.expected_seq - 1;
+            if head_seq != last || head_hash != self.prev_hash {
+                self.broken = Some(BrokenLink {
+                    seq: last.max(head_seq),
+                    reason: format!(
+                        "the chain ends at entry {last} but the head records entry {head_seq}: entries were removed or added at the end"
+                    ),
+                });
+            }
+        }
+        VerifyReport {
+            entries: self.entries,
+            first_broken: self.broken,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: i64) -> AuditEntry {
+        AuditEntry {
+            at: DateTime::from_timestamp(1_700_000_000 + n, 123_456_789).unwrap(),
+            subject: Some(format!("user{n}")),
+            agency: Some("demo-police".into()),
+            role: Some("police_officer".into()),
+            purpose: Some(Purpose::Identification),
+            action: Action::Read,
+            minors: vec![format!("child-{n}")],
+            categories: [Category::Identity].into_iter().collect(),
+            outcome: Outcome::Success,
+            request_id: format!("req-{n}"),
+        }
+        .normalised()
+    }
+
+    fn chain(n: i64) -> Vec<ChainedEntry> {
+        let mut prev = GENESIS_HASH.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let e = entry(seq);
+                let hash = link_hash(&prev, seq, &e);
+                let c = ChainedEntry {
+                    seq,
+                    entry: e,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
+                prev = hash;
+                c
+            })
+            .collect()
+    }
+
+    fn check(entries: &[ChainedEntry], head: Option<(i64, String)>) -> VerifyReport {
+        let mut v = Verifier::default();
+        entries.iter().for_each(|e| v.push(e));
+        v.finish(head)
+    }
+
+    fn head(entries: &[ChainedEntry]) -> Option<(i64, String)> {
+        entries.last().map(|e| (e.seq, e.hash.clone()))
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        let c = chain(5);
+        assert_eq!(
+            check(&c, head(&c)),
+            VerifyReport {
+                entries: 5,
+                first_broken: None
+            }
+        );
+        assert_eq!(check(&[], None).first_broken, None);
+    }
+
+    #[test]
+    fn every_tampering_is_found_at_its_place() {
+        let c = chain(6);
+        let h = head(&c);
+
+        let mut altered = c.clone();
+        altered[2].entry.purpose = Some(Purpose::Care);
+        assert_eq!(check(&altered, h.clone()).first_broken.unwrap().seq, 3);
+
+        let mut deleted = c.clone();
+        deleted.remove(2);
+        assert_eq!(check(&deleted, h.clone()).first_broken.unwrap().seq, 4);
+
+        let mut reordered = c.clone();
+        reordered.swap(2, 3);
+        assert_eq!(check(&reordered, h.clone()).first_broken.unwrap().seq, 4);
+
+        let mut swapped_content = c.clone();
+        let (a, b) = (
+            swapped_content[2].entry.clone(),
+            swapped_content[3].entry.clone(),
+        );
+        swapped_content[2].entry = b;
+        swapped_content[3].entry = a;
+        assert_eq!(
+            check(&swapped_content, h.clone()).first_broken.unwrap().seq,
+            3
+        );
+
+        let mut truncated = c.clone();
+        truncated.pop();
+        assert!(check(&truncated, h.clone()).first_broken.is_some());
+
+        let mut extended = c.clone();
+        let extra = entry(7);
+        let hash = link_hash(&c[5].hash, 7, &extra);
+        extended.push(ChainedEntry {
+            seq: 7,
+            entry: extra,
+            prev_hash: c[5].hash.clone(),
+            hash,
+        });
+        assert!(
+            check(&extended, h).first_broken.is_some(),
+            "an entry added after the head"
+        );
+    }
+
+    #[test]
+    fn the_encoding_is_stable() {
+        let e = entry(1);
+        assert_eq!(canonical(1, &e), canonical(1, &e.clone()));
+        assert!(
+            String::from_utf8(canonical(1, &e))
+                .unwrap()
+                .contains("2023-11-14T22:13:21.123456Z")
+        );
+    }
+}

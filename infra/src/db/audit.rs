@@ -1,0 +1,272 @@
+//! The audit trail in `audit_log`, chained through `audit_head`, with `audit_minors` indexing the
+//! children each entry names. Appends lock the head row, so the chain stays linear with any number of
+//! writers and service instances; a writer thread batches concurrent appends into one commit.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use domain::audit::{Action, AuditEntry, ChainedEntry, Outcome, Verifier, VerifyReport, link_hash};
+use domain::category::Category;
+use domain::page::{Page, PageRequest};
+use domain::ports::{AuditLog, AuditUnavailable};
+
+use super::schema::{audit_head, audit_log, audit_minors};
+use super::{Database, DbConnection};
+
+fn name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> anyhow::Result<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .with_context(|| format!("unknown value `{text}` in the audit trail"))
+}
+
+/// Appends entries to the chain inside the caller's transaction: locks the head (the first statement
+/// writes, so SQLite takes its write lock at once and PostgreSQL a row lock), links each entry to
+/// the one before, and moves the head.
+pub(super) fn append_in(conn: &mut DbConnection, entries: &[AuditEntry]) -> QueryResult<()> {
+    diesel::update(audit_head::table.find(1))
+        .set(audit_head::seq.eq(audit_head::seq))
+        .execute(conn)?;
+    let (mut seq, mut prev): (i64, String) = audit_head::table
+        .find(1)
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?;
+    for entry in entries {
+        seq += 1;
+        let hash = link_hash(&prev, seq, entry);
+        let categories: Vec<Category> = entry.categories.iter().collect();
+        diesel::insert_into(audit_log::table)
+            .values((
+                audit_log::seq.eq(seq),
+                audit_log::at.eq(entry.at.naive_utc()),
+                audit_log::subject.eq(&entry.subject),
+                audit_log::agency.eq(&entry.agency),
+                audit_log::role.eq(&entry.role),
+                audit_log::purpose.eq(entry.purpose.map(|p| p.as_str())),
+                audit_log::action.eq(name(&entry.action)),
+                audit_log::minors
+                    .eq(serde_json::to_string(&entry.minors).unwrap_or_else(|_| "[]".into())),
+                audit_log::categories
+                    .eq(serde_json::to_string(&categories).unwrap_or_else(|_| "[]".into())),
+                audit_log::outcome.eq(name(&entry.outcome)),
+                audit_log::request_id.eq(&entry.request_id),
+                audit_log::prev_hash.eq(&prev),
+                audit_log::hash.eq(&hash),
+            ))
+            .execute(conn)?;
+        let mut minors: Vec<&String> = entry.minors.iter().collect();
+        minors.sort();
+        minors.dedup();
+        for minor in minors {
+            diesel::insert_into(audit_minors::table)
+                .values((
+                    audit_minors::minor_id.eq(minor),
+                    audit_minors::audit_seq.eq(seq),
+                ))
+                .execute(conn)?;
+        }
+        prev = hash;
+    }
+    diesel::update(audit_head::table.find(1))
+        .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+struct EntryRow {
+    seq: i64,
+    at: NaiveDateTime,
+    subject: Option<String>,
+    agency: Option<String>,
+    role: Option<String>,
+    purpose: Option<String>,
+    action: String,
+    minors: String,
+    categories: String,
+    outcome: String,
+    request_id: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl EntryRow {
+    fn into_domain(self) -> anyhow::Result<ChainedEntry> {
+        let categories: Vec<Category> =
+            serde_json::from_str(&self.categories).context("audit categories")?;
+        Ok(ChainedEntry {
+            seq: self.seq,
+            entry: AuditEntry {
+                at: self.at.and_utc(),
+                subject: self.subject,
+                agency: self.agency,
+                role: self.role,
+                purpose: self
+                    .purpose
+                    .map(|p| p.parse())
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                action: parse::<Action>(&self.action)?,
+                minors: serde_json::from_str(&self.minors).context("audit minors")?,
+                categories: categories.into_iter().collect(),
+                outcome: parse::<Outcome>(&self.outcome)?,
+                request_id: self.request_id,
+            },
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
+}
+
+struct Pending {
+    entry: AuditEntry,
+    reply: SyncSender<Result<(), String>>,
+}
+
+/// [`AuditLog`] over a [`Database`], with group commit: a writer thread takes every append waiting
+/// (up to `max_batch`) and commits them in one transaction; each caller returns once its commit is
+/// done. Never fire-and-forget: a caller learns whether its entry is stored.
+#[derive(Clone)]
+pub struct DieselAuditLog {
+    db: Database,
+    queue: SyncSender<Pending>,
+    wait: Duration,
+}
+
+impl std::fmt::Debug for DieselAuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselAuditLog").finish_non_exhaustive()
+    }
+}
+
+impl DieselAuditLog {
+    /// Starts the writer thread. `wait` bounds how long an append waits for its commit.
+    pub fn start(db: Database, max_batch: usize, wait: Duration) -> anyhow::Result<Self> {
+        let (queue, pending) = mpsc::sync_channel::<Pending>(max_batch * 4);
+        let writer_db = db.clone();
+        thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || write_batches(&writer_db, &pending, max_batch))
+            .context("starting the audit writer")?;
+        Ok(Self { db, queue, wait })
+    }
+}
+
+fn write_batches(db: &Database, pending: &Receiver<Pending>, max_batch: usize) {
+    // Ends when every sender (every clone of the log) is gone.
+    while let Ok(first) = pending.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match pending.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let entries: Vec<AuditEntry> = batch.iter().map(|p| p.entry.clone()).collect();
+        let result = db
+            .conn()
+            .and_then(|mut conn| {
+                conn.transaction(|c| append_in(c, &entries))
+                    .context("committing audit entries")
+            })
+            .map_err(|e| format!("{e:#}"));
+        if let Err(e) = &result {
+            tracing::error!(error = %e, entries = entries.len(), "audit entries not stored");
+        }
+        for p in batch {
+            let _ = p.reply.send(result.clone());
+        }
+    }
+}
+
+impl AuditLog for DieselAuditLog {
+    fn append(&self, entry: AuditEntry) -> Result<(), AuditUnavailable> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.queue
+            .send(Pending { entry, reply })
+            .map_err(|_| AuditUnavailable("the audit writer has stopped".into()))?;
+        match answer.recv_timeout(self.wait) {
+            Ok(result) => result.map_err(AuditUnavailable),
+            Err(RecvTimeoutError::Timeout) => Err(AuditUnavailable(
+                "the audit commit did not finish in time".into(),
+            )),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(AuditUnavailable("the audit writer has stopped".into()))
+            }
+        }
+    }
+
+    fn for_minor(
+        &self,
+        minor_id: &str,
+        page: &PageRequest<i64>,
+    ) -> anyhow::Result<Page<ChainedEntry, i64>> {
+        let mut conn = self.db.conn()?;
+        let mut query = audit_log::table
+            .inner_join(audit_minors::table)
+            .filter(audit_minors::minor_id.eq(minor_id))
+            .select(EntryRow::as_select())
+            .order(audit_log::seq.asc())
+            .limit(i64::try_from(page.limit.get() + 1)?)
+            .into_boxed();
+        if let Some(after) = page.after {
+            query = query.filter(audit_log::seq.gt(after));
+        }
+        let rows = query
+            .load(&mut *conn)
+            .context("reading a child's access log")?;
+        let items = rows
+            .into_iter()
+            .map(EntryRow::into_domain)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.limit, |e| e.seq))
+    }
+
+    fn verify(&self) -> anyhow::Result<VerifyReport> {
+        const CHUNK: i64 = 5_000;
+        let postgres = self.db.backend() == super::Backend::Postgres;
+        let mut conn = self.db.conn()?;
+        // One snapshot for the head and every entry, so that appends made meanwhile are neither
+        // read nor mistaken for tampering; an entry beyond the head in the snapshot is tampering.
+        conn.transaction::<_, anyhow::Error, _>(|c| {
+            if postgres {
+                diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(c)?;
+            }
+            let head: (i64, String) = audit_head::table
+                .find(1)
+                .select((audit_head::seq, audit_head::hash))
+                .first(c)
+                .context("reading the audit head")?;
+            let mut verifier = Verifier::default();
+            let mut after = i64::MIN;
+            loop {
+                let rows: Vec<EntryRow> = audit_log::table
+                    .filter(audit_log::seq.gt(after))
+                    .order(audit_log::seq.asc())
+                    .limit(CHUNK)
+                    .select(EntryRow::as_select())
+                    .load(c)
+                    .context("reading the audit trail")?;
+                let Some(last) = rows.last().map(|r| r.seq) else {
+                    break;
+                };
+                for row in rows {
+                    verifier.push(&row.into_domain()?);
+                }
+                after = last;
+            }
+            Ok(verifier.finish((head.0 > 0).then_some(head)))
+        })
+    }
+}

@@ -1,0 +1,63 @@
+//! Direct SQL on a test app's database, for set-up the API does not offer and for tampering.
+
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+
+use super::app::TestApp;
+
+/// Runs statements on the app's database, as its owner (PostgreSQL: the superuser `postgres`).
+pub fn exec(app: &TestApp, sql: &str) {
+    if let Some(path) = app.db.url.strip_prefix("sqlite://") {
+        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, sql).unwrap();
+    } else {
+        let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, sql).unwrap();
+    }
+}
+
+/// Like [`exec`], returning the error text instead of panicking.
+pub fn try_exec(url: &str, sql: &str) -> Result<(), String> {
+    let result = if let Some(path) = url.strip_prefix("sqlite://") {
+        let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| e.to_string())?;
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, sql)
+    } else {
+        let mut conn = diesel::PgConnection::establish(url).map_err(|e| e.to_string())?;
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, sql)
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// One row of `audit_log`, as stored.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct AuditRow {
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub subject: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub purpose: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub action: String,
+    #[diesel(sql_type = Text)]
+    pub minors: String,
+    #[diesel(sql_type = Text)]
+    pub categories: String,
+    #[diesel(sql_type = Text)]
+    pub outcome: String,
+    #[diesel(sql_type = Text)]
+    pub request_id: String,
+}
+
+/// Every audit entry, in chain order.
+pub fn audit_rows(app: &TestApp) -> Vec<AuditRow> {
+    let sql = "SELECT seq, subject, purpose, action, minors, categories, outcome, request_id \
+               FROM audit_log ORDER BY seq";
+    if let Some(path) = app.db.url.strip_prefix("sqlite://") {
+        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+        diesel::sql_query(sql).load(&mut conn).unwrap()
+    } else {
+        let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
+        diesel::sql_query(sql).load(&mut conn).unwrap()
+    }
+}
