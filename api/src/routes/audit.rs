@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use domain::audit::{BrokenLink, ChainedEntry, VerifyReport};
-use domain::page::{PageRequest, PageSize};
+use domain::page::PageRequest;
 use domain::usecase::audit::{AccessLogError, VerifyAuditError, verify_audit};
 use domain::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::blocking;
 use crate::problem::Problem;
 use crate::purpose::Stated;
-use crate::routes::minors::{forbidden, invalid};
+use crate::routes::minors::{forbidden, invalid, page_request};
 use crate::state::AppState;
 
 /// One consultation or change of a child's data.
@@ -83,19 +83,8 @@ pub struct PageQuery {
 impl PageQuery {
     fn parse(self) -> Result<PageRequest<i64>, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let after = self.after.and_then(|a| {
-            errors.check(
-                "after",
-                a.parse::<i64>()
-                    .map_err(|_| format!("`{a}` is not a cursor from a previous page")),
-            )
-        });
-        let limit = match self.limit {
-            None => Some(PageSize::DEFAULT),
-            Some(n) => errors.check("limit", PageSize::new(n)),
-        };
-        match limit {
-            Some(limit) if errors.is_empty() => Ok(PageRequest { after, limit }),
+        match page_request(self.after, self.limit, &mut errors) {
+            Some(page) if errors.is_empty() => Ok(page),
             _ => Err(errors),
         }
     }

@@ -195,30 +195,41 @@ impl ListQuery {
                     .map_err(|_| format!("`{d}` is not a date (YYYY-MM-DD)")),
             )
         });
-        let after = self.after.and_then(|a| {
-            errors.check(
-                "after",
-                a.parse::<i64>()
-                    .map_err(|_| format!("`{a}` is not a cursor from a previous page")),
-            )
-        });
-        let limit = match self.limit {
-            None => Some(PageSize::DEFAULT),
-            Some(n) => errors.check("limit", PageSize::new(n)),
-        };
-        match limit {
-            Some(limit) if errors.is_empty() => Ok((
+        let page = page_request(self.after, self.limit, &mut errors);
+        match page {
+            Some(page) if errors.is_empty() => Ok((
                 MinorFilter {
                     status,
                     placement_agency,
                     nationality,
                     registered_since,
                 },
-                PageRequest { after, limit },
+                page,
             )),
             _ => Err(errors),
         }
     }
+}
+
+/// A page by sequence-number cursor from the `after` and `limit` query parameters; problems are
+/// recorded in `errors` under those names.
+pub fn page_request(
+    after: Option<String>,
+    limit: Option<u64>,
+    errors: &mut FieldErrors,
+) -> Option<PageRequest<i64>> {
+    let after = after.and_then(|a| {
+        errors.check(
+            "after",
+            a.parse::<i64>()
+                .map_err(|_| format!("`{a}` is not a cursor from a previous page")),
+        )
+    });
+    let limit = match limit {
+        None => Some(PageSize::DEFAULT),
+        Some(n) => errors.check("limit", PageSize::new(n)),
+    }?;
+    Some(PageRequest { after, limit })
 }
 
 pub fn forbidden(denied: &Denied) -> Problem {
