@@ -6,6 +6,7 @@
 //! synchronous: adapters may block, and the HTTP layer runs use cases off its worker threads.
 
 pub mod agency;
+pub mod alert;
 pub mod audit;
 pub mod category;
 pub mod country;

@@ -1,0 +1,49 @@
+//! Events an alert raises; each is written to the outbox in the transaction that changes the alert.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The CloudEvents `type` of an alert event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "be.uam.alert.raised")]
+    Raised,
+    #[serde(rename = "be.uam.alert.updated")]
+    Updated,
+    #[serde(rename = "be.uam.alert.acknowledged")]
+    Acknowledged,
+    #[serde(rename = "be.uam.alert.escalated")]
+    Escalated,
+    #[serde(rename = "be.uam.alert.sighting")]
+    Sighting,
+    #[serde(rename = "be.uam.alert.resolved")]
+    Resolved,
+    #[serde(rename = "be.uam.alert.measures_overdue")]
+    MeasuresOverdue,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Raised => "be.uam.alert.raised",
+            Self::Updated => "be.uam.alert.updated",
+            Self::Acknowledged => "be.uam.alert.acknowledged",
+            Self::Escalated => "be.uam.alert.escalated",
+            Self::Sighting => "be.uam.alert.sighting",
+            Self::Resolved => "be.uam.alert.resolved",
+            Self::MeasuresOverdue => "be.uam.alert.measures_overdue",
+        }
+    }
+}
+
+/// One event about an alert: its stable id (for de-duplication downstream), when it happened, and
+/// the alert as it stood after the change. Renderings for subscribers are made from it later,
+/// through each subscriber's field policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertEvent {
+    pub id: String,
+    pub kind: EventType,
+    pub alert_id: String,
+    pub minor_id: String,
+    pub time: DateTime<Utc>,
+}

@@ -1,0 +1,541 @@
+//! An alert and its lifecycle: raised, acknowledged by each notified agency, updated, sightings,
+//! escalated when acknowledgements are late, resolved with an outcome, and after a child is located
+//! a protective-measures decision due within 12 hours.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::event::{AlertEvent, EventType};
+use crate::minor::RiskLevel;
+
+/// Open until resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    Open,
+    Resolved,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+/// How an alert ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolutionOutcome {
+    FoundSafe,
+    FoundHarmed,
+    Returned,
+    LocatedAbroad,
+    Deceased,
+    ReportedInError,
+}
+
+impl ResolutionOutcome {
+    /// Outcomes after which the child is somewhere known and protective measures must be decided.
+    pub fn located(self) -> bool {
+        matches!(
+            self,
+            Self::FoundSafe | Self::FoundHarmed | Self::Returned | Self::LocatedAbroad
+        )
+    }
+}
+
+/// Who reported or changed something.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reporter {
+    pub subject: String,
+    pub agency: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub agency: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sighting {
+    pub seen_at: DateTime<Utc>,
+    pub place: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub reported_by: Reporter,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    pub outcome: ResolutionOutcome,
+    pub at: DateTime<Utc>,
+    pub by: Reporter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The protective-measures decision after a child is located.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measures {
+    pub decision: String,
+    pub decided_at: DateTime<Utc>,
+    pub by: Reporter,
+}
+
+/// An alert. Changed only through its methods, each of which returns the event it raises.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: String,
+    pub minor_id: String,
+    pub status: AlertStatus,
+    pub risk: RiskLevel,
+    /// The rules (and people) behind the risk level.
+    pub risk_factors: Vec<String>,
+    pub last_seen_at: DateTime<Utc>,
+    pub last_seen_place: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circumstances: Option<String>,
+    pub reported_by: Reporter,
+    pub raised_at: DateTime<Utc>,
+    /// Agencies that must act, each of which acknowledges.
+    pub notified: Vec<String>,
+    pub acknowledgements: Vec<Acknowledgement>,
+    pub acknowledgement_due_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub sightings: Vec<Sighting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures_due_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures: Option<Measures>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures_overdue_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+/// A change the alert's state does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlertError {
+    #[error("the alert is resolved")]
+    Resolved,
+    #[error("agency `{0}` was not notified of this alert")]
+    NotNotified(String),
+    #[error("agency `{0}` has already acknowledged this alert")]
+    AlreadyAcknowledged(String),
+    #[error("the risk level can be lowered only with a reason")]
+    LoweringNeedsReason,
+    #[error("protective measures are decided only after the child is located")]
+    NotLocated,
+    #[error("protective measures are already decided")]
+    MeasuresDecided,
+}
+
+/// Time allowed for a protective-measures decision after location (SIS Art. 33).
+pub const MEASURES_WITHIN: Duration = Duration::hours(12);
+
+/// What a new alert starts from.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub id: String,
+    pub minor_id: String,
+    pub risk: RiskLevel,
+    pub risk_factors: Vec<String>,
+    pub last_seen_at: DateTime<Utc>,
+    pub last_seen_place: String,
+    pub circumstances: Option<String>,
+    pub reported_by: Reporter,
+    pub notified: Vec<String>,
+    pub acknowledgement_within: Duration,
+}
+
+impl Alert {
+    fn event(&self, kind: EventType, event_id: String, time: DateTime<Utc>) -> AlertEvent {
+        AlertEvent {
+            id: event_id,
+            kind,
+            alert_id: self.id.clone(),
+            minor_id: self.minor_id.clone(),
+            time,
+        }
+    }
+
+    fn open(&self) -> Result<(), AlertError> {
+        match self.status {
+            AlertStatus::Open => Ok(()),
+            AlertStatus::Resolved => Err(AlertError::Resolved),
+        }
+    }
+
+    /// Raises an alert at `now`.
+    pub fn raise(new: NewAlert, now: DateTime<Utc>, event_id: String) -> (Alert, AlertEvent) {
+        let alert = Alert {
+            id: new.id,
+            minor_id: new.minor_id,
+            status: AlertStatus::Open,
+            risk: new.risk,
+            risk_factors: new.risk_factors,
+            last_seen_at: new.last_seen_at,
+            last_seen_place: new.last_seen_place,
+            circumstances: new.circumstances,
+            reported_by: new.reported_by,
+            raised_at: now,
+            notified: new.notified,
+            acknowledgements: vec![],
+            acknowledgement_due_at: now + new.acknowledgement_within,
+            escalated_at: None,
+            sightings: vec![],
+            resolution: None,
+            measures_due_at: None,
+            measures: None,
+            measures_overdue_at: None,
+            version: 1,
+        };
+        let event = alert.event(EventType::Raised, event_id, now);
+        (alert, event)
+    }
+
+    /// One acknowledgement per notified agency.
+    pub fn acknowledge(
+        &mut self,
+        by: &Reporter,
+        now: DateTime<Utc>,
+        event_id: String,
+    ) -> Result<AlertEvent, AlertError> {
+        self.open()?;
+        if !self.notified.contains(&by.agency) {
+            return Err(AlertError::NotNotified(by.agency.clone()));
+        }
+        if self.acknowledgements.iter().any(|a| a.agency == by.agency) {
+            return Err(AlertError::AlreadyAcknowledged(by.agency.clone()));
+        }
+        self.acknowledgements.push(Acknowledgement {
+            agency: by.agency.clone(),
+            by: by.subject.clone(),
+            at: now,
+        });
+        Ok(self.event(EventType::Acknowledged, event_id, now))
+    }
+
+    pub fn add_sighting(
+        &mut self,
+        sighting: Sighting,
+        event_id: String,
+    ) -> Result<AlertEvent, AlertError> {
+        self.open()?;
+        let at = sighting.recorded_at;
+        self.sightings.push(sighting);
+        Ok(self.event(EventType::Sighting, event_id, at))
+    }
+
+    /// New information. The risk level may be raised freely; lowering it needs a reason, which is
+    /// kept with the factors.
+    #[allow(clippy::too_many_arguments)]
+    pub fn update(
+        &mut self,
+        last_seen_place: Option<String>,
+        circumstances: Option<String>,
+        risk: Option<RiskLevel>,
+        reason: Option<String>,
+        by: &Reporter,
+        now: DateTime<Utc>,
+        event_id: String,
+    ) -> Result<AlertEvent, AlertError> {
+        self.open()?;
+        if let Some(level) = risk {
+            if level < self.risk {
+                let reason = reason.clone().ok_or(AlertError::LoweringNeedsReason)?;
+                self.risk_factors.push(
+                    format!("lowered to {level:?} by {}: {reason}", by.agency).to_lowercase(),
+                );
+            } else if level > self.risk {
+                self.risk_factors
+                    .push(format!("raised to {level:?} by {}", by.agency).to_lowercase());
+            }
+            self.risk = level;
+        }
+        if let Some(place) = last_seen_place {
+            self.last_seen_place = place;
+        }
+        if circumstances.is_some() {
+            self.circumstances = circumstances;
+        }
+        Ok(self.event(EventType::Updated, event_id, now))
+    }
+
+    /// Ends the alert. If the child is located, a protective-measures decision becomes due.
+    pub fn resolve(
+        &mut self,
+        outcome: ResolutionOutcome,
+        note: Option<String>,
+        by: &Reporter,
+        now: DateTime<Utc>,
+        event_id: String,
+    ) -> Result<AlertEvent, AlertError> {
+        self.open()?;
+        self.status = AlertStatus::Resolved;
+        self.resolution = Some(Resolution {
+            outcome,
+            at: now,
+            by: by.clone(),
+            note,
+        });
+        if outcome.located() {
+            self.measures_due_at = Some(now + MEASURES_WITHIN);
+        }
+        Ok(self.event(EventType::Resolved, event_id, now))
+    }
+
+    pub fn decide_measures(
+        &mut self,
+        decision: String,
+        by: &Reporter,
+        now: DateTime<Utc>,
+        event_id: String,
+    ) -> Result<AlertEvent, AlertError> {
+        if self.measures_due_at.is_none() {
+            return Err(AlertError::NotLocated);
+        }
+        if self.measures.is_some() {
+            return Err(AlertError::MeasuresDecided);
+        }
+        self.measures = Some(Measures {
+            decision,
+            decided_at: now,
+            by: by.clone(),
+        });
+        Ok(self.event(EventType::Updated, event_id, now))
+    }
+
+    /// Agencies notified that have not acknowledged yet.
+    pub fn unacknowledged(&self) -> Vec<&str> {
+        self.notified
+            .iter()
+            .filter(|n| !self.acknowledgements.iter().any(|a| &a.agency == *n))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Escalates, once, an open alert whose acknowledgement deadline has passed with an agency
+    /// still silent. `None` when nothing is due.
+    pub fn escalate_if_due(&mut self, now: DateTime<Utc>, event_id: String) -> Option<AlertEvent> {
+        let due = self.status == AlertStatus::Open
+            && self.escalated_at.is_none()
+            && now >= self.acknowledgement_due_at
+            && !self.unacknowledged().is_empty();
+        if !due {
+            return None;
+        }
+        self.escalated_at = Some(now);
+        Some(self.event(EventType::Escalated, event_id, now))
+    }
+
+    /// Marks, once, a protective-measures decision that is overdue. `None` when nothing is due.
+    pub fn measures_overdue_if_due(
+        &mut self,
+        now: DateTime<Utc>,
+        event_id: String,
+    ) -> Option<AlertEvent> {
+        let due = self.measures_due_at.is_some_and(|d| now >= d)
+            && self.measures.is_none()
+            && self.measures_overdue_at.is_none();
+        if !due {
+            return None;
+        }
+        self.measures_overdue_at = Some(now);
+        Some(self.event(EventType::MeasuresOverdue, event_id, now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(agency: &str) -> Reporter {
+        Reporter {
+            subject: "u".into(),
+            agency: agency.into(),
+            role: "police_officer".into(),
+        }
+    }
+
+    fn alert(now: DateTime<Utc>) -> Alert {
+        Alert::raise(
+            NewAlert {
+                id: "a1".into(),
+                minor_id: "m1".into(),
+                risk: RiskLevel::High,
+                risk_factors: vec!["young_age".into()],
+                last_seen_at: now - Duration::hours(1),
+                last_seen_place: "Brussels-North".into(),
+                circumstances: None,
+                reported_by: who("centre"),
+                notified: vec!["police".into(), "child-focus".into()],
+                acknowledgement_within: Duration::minutes(15),
+            },
+            now,
+            "e1".into(),
+        )
+        .0
+    }
+
+    #[test]
+    fn acknowledgements_once_per_notified_agency() {
+        let now = DateTime::UNIX_EPOCH;
+        let mut a = alert(now);
+        assert!(a.acknowledge(&who("police"), now, "e2".into()).is_ok());
+        assert_eq!(
+            a.acknowledge(&who("police"), now, "e3".into()),
+            Err(AlertError::AlreadyAcknowledged("police".into()))
+        );
+        assert_eq!(
+            a.acknowledge(&who("elsewhere"), now, "e4".into()),
+            Err(AlertError::NotNotified("elsewhere".into()))
+        );
+        assert_eq!(a.unacknowledged(), ["child-focus"]);
+    }
+
+    #[test]
+    fn escalates_once_when_the_deadline_passes_unacknowledged() {
+        let now = DateTime::UNIX_EPOCH;
+        let mut a = alert(now);
+        assert!(
+            a.escalate_if_due(now + Duration::minutes(14), "e".into())
+                .is_none()
+        );
+        let e = a
+            .escalate_if_due(now + Duration::minutes(15), "e".into())
+            .unwrap();
+        assert_eq!(e.kind, EventType::Escalated);
+        assert!(
+            a.escalate_if_due(now + Duration::minutes(30), "e".into())
+                .is_none(),
+            "once"
+        );
+
+        let mut b = alert(now);
+        b.acknowledge(&who("police"), now, "x".into()).unwrap();
+        b.acknowledge(&who("child-focus"), now, "y".into()).unwrap();
+        assert!(
+            b.escalate_if_due(now + Duration::hours(1), "e".into())
+                .is_none(),
+            "all acknowledged"
+        );
+    }
+
+    #[test]
+    fn risk_is_raised_freely_and_lowered_only_with_a_reason() {
+        let now = DateTime::UNIX_EPOCH;
+        let mut a = alert(now);
+        assert_eq!(
+            a.update(
+                None,
+                None,
+                Some(RiskLevel::Low),
+                None,
+                &who("police"),
+                now,
+                "e".into()
+            ),
+            Err(AlertError::LoweringNeedsReason)
+        );
+        assert_eq!(a.risk, RiskLevel::High);
+        a.update(
+            None,
+            None,
+            Some(RiskLevel::Low),
+            Some("seen with family".into()),
+            &who("police"),
+            now,
+            "e".into(),
+        )
+        .unwrap();
+        assert_eq!(a.risk, RiskLevel::Low);
+        assert!(
+            a.risk_factors
+                .iter()
+                .any(|f| f.contains("seen with family"))
+        );
+    }
+
+    #[test]
+    fn resolution_ends_the_alert_and_starts_the_measures_clock() {
+        let now = DateTime::UNIX_EPOCH;
+        let mut a = alert(now);
+        a.resolve(
+            ResolutionOutcome::FoundSafe,
+            None,
+            &who("police"),
+            now,
+            "r".into(),
+        )
+        .unwrap();
+        assert_eq!(a.status, AlertStatus::Resolved);
+        assert_eq!(
+            a.acknowledge(&who("child-focus"), now, "x".into()),
+            Err(AlertError::Resolved)
+        );
+        assert!(
+            a.escalate_if_due(now + Duration::hours(2), "e".into())
+                .is_none(),
+            "no escalation after resolution"
+        );
+        assert!(
+            a.measures_overdue_if_due(now + Duration::hours(11), "m".into())
+                .is_none()
+        );
+        assert_eq!(
+            a.measures_overdue_if_due(now + Duration::hours(12), "m".into())
+                .map(|e| e.kind),
+            Some(EventType::MeasuresOverdue)
+        );
+        assert!(
+            a.measures_overdue_if_due(now + Duration::hours(13), "m".into())
+                .is_none(),
+            "once"
+        );
+
+        let mut b = alert(now);
+        b.resolve(
+            ResolutionOutcome::ReportedInError,
+            None,
+            &who("police"),
+            now,
+            "r".into(),
+        )
+        .unwrap();
+        assert_eq!(
+            b.decide_measures("none".into(), &who("g"), now, "d".into()),
+            Err(AlertError::NotLocated)
+        );
+        let mut c = alert(now);
+        c.resolve(
+            ResolutionOutcome::Returned,
+            None,
+            &who("police"),
+            now,
+            "r".into(),
+        )
+        .unwrap();
+        c.decide_measures(
+            "placed in a secure centre".into(),
+            &who("g"),
+            now,
+            "d".into(),
+        )
+        .unwrap();
+        assert!(
+            c.measures_overdue_if_due(now + Duration::hours(13), "m".into())
+                .is_none(),
+            "decided in time"
+        );
+    }
+}
