@@ -91,7 +91,7 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<bool> {
             if let Some(bind) = bind {
                 settings.bind = bind;
             }
-            serve(settings, Options { demo }).map(|()| true)
+            serve(settings, Options { demo, clock: None }).map(|()| true)
         }
         Command::Migrate => {
             let db = startup::open_database(&settings)?;

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use serde_json::{Value, json};
 
 use crate::problem::{InvalidParam, Problem};
-use crate::routes::{agencies, audit, health, minors, policy};
+use crate::routes::{agencies, alerts, audit, health, minors, policy};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,13 @@ use crate::routes::{agencies, audit, health, minors, policy};
         policy::effective,
         audit::access_log,
         audit::verify,
+        alerts::report,
+        alerts::list,
+        alerts::get,
+        alerts::acknowledge,
+        alerts::sighting,
+        alerts::update,
+        alerts::resolve,
     ),
     components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor)),
     modifiers(&BearerAuth),
@@ -41,6 +48,7 @@ use crate::routes::{agencies, audit, health, minors, policy};
         (name = "minors", description = "Children's records, through the caller's field mask"),
         (name = "policy", description = "The access rules in force"),
         (name = "audit", description = "Who saw what of a child, and the integrity of the audit trail"),
+        (name = "alerts", description = "Disappearance reports and the alerts that follow"),
     )
 )]
 pub struct ApiDoc;
@@ -91,6 +99,7 @@ fn record_schemas() -> serde_json::Map<String, Value> {
         .with(|s| s.definitions_path = "/components/schemas".into())
         .into_generator();
     let _ = generator.subschema_for::<domain::minor::MinorData>();
+    let _ = generator.subschema_for::<domain::alert::Alert>();
     let status = generator
         .subschema_for::<domain::minor::MinorStatus>()
         .to_value();
@@ -131,6 +140,26 @@ fn record_schemas() -> serde_json::Map<String, Value> {
             "properties": record_properties,
             "required": required,
             "additionalProperties": false,
+        }),
+    );
+    let mut alert = schemas.get("Alert").cloned().unwrap_or_else(|| json!({}));
+    alert["properties"]["minor"] = json!({
+        "description": "The child's record as the caller may see it for the purpose `disappearance`.",
+        "anyOf": [{"$ref": "#/components/schemas/MinorRecord"}, {"type": "null"}],
+    });
+    if let Some(required) = alert["required"].as_array_mut() {
+        required.push(json!("minor"));
+    }
+    schemas.insert("AlertRecord".into(), alert);
+    schemas.insert(
+        "AlertPage".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/AlertRecord"}},
+                "next": {"type": ["string", "null"], "description": "Cursor of the next page (pass as `after`)."},
+            },
+            "required": ["items", "next"],
         }),
     );
     schemas.insert(

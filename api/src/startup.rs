@@ -9,10 +9,13 @@ use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
+use domain::alert::{DEFAULT_RISK_TOML, RiskRules};
 use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
+use domain::usecase::alerts::Alerts;
 use domain::usecase::minors::Minors;
 use infra::auth::{DevKey, JwksSource, JwksVerifier, VerifierSettings};
 use infra::clock::SystemClock;
+use infra::db::DieselAlertRepository;
 use infra::db::{
     Database, DieselAgencyRepository, DieselAuditLog, DieselMinorRepository, PoolSettings,
 };
@@ -25,17 +28,23 @@ use crate::config::Settings;
 use crate::state::AppState;
 use crate::{demo, http, openapi, routes};
 
-/// Choices made on the command line rather than in settings.
-#[derive(Debug, Clone, Copy, Default)]
+/// Choices made on the command line (or by tests) rather than in settings.
+#[derive(Clone, Default)]
 pub struct Options {
-    /// Seed the demo agencies.
+    /// Seed the demo agencies and children.
     pub demo: bool,
+    /// The clock; the system clock when `None`. Tests drive deadlines with their own.
+    pub clock: Option<Arc<dyn domain::ports::Clock>>,
 }
 
-/// A built, bound, not yet running server.
+/// How often the deadline sweep (escalations, overdue protective measures) runs.
+const SWEEP_EVERY: Duration = Duration::from_millis(500);
+
+/// A built, bound, not yet running server, with its background work.
 pub struct Application {
     port: u16,
     server: Server,
+    alerts: Alerts,
 }
 
 /// Opens the database pool and applies pending migrations. Blocks.
@@ -109,13 +118,16 @@ pub fn load_policy(settings: &Settings) -> anyhow::Result<Policy> {
 impl Application {
     pub async fn build(settings: Settings, options: Options) -> anyhow::Result<Self> {
         let prepared = settings.clone();
+        let chosen_clock = options.clock.clone();
+        let demo = options.demo;
         let state = tokio::task::spawn_blocking(move || -> anyhow::Result<AppState> {
             let policy = Arc::new(load_policy(&prepared)?);
             let db = open_database(&prepared)?;
             let agencies = Arc::new(DieselAgencyRepository::new(db.clone()));
-            let clock = Arc::new(SystemClock);
+            let clock: Arc<dyn domain::ports::Clock> =
+                chosen_clock.unwrap_or_else(|| Arc::new(SystemClock));
             let minor_repository = Arc::new(DieselMinorRepository::new(db.clone()));
-            if options.demo {
+            if demo {
                 demo::seed(agencies.as_ref(), clock.as_ref())?;
                 demo::seed_children(minor_repository.as_ref(), clock.as_ref())?;
             }
@@ -124,12 +136,25 @@ impl Application {
                 256,
                 prepared.database_timeout() * 2,
             )?);
+            let ids = Arc::new(UuidGenerator);
+            let risk: RiskRules =
+                toml::from_str(DEFAULT_RISK_TOML).context("the default risk rules")?;
+            let alerts = Alerts {
+                alerts: Arc::new(DieselAlertRepository::new(db.clone())),
+                minors: minor_repository.clone(),
+                agencies: agencies.clone(),
+                policy: policy.clone(),
+                risk: Arc::new(risk.checked()?),
+                clock: clock.clone(),
+                ids: ids.clone(),
+                audit: audit.clone(),
+            };
             let minors = Minors {
                 minors: minor_repository,
                 agencies: agencies.clone(),
                 policy,
                 clock: clock.clone(),
-                ids: Arc::new(UuidGenerator),
+                ids,
                 photos: Arc::new(PhotoSanitizer::default()),
                 audit: audit.clone(),
             };
@@ -139,6 +164,7 @@ impl Application {
                 clock,
                 health: Arc::new(db),
                 minors,
+                alerts,
                 audit,
             })
         })
@@ -147,6 +173,7 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let alerts = state.alerts.clone();
         let state = web::Data::new(state);
         let limit = settings.body_limit_bytes;
         let document = web::Data::new(OpenApiJson(openapi::document_json()));
@@ -163,6 +190,7 @@ impl Application {
                 .configure(routes::minors::configure)
                 .configure(routes::policy::configure)
                 .configure(routes::audit::configure)
+                .configure(routes::alerts::configure)
                 .route("/openapi.json", web::get().to(openapi_json))
                 .route("/docs", web::get().to(docs_redirect))
                 .service(
@@ -182,6 +210,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            alerts,
         })
     }
 
@@ -190,8 +219,25 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish (graceful shutdown).
+    /// Meanwhile sweeps alert deadlines every half second; the sweep stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let alerts = self.alerts;
+        let sweeper = async move {
+            loop {
+                tokio::time::sleep(SWEEP_EVERY).await;
+                let alerts = alerts.clone();
+                match tokio::task::spawn_blocking(move || alerts.sweep()).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(raised)) => tracing::info!(raised, "alert deadlines passed"),
+                    Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "deadline sweep failed"),
+                    Err(e) => tracing::error!(error = %e, "deadline sweep panicked"),
+                }
+            }
+        };
+        tokio::select! {
+            result = self.server => result,
+            () = sweeper => Ok(()),
+        }
     }
 }
 

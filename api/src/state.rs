@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use domain::ports::{AgencyRepository, AuditLog, Clock, HealthCheck, TokenVerifier};
+use domain::usecase::alerts::Alerts;
 use domain::usecase::minors::Minors;
 
 /// Shared, immutable application state.
@@ -13,5 +14,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub health: Arc<dyn HealthCheck>,
     pub minors: Minors,
+    pub alerts: Alerts,
     pub audit: Arc<dyn AuditLog>,
 }

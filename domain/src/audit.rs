@@ -22,6 +22,13 @@ pub enum Action {
     PhotoRead,
     AccessLog,
     VerifyAudit,
+    ReportDisappearance,
+    AlertRead,
+    AlertList,
+    Acknowledge,
+    Sighting,
+    AlertUpdate,
+    Resolve,
 }
 
 /// How the request ended.

@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::agency::{Agency, AgencyId, NewAgency};
+use crate::agency::{Agency, AgencyId, AgencyKind, NewAgency};
+use crate::alert::{Alert, AlertEvent, AlertStatus};
 use crate::audit::{AuditEntry, ChainedEntry, VerifyReport};
 use crate::category::CategorySet;
 use crate::minor::MinorData;
+use crate::minor::RiskLevel;
 use crate::page::{Page, PageRequest};
 use crate::principal::VerifiedClaims;
 use crate::record::{Actor, ListScope, Minor, MinorFilter, Revision};
@@ -55,6 +57,9 @@ pub trait AgencyRepository: Send + Sync {
 
     /// The agency with this id, if any.
     fn find(&self, id: &AgencyId) -> anyhow::Result<Option<Agency>>;
+
+    /// Every agency of one of these kinds, ordered by id.
+    fn of_kinds(&self, kinds: &[AgencyKind]) -> anyhow::Result<Vec<Agency>>;
 
     /// Agencies ordered by id, after the cursor.
     fn list(&self, page: &PageRequest<AgencyId>) -> anyhow::Result<Page<Agency, AgencyId>>;
@@ -192,4 +197,73 @@ pub trait AuditLog: Send + Sync {
 
     /// Checks the whole chain from the first entry to the head.
     fn verify(&self) -> anyhow::Result<VerifyReport>;
+}
+
+/// Filters of `GET /v1/alerts`, combined with AND.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AlertFilter {
+    pub status: Option<AlertStatus>,
+    pub risk: Option<RiskLevel>,
+    /// Alerts this agency reported or was notified of.
+    pub agency: Option<String>,
+}
+
+/// A change to an alert, written with its event and audit entry in one transaction.
+#[derive(Debug, Clone)]
+pub struct AlertChange<'a> {
+    pub alert: &'a Alert,
+    /// The version the change was based on; the stored alert becomes `alert.version`.
+    pub expected_version: i64,
+    pub event: &'a AlertEvent,
+    /// Set the child's record to this status in the same transaction.
+    pub minor_status: Option<crate::minor::MinorStatus>,
+    pub audit: Option<&'a AuditEntry>,
+}
+
+/// The stored alert is not at the version the change was based on.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateAlertError {
+    #[error("the alert changed meanwhile")]
+    Stale,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// Storage of alerts, with the transactional outbox of their events.
+pub trait AlertRepository: Send + Sync {
+    /// Stores a new alert, sets its child's status to `missing`, writes the event to the outbox and
+    /// appends the audit entry, all in one transaction. MUST fail, storing nothing, if the child has
+    /// an open alert already ([`CreateAlertError::AlreadyOpen`]) or does not exist.
+    fn create(&self, change: &AlertChange<'_>) -> Result<(), CreateAlertError>;
+
+    /// Stores `change.alert` if the stored version is `expected_version`, with its event (outbox),
+    /// audit entry and child status, all or nothing.
+    fn update(&self, change: &AlertChange<'_>) -> Result<(), UpdateAlertError>;
+
+    fn find(&self, id: &str) -> anyhow::Result<Option<Alert>>;
+
+    /// Alerts in the order raised, after the cursor (a sequence number).
+    fn list(
+        &self,
+        filter: &AlertFilter,
+        page: &PageRequest<i64>,
+    ) -> anyhow::Result<Page<(i64, Alert), i64>>;
+
+    /// How many alerts the child has had.
+    fn count_for_minor(&self, minor_id: &str) -> anyhow::Result<u32>;
+
+    /// Alerts with a deadline (acknowledgement or protective measures) at or before `now` that has
+    /// not been dealt with.
+    fn due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Alert>>;
+}
+
+/// Why a new alert was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAlertError {
+    #[error("the child already has an open alert")]
+    AlreadyOpen,
+    #[error("no record with id `{0}`")]
+    NoSuchMinor(String),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
 }

@@ -1,6 +1,7 @@
 //! Handlers, one module per resource.
 
 pub mod agencies;
+pub mod alerts;
 pub mod audit;
 pub mod health;
 pub mod minors;

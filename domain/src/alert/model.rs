@@ -9,7 +9,7 @@ use super::event::{AlertEvent, EventType};
 use crate::minor::RiskLevel;
 
 /// Open until resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {
     Open,
@@ -26,7 +26,7 @@ impl AlertStatus {
 }
 
 /// How an alert ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResolutionOutcome {
     FoundSafe,
@@ -48,21 +48,21 @@ impl ResolutionOutcome {
 }
 
 /// Who reported or changed something.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reporter {
     pub subject: String,
     pub agency: String,
     pub role: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Acknowledgement {
     pub agency: String,
     pub by: String,
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sighting {
     pub seen_at: DateTime<Utc>,
     pub place: String,
@@ -72,7 +72,7 @@ pub struct Sighting {
     pub recorded_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Resolution {
     pub outcome: ResolutionOutcome,
     pub at: DateTime<Utc>,
@@ -82,7 +82,7 @@ pub struct Resolution {
 }
 
 /// The protective-measures decision after a child is located.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Measures {
     pub decision: String,
     pub decided_at: DateTime<Utc>,
@@ -90,7 +90,7 @@ pub struct Measures {
 }
 
 /// An alert. Changed only through its methods, each of which returns the event it raises.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Alert {
     pub id: String,
     pub minor_id: String,
@@ -322,6 +322,25 @@ impl Alert {
             .filter(|n| !self.acknowledgements.iter().any(|a| &a.agency == *n))
             .map(String::as_str)
             .collect()
+    }
+
+    /// The next moment a deadline falls due that has not been dealt with, if any: what the
+    /// deadline sweeper looks at.
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        if self.status == AlertStatus::Open
+            && self.escalated_at.is_none()
+            && !self.unacknowledged().is_empty()
+        {
+            return Some(self.acknowledgement_due_at);
+        }
+        match (
+            self.measures_due_at,
+            &self.measures,
+            self.measures_overdue_at,
+        ) {
+            (Some(due), None, None) => Some(due),
+            _ => None,
+        }
     }
 
     /// Escalates, once, an open alert whose acknowledgement deadline has passed with an agency

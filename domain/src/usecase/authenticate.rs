@@ -133,6 +133,9 @@ mod tests {
         fn find(&self, id: &AgencyId) -> anyhow::Result<Option<Agency>> {
             Ok((id == &self.0.id).then(|| self.0.clone()))
         }
+        fn of_kinds(&self, _: &[AgencyKind]) -> anyhow::Result<Vec<Agency>> {
+            unimplemented!()
+        }
         fn list(&self, _: &PageRequest<AgencyId>) -> anyhow::Result<Page<Agency, AgencyId>> {
             unimplemented!()
         }

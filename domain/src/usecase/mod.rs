@@ -1,6 +1,7 @@
 //! Use cases: one function (or small service) per thing a caller can do, each with its own error enum.
 
 pub mod agencies;
+pub mod alerts;
 pub mod audit;
 pub mod authenticate;
 pub mod minors;

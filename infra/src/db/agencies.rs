@@ -90,6 +90,20 @@ impl AgencyRepository for DieselAgencyRepository {
             .transpose()
     }
 
+    fn of_kinds(&self, kinds: &[domain::agency::AgencyKind]) -> anyhow::Result<Vec<Agency>> {
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        let mut conn = self.db.conn()?;
+        agencies::table
+            .filter(agencies::kind.eq_any(kinds))
+            .order(agencies::id.asc())
+            .select(AgencyRow::as_select())
+            .load(&mut *conn)
+            .context("listing agencies by kind")?
+            .into_iter()
+            .map(AgencyRow::into_domain)
+            .collect()
+    }
+
     fn list(&self, page: &PageRequest<AgencyId>) -> anyhow::Result<Page<Agency, AgencyId>> {
         let mut conn = self.db.conn()?;
         let mut query = agencies::table

@@ -2,12 +2,14 @@
 //! diesel code base over a [`DbConnection`] that is either.
 
 mod agencies;
+mod alerts;
 mod audit;
 mod connection;
 mod minors;
 mod schema;
 
 pub use agencies::DieselAgencyRepository;
+pub use alerts::DieselAlertRepository;
 pub use audit::DieselAuditLog;
 pub use connection::{
     Backend, Database, DatabaseUnavailable, DatabaseUrl, DbConnection, PoolSettings,

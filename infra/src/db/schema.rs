@@ -102,3 +102,39 @@ diesel::table! {
 
 diesel::joinable!(audit_minors -> audit_log (audit_seq));
 diesel::allow_tables_to_appear_in_same_query!(audit_log, audit_minors);
+
+diesel::table! {
+    alerts (seq) {
+        seq -> BigInt,
+        id -> Text,
+        minor_id -> Text,
+        status -> Text,
+        risk -> Text,
+        next_due_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    alert_agencies (agency, alert_seq) {
+        alert_seq -> BigInt,
+        agency -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (seq) {
+        seq -> BigInt,
+        event_id -> Text,
+        #[sql_name = "type"]
+        kind -> Text,
+        alert_id -> Text,
+        minor_id -> Text,
+        time -> Timestamp,
+        alert -> Text,
+    }
+}
+
+diesel::joinable!(alert_agencies -> alerts (alert_seq));
+diesel::allow_tables_to_appear_in_same_query!(alerts, alert_agencies, minors);

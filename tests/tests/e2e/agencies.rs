@@ -173,7 +173,15 @@ async fn unknown_agency_is_404(#[case] backend: Backend) {
 
 #[apply(backends)]
 async fn demo_seeds_one_agency_of_each_kind(#[case] backend: Backend) {
-    let app = spawn_app_with(backend, Options { demo: true }, |_| {}).await;
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
     let body: Value = list(&app, "").await.json().await.unwrap();
     let mut kinds: Vec<&str> = body["items"]
         .as_array()

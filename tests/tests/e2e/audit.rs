@@ -17,7 +17,15 @@ use crate::helpers::{
 const CHILD: &str = DEMO_CHILDREN[0];
 
 async fn demo(backend: Backend) -> TestApp {
-    spawn_app_with(backend, Options { demo: true }, |_| {}).await
+    spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await
 }
 
 /// A request and what its audit entry must say.

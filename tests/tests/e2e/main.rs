@@ -6,6 +6,7 @@ use rstest_reuse as _;
 mod helpers;
 
 mod agencies;
+mod alerts;
 mod architecture;
 mod audit;
 mod auth;

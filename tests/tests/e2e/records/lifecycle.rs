@@ -69,7 +69,15 @@ async fn patch(
 }
 
 async fn demo(backend: Backend) -> TestApp {
-    spawn_app_with(backend, Options { demo: true }, |_| {}).await
+    spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await
 }
 
 #[apply(backends)]
@@ -544,7 +552,15 @@ async fn the_policy_endpoint_reflects_the_loaded_file(#[case] backend: Backend) 
     )
     .unwrap();
     let path = file.display().to_string();
-    let app = spawn_app_with(backend, Options { demo: true }, |s| s.policy = path).await;
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |s| s.policy = path,
+    )
+    .await;
     let body: Value = app
         .client
         .get(app.url("/v1/policy"))

@@ -188,7 +188,15 @@ fn stored(repo: &DieselMinorRepository, id: &str) -> (i64, Value) {
 async fn every_role_purpose_and_relation_sees_and_writes_exactly_its_grants(
     #[case] backend: Backend,
 ) {
-    let app = spawn_app_with(backend, Options { demo: true }, |_| {}).await;
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
     let (children, repo) = seed(&app).await;
     let policy = PolicyFile::load();
     let all: BTreeSet<String> = CATEGORIES.iter().map(|c| c.to_string()).collect();

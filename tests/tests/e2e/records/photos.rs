@@ -58,7 +58,15 @@ async fn fetch(
 
 #[apply(backends)]
 async fn photos_are_cleaned_and_read_under_the_photos_grants(#[case] backend: Backend) {
-    let app = spawn_app_with(backend, Options { demo: true }, |_| {}).await;
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
     let created: Value = app
         .client
         .post(app.url("/v1/minors"))

@@ -1,0 +1,438 @@
+//! Disappearance reports and alerts: `/v1/minors/{id}/disappearances` and `/v1/alerts`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, LOCATION};
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use domain::alert::{Alert, AlertError, AlertStatus, ResolutionOutcome};
+use domain::minor::RiskLevel;
+use domain::ports::AlertFilter;
+use domain::usecase::alerts::{AlertUpdate, AlertUseError, AlertView, Report};
+use domain::validation::FieldErrors;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::blocking;
+use crate::problem::Problem;
+use crate::purpose::Stated;
+use crate::routes::minors::{RecordBody, forbidden, invalid, page_request};
+use crate::state::AppState;
+
+/// An alert, with the child's record as the caller may see it for the purpose `disappearance`.
+#[derive(Debug, Serialize)]
+pub struct AlertBody {
+    #[serde(flatten)]
+    pub alert: Alert,
+    pub minor: Option<RecordBody>,
+}
+
+impl From<AlertView> for AlertBody {
+    fn from(v: AlertView) -> Self {
+        Self {
+            alert: v.alert,
+            minor: v.minor.map(RecordBody::from),
+        }
+    }
+}
+
+/// Placeholder for the alert schema, replaced in `openapi.rs` by the one generated from the domain.
+#[derive(ToSchema)]
+#[schema(as = AlertRecord)]
+#[allow(dead_code)]
+pub struct AlertRecordSchema(serde_json::Value);
+
+/// Placeholder for a page of alerts, replaced in `openapi.rs`.
+#[derive(ToSchema)]
+#[schema(as = AlertPage)]
+#[allow(dead_code)]
+pub struct AlertPageSchema(serde_json::Value);
+
+#[derive(Debug, Serialize)]
+struct AlertPageBody {
+    items: Vec<AlertBody>,
+    next: Option<String>,
+}
+
+/// A disappearance report.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    /// When the child was last seen (not in the future).
+    pub last_seen_at: DateTime<Utc>,
+    /// Where the child was last seen, 1 to 200 characters.
+    pub last_seen_place: String,
+    /// What happened, up to 4000 characters.
+    pub circumstances: Option<String>,
+    /// A risk level the reporter asks for: it raises the level assessed from the record, never
+    /// lowers it. `low`, `medium` or `high`.
+    #[schema(value_type = Option<String>)]
+    pub risk: Option<RiskLevel>,
+}
+
+/// A sighting of the child.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SightingBody {
+    pub seen_at: DateTime<Utc>,
+    pub place: String,
+    pub note: Option<String>,
+}
+
+/// New information on an alert, or the protective-measures decision after the child is located.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertPatch {
+    pub last_seen_place: Option<String>,
+    pub circumstances: Option<String>,
+    /// A new level; lowering it needs `reason`.
+    #[schema(value_type = Option<String>)]
+    pub risk: Option<RiskLevel>,
+    pub reason: Option<String>,
+    /// The decision on protective measures, due within 12 hours of location.
+    pub protective_measures: Option<String>,
+}
+
+/// How the alert ends.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolutionBody {
+    /// found_safe, found_harmed, returned, located_abroad, deceased or reported_in_error.
+    #[schema(value_type = String)]
+    pub outcome: ResolutionOutcome,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AlertQuery {
+    /// `open` or `resolved`.
+    pub status: Option<String>,
+    /// `low`, `medium` or `high`.
+    pub risk: Option<String>,
+    /// Alerts this agency reported or was notified of.
+    pub agency: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<u64>,
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| format!("`{text}` is not accepted"))
+}
+
+impl AlertQuery {
+    fn parse(self) -> Result<(AlertFilter, domain::page::PageRequest<i64>), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let status = self
+            .status
+            .and_then(|s| errors.check("status", parse_enum::<AlertStatus>(&s)));
+        let risk = self
+            .risk
+            .and_then(|r| errors.check("risk", parse_enum::<RiskLevel>(&r)));
+        let page = page_request(self.after, self.limit, &mut errors);
+        match page {
+            Some(page) if errors.is_empty() => Ok((
+                AlertFilter {
+                    status,
+                    risk,
+                    agency: self.agency,
+                },
+                page,
+            )),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl From<AlertUseError> for Problem {
+    fn from(e: AlertUseError) -> Self {
+        match e {
+            AlertUseError::Denied(d) => forbidden(&d),
+            AlertUseError::NotFound(_) => {
+                Problem::from_status(StatusCode::NOT_FOUND, e.to_string())
+            }
+            AlertUseError::Invalid(_) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "validation",
+                "Invalid input",
+                e.to_string(),
+            ),
+            AlertUseError::Conflict(AlertError::NotNotified(_)) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                e.to_string(),
+            ),
+            AlertUseError::Conflict(AlertError::LoweringNeedsReason) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "validation",
+                "Invalid input",
+                e.to_string(),
+            ),
+            AlertUseError::Conflict(_) | AlertUseError::AlreadyOpen => {
+                Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", e.to_string())
+            }
+            AlertUseError::Unavailable(e) => blocking::audit_unavailable(&e),
+            AlertUseError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+fn alert_response(status: StatusCode, view: AlertView) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    if status == StatusCode::CREATED {
+        res.insert_header((LOCATION, format!("/v1/alerts/{}", view.alert.id)));
+    }
+    res.json(AlertBody::from(view))
+}
+
+const PURPOSE: &str = "Must be `disappearance`";
+
+/// Report a child missing. The risk level comes from the rules (`policy/risk.toml`) and may be
+/// raised by the reporter; the child's status becomes `missing`; alert, status, event and audit
+/// entry are stored at once. Reception staff and guardians report their own children; the
+/// guardianship service, police and Child Focus any child.
+#[utoipa::path(
+    post,
+    path = "/v1/minors/{id}/disappearances",
+    tag = "alerts",
+    request_body = ReportBody,
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = AlertRecordSchema, headers(("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+    body: web::Json<ReportBody>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let report = Report {
+        last_seen_at: b.last_seen_at,
+        last_seen_place: b.last_seen_place,
+        circumstances: b.circumstances,
+        risk: b.risk,
+    };
+    let view =
+        blocking::run(move || state.alerts.report(&caller.request(purpose), &id, report)).await?;
+    Ok(alert_response(StatusCode::CREATED, view))
+}
+
+/// Alerts the caller's agency reported or was notified of (all, for the guardianship service).
+#[utoipa::path(
+    get,
+    path = "/v1/alerts",
+    tag = "alerts",
+    params(AlertQuery, ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AlertPageSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    query: web::Query<AlertQuery>,
+) -> Result<HttpResponse, Problem> {
+    let (filter, page) = query.into_inner().parse().map_err(|e| invalid(&e))?;
+    let page =
+        blocking::run(move || state.alerts.list(&caller.request(purpose), &filter, &page)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(AlertPageBody {
+            items: page.items.into_iter().map(AlertBody::from).collect(),
+            next: page.next.map(|n| n.to_string()),
+        }))
+}
+
+/// One alert.
+#[utoipa::path(
+    get,
+    path = "/v1/alerts/{id}",
+    tag = "alerts",
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AlertRecordSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let view = blocking::run(move || state.alerts.get(&caller.request(purpose), &id)).await?;
+    Ok(alert_response(StatusCode::OK, view))
+}
+
+/// The caller's agency acknowledges the alert (once; notified agencies only).
+#[utoipa::path(
+    post,
+    path = "/v1/alerts/{id}/acknowledgements",
+    tag = "alerts",
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = AlertRecordSchema),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn acknowledge(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let view =
+        blocking::run(move || state.alerts.acknowledge(&caller.request(purpose), &id)).await?;
+    Ok(alert_response(StatusCode::CREATED, view))
+}
+
+/// Record a sighting of the child.
+#[utoipa::path(
+    post,
+    path = "/v1/alerts/{id}/sightings",
+    tag = "alerts",
+    request_body = SightingBody,
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = AlertRecordSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn sighting(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+    body: web::Json<SightingBody>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let view = blocking::run(move || {
+        state.alerts.add_sighting(
+            &caller.request(purpose),
+            &id,
+            b.seen_at,
+            &b.place,
+            b.note.as_deref(),
+        )
+    })
+    .await?;
+    Ok(alert_response(StatusCode::CREATED, view))
+}
+
+/// New information: last seen place, circumstances, risk level; or, after location, the
+/// protective-measures decision.
+#[utoipa::path(
+    patch,
+    path = "/v1/alerts/{id}",
+    tag = "alerts",
+    request_body = AlertPatch,
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AlertRecordSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+    body: web::Json<AlertPatch>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let update = AlertUpdate {
+        last_seen_place: b.last_seen_place,
+        circumstances: b.circumstances,
+        risk: b.risk,
+        reason: b.reason,
+        protective_measures: b.protective_measures,
+    };
+    let view =
+        blocking::run(move || state.alerts.update(&caller.request(purpose), &id, update)).await?;
+    Ok(alert_response(StatusCode::OK, view))
+}
+
+/// End the alert with its outcome; the child's status returns to `active` (`closed` if deceased).
+#[utoipa::path(
+    post,
+    path = "/v1/alerts/{id}/resolution",
+    tag = "alerts",
+    request_body = ResolutionBody,
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = AlertRecordSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn resolve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+    body: web::Json<ResolutionBody>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let view = blocking::run(move || {
+        state
+            .alerts
+            .resolve(&caller.request(purpose), &id, b.outcome, b.note.as_deref())
+    })
+    .await?;
+    Ok(alert_response(StatusCode::CREATED, view))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/minors/{id}/disappearances").route(web::post().to(report)))
+        .service(web::resource("/v1/alerts").route(web::get().to(list)))
+        .service(
+            web::resource("/v1/alerts/{id}")
+                .route(web::get().to(get))
+                .route(web::patch().to(update)),
+        )
+        .service(
+            web::resource("/v1/alerts/{id}/acknowledgements").route(web::post().to(acknowledge)),
+        )
+        .service(web::resource("/v1/alerts/{id}/sightings").route(web::post().to(sighting)))
+        .service(web::resource("/v1/alerts/{id}/resolution").route(web::post().to(resolve)));
+}

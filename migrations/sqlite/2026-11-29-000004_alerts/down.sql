@@ -1,0 +1,3 @@
+DROP TABLE outbox;
+DROP TABLE alert_agencies;
+DROP TABLE alerts;
