@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use serde_json::{Value, json};
 
 use crate::problem::{InvalidParam, Problem};
-use crate::routes::{agencies, alerts, audit, health, minors, policy};
+use crate::routes::{agencies, alerts, audit, health, minors, policy, subscriptions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,11 @@ use crate::routes::{agencies, alerts, audit, health, minors, policy};
         alerts::sighting,
         alerts::update,
         alerts::resolve,
+        alerts::stream,
+        subscriptions::create,
+        subscriptions::list,
+        subscriptions::get,
+        subscriptions::delete,
     ),
     components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor)),
     modifiers(&BearerAuth),
@@ -49,6 +54,7 @@ use crate::routes::{agencies, alerts, audit, health, minors, policy};
         (name = "policy", description = "The access rules in force"),
         (name = "audit", description = "Who saw what of a child, and the integrity of the audit trail"),
         (name = "alerts", description = "Disappearance reports and the alerts that follow"),
+        (name = "subscriptions", description = "Agencies receiving the alert stream by webhook or Kafka"),
     )
 )]
 pub struct ApiDoc;

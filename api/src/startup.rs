@@ -13,14 +13,17 @@ use domain::alert::{DEFAULT_RISK_TOML, RiskRules};
 use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
 use domain::usecase::alerts::Alerts;
 use domain::usecase::minors::Minors;
+use domain::usecase::relay::Relay;
+use domain::usecase::subscriptions::Subscriptions;
 use infra::auth::{DevKey, JwksSource, JwksVerifier, VerifierSettings};
 use infra::clock::SystemClock;
-use infra::db::DieselAlertRepository;
 use infra::db::{
     Database, DieselAgencyRepository, DieselAuditLog, DieselMinorRepository, PoolSettings,
 };
+use infra::db::{DieselAlertRepository, DieselOutbox, listen_for_events};
 use infra::ids::UuidGenerator;
 use infra::photo::PhotoSanitizer;
+use infra::webhook::{RandomSecrets, WebhookSink};
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -45,6 +48,13 @@ pub struct Application {
     port: u16,
     server: Server,
     alerts: Alerts,
+    relay: Relay,
+    /// Wakes the relay when an event is written (PostgreSQL `NOTIFY`).
+    wake: Arc<tokio::sync::Notify>,
+    /// How long the relay waits for a wake-up before looking anyway.
+    relay_poll: Duration,
+    /// Ends the outbox listener thread.
+    stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Opens the database pool and applies pending migrations. Blocks.
@@ -139,6 +149,7 @@ impl Application {
             let ids = Arc::new(UuidGenerator);
             let risk: RiskRules =
                 toml::from_str(DEFAULT_RISK_TOML).context("the default risk rules")?;
+            let outbox = Arc::new(DieselOutbox::new(db.clone()));
             let alerts = Alerts {
                 alerts: Arc::new(DieselAlertRepository::new(db.clone())),
                 minors: minor_repository.clone(),
@@ -148,6 +159,26 @@ impl Application {
                 clock: clock.clone(),
                 ids: ids.clone(),
                 audit: audit.clone(),
+                outbox: outbox.clone(),
+            };
+            let subscriptions = Subscriptions {
+                subscriptions: outbox.clone(),
+                outbox: outbox.clone(),
+                agencies: agencies.clone(),
+                ids: ids.clone(),
+                secrets: Arc::new(RandomSecrets),
+                clock: clock.clone(),
+                topics: None,
+            };
+            let relay = Relay {
+                outbox: outbox.clone(),
+                subscriptions: outbox.clone(),
+                minors: minor_repository.clone(),
+                agencies: agencies.clone(),
+                policy: policy.clone(),
+                clock: clock.clone(),
+                webhooks: Arc::new(WebhookSink::new(Duration::from_secs(10))?),
+                kafka: None,
             };
             let minors = Minors {
                 minors: minor_repository,
@@ -165,6 +196,8 @@ impl Application {
                 health: Arc::new(db),
                 minors,
                 alerts,
+                subscriptions,
+                relay,
                 audit,
             })
         })
@@ -174,6 +207,17 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let alerts = state.alerts.clone();
+        let relay = state.relay.clone();
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let relay_poll = match settings.database_url()? {
+            infra::db::DatabaseUrl::Postgres(url) => {
+                let waker = wake.clone();
+                listen_for_events(url, stop.clone(), move || waker.notify_one())?;
+                Duration::from_secs(2)
+            }
+            infra::db::DatabaseUrl::Sqlite(_) => Duration::from_millis(250),
+        };
         let state = web::Data::new(state);
         let limit = settings.body_limit_bytes;
         let document = web::Data::new(OpenApiJson(openapi::document_json()));
@@ -191,6 +235,7 @@ impl Application {
                 .configure(routes::policy::configure)
                 .configure(routes::audit::configure)
                 .configure(routes::alerts::configure)
+                .configure(routes::subscriptions::configure)
                 .route("/openapi.json", web::get().to(openapi_json))
                 .route("/docs", web::get().to(docs_redirect))
                 .service(
@@ -211,6 +256,10 @@ impl Application {
             port,
             server: server.run(),
             alerts,
+            relay,
+            wake,
+            relay_poll,
+            stop,
         })
     }
 
@@ -234,10 +283,28 @@ impl Application {
                 }
             }
         };
-        tokio::select! {
+        let (relay, wake, poll) = (self.relay, self.wake, self.relay_poll);
+        let relaying = async move {
+            loop {
+                tokio::select! {
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(poll) => {}
+                }
+                let relay = relay.clone();
+                match tokio::task::spawn_blocking(move || relay.run_once()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "relay round failed"),
+                    Err(e) => tracing::error!(error = %e, "relay round panicked"),
+                }
+            }
+        };
+        let result = tokio::select! {
             result = self.server => result,
             () = sweeper => Ok(()),
-        }
+            () = relaying => Ok(()),
+        };
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        result
     }
 }
 

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use domain::ports::{AgencyRepository, AuditLog, Clock, HealthCheck, TokenVerifier};
 use domain::usecase::alerts::Alerts;
 use domain::usecase::minors::Minors;
+use domain::usecase::relay::Relay;
+use domain::usecase::subscriptions::Subscriptions;
 
 /// Shared, immutable application state.
 #[derive(Clone)]
@@ -15,5 +17,7 @@ pub struct AppState {
     pub health: Arc<dyn HealthCheck>,
     pub minors: Minors,
     pub alerts: Alerts,
+    pub subscriptions: Subscriptions,
+    pub relay: Relay,
     pub audit: Arc<dyn AuditLog>,
 }

@@ -29,6 +29,7 @@ pub enum Action {
     Sighting,
     AlertUpdate,
     Resolve,
+    AlertStream,
 }
 
 /// How the request ended.

@@ -267,3 +267,113 @@ pub enum CreateAlertError {
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
+
+/// An event as stored in the outbox, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// Position in the outbox: the order of delivery, and the SSE `id`.
+    pub seq: i64,
+    pub event: AlertEvent,
+    /// The alert as it stood after the change.
+    pub alert: Alert,
+}
+
+/// Reading the transactional outbox.
+pub trait Outbox: Send + Sync {
+    /// Events after `seq`, in order, at most `limit`.
+    fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<OutboxEvent>>;
+    /// The last `seq` written (0 when empty).
+    fn head(&self) -> anyhow::Result<i64>;
+}
+
+/// Where a subscription delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Standard Webhooks: POST to `url`, signed with `secret` (`whsec_...`).
+    Webhook { url: String, secret: String },
+    /// A Kafka topic (`uam.alerts.<agency-id>`).
+    Kafka { topic: String },
+}
+
+/// An agency's subscription to the alert stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: String,
+    pub agency: AgencyId,
+    pub endpoint: Endpoint,
+    /// The last outbox `seq` handled (delivered, skipped or dead-lettered).
+    pub cursor: i64,
+    /// Failed attempts since the last success.
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a delivery round achieved for one subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// The new cursor, if it moved.
+    pub cursor: Option<i64>,
+    /// The round stopped on this failure: retry later.
+    pub failure: Option<String>,
+    /// Events given up on after the last attempt: `(seq, event id, reason)`.
+    pub dead_letters: Vec<(i64, String, String)>,
+}
+
+/// Storage of subscriptions and their delivery state.
+pub trait SubscriptionRepository: Send + Sync {
+    /// Stores a new subscription starting after outbox `cursor`.
+    fn create(&self, subscription: &Subscription) -> anyhow::Result<()>;
+    fn list(&self) -> anyhow::Result<Vec<Subscription>>;
+    fn find(&self, id: &str) -> anyhow::Result<Option<Subscription>>;
+    /// Removes a subscription; `false` if there was none.
+    fn delete(&self, id: &str) -> anyhow::Result<bool>;
+
+    /// Takes one subscription with events pending (its cursor before the outbox head), due for
+    /// delivery at `now` (no retry waiting), that no other worker holds (on PostgreSQL
+    /// `FOR UPDATE SKIP LOCKED`), runs `deliver` for it, and records its progress: the new cursor,
+    /// the dead letters, and on failure the attempt count and the time of the next attempt
+    /// (exponential backoff). Returns `false` when no subscription was due.
+    fn deliver_next(
+        &self,
+        now: DateTime<Utc>,
+        deliver: &mut dyn FnMut(&Subscription) -> Progress,
+    ) -> anyhow::Result<bool>;
+}
+
+/// A delivery endpoint refused or could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SinkError(pub String);
+
+/// Delivers rendered events to one kind of endpoint.
+pub trait EventSink: Send + Sync {
+    /// Delivers `events` (CloudEvents, JSON, in order) for `subscription`; returns how many were
+    /// delivered before the first failure, and that failure.
+    fn deliver(
+        &self,
+        subscription: &Subscription,
+        events: &[RenderedEvent],
+    ) -> (usize, Option<SinkError>);
+}
+
+/// An event rendered for one receiver: the CloudEvent, and the key that keeps a child's events in
+/// order (the child id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedEvent {
+    pub seq: i64,
+    pub id: String,
+    pub key: String,
+    pub cloudevent: serde_json::Value,
+}
+
+/// New shared secrets for webhook signatures.
+pub trait SecretGenerator: Send + Sync {
+    /// A fresh random secret, `whsec_` and base64.
+    fn webhook_secret(&self) -> anyhow::Result<String>;
+}
+
+/// Creates the topic an agency's Kafka subscription delivers to.
+pub trait TopicAdmin: Send + Sync {
+    /// MUST succeed if the topic exists already.
+    fn ensure_topic(&self, topic: &str) -> anyhow::Result<()>;
+}

@@ -24,6 +24,37 @@ pub struct MinorView {
     pub purpose: Purpose,
 }
 
+impl MinorView {
+    /// The JSON form every output uses: core fields, one member per readable category, and
+    /// `_meta` with the withheld categories and the purpose.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut object = match serde_json::to_value(&self.data) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        object.insert("id".into(), self.id.clone().into());
+        object.insert(
+            "registry_number".into(),
+            self.registry_number.clone().into(),
+        );
+        object.insert("status".into(), self.status.as_str().into());
+        object.insert("version".into(), self.version.into());
+        object.insert(
+            "registered_at".into(),
+            serde_json::json!(self.registered_at),
+        );
+        object.insert("updated_at".into(), serde_json::json!(self.updated_at));
+        object.insert(
+            "_meta".into(),
+            serde_json::json!({
+                "withheld": self.withheld.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                "purpose": self.purpose.as_str(),
+            }),
+        );
+        serde_json::Value::Object(object)
+    }
+}
+
 /// Projects `minor` through `mask`. Callers MUST NOT call this with a mask that reads nothing:
 /// such a caller has no access to the child at all.
 pub fn project(minor: &Minor, mask: Mask, purpose: Purpose) -> MinorView {

@@ -60,6 +60,14 @@ impl Role {
         }
     }
 
+    /// The operational role of an agency kind: whose field policy renders what the agency receives
+    /// on its event streams. `None` for `registry`, which receives no child data.
+    pub fn acting_for(kind: AgencyKind) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| {
+            r.home_kind() == Some(kind) && !matches!(r, Self::Auditor | Self::RegistryAdmin)
+        })
+    }
+
     /// The one agency kind this role belongs to; `None` for `analyst`, which any kind may hold.
     pub fn home_kind(self) -> Option<AgencyKind> {
         Some(match self {

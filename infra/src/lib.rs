@@ -6,3 +6,4 @@ pub mod clock;
 pub mod db;
 pub mod ids;
 pub mod photo;
+pub mod webhook;

@@ -2,6 +2,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, LOCATION};
+use std::collections::VecDeque;
+
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use domain::alert::{Alert, AlertError, AlertStatus, ResolutionOutcome};
@@ -422,9 +424,134 @@ pub async fn resolve(
     Ok(alert_response(StatusCode::CREATED, view))
 }
 
+/// The caller's agency's alert events as Server-Sent Events, from now on or, with `Last-Event-ID`,
+/// from after that event. Each `data` is the CloudEvent rendered through the caller's own mask;
+/// `id` is the event's outbox position.
+#[utoipa::path(
+    get,
+    path = "/v1/alerts/stream",
+    tag = "alerts",
+    params(
+        ("X-Purpose" = String, Header, description = PURPOSE),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "text/event-stream", body = String),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn stream(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    let resume = match req.headers().get("last-event-id") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|t| t.trim().parse::<i64>().ok())
+                .ok_or_else(|| {
+                    Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "validation",
+                        "Invalid input",
+                        "Last-Event-ID names no event of this stream".to_owned(),
+                    )
+                })?,
+        ),
+    };
+    let rq = caller.request(purpose);
+    // Refusals (purpose, role) are answered before the stream starts.
+    let first = {
+        let (state, rq) = (state.clone(), rq.clone());
+        blocking::run(move || {
+            let after = match resume {
+                Some(seq) => seq,
+                None => state.alerts.stream_head()?,
+            };
+            state.alerts.stream(&rq, after)
+        })
+        .await?
+    };
+    let mut pending: VecDeque<web::Bytes> =
+        VecDeque::from([web::Bytes::from_static(b": stream open\n\n")]);
+    pending.extend(first.events.iter().map(frame));
+    let cursor = StreamCursor {
+        state,
+        rq,
+        after: first.last_seq,
+        pending,
+        idle: 0,
+    };
+    let events = futures_util::stream::unfold(cursor, |mut c| async move {
+        loop {
+            if let Some(frame) = c.pending.pop_front() {
+                return Some((Ok::<_, actix_web::Error>(frame), c));
+            }
+            tokio::time::sleep(STREAM_POLL).await;
+            let (state, rq, after) = (c.state.clone(), c.rq.clone(), c.after);
+            match web::block(move || state.alerts.stream(&rq, after)).await {
+                Ok(Ok(batch)) => {
+                    c.after = batch.last_seq;
+                    if batch.events.is_empty() {
+                        c.idle += 1;
+                        if c.idle >= KEEP_ALIVE_EVERY {
+                            c.idle = 0;
+                            c.pending
+                                .push_back(web::Bytes::from_static(b": keep-alive\n\n"));
+                        }
+                    } else {
+                        c.idle = 0;
+                        c.pending.extend(batch.events.iter().map(frame));
+                    }
+                }
+                // The trail cannot take the disclosure, or the database is gone: end the stream;
+                // the client resumes with Last-Event-ID.
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "alert stream ended");
+                    return None;
+                }
+                Err(_) => return None,
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(events))
+}
+
+/// How often an open stream looks for new events.
+const STREAM_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+/// Polls without events between two keep-alive comments (15 s).
+const KEEP_ALIVE_EVERY: u32 = 60;
+
+struct StreamCursor {
+    state: web::Data<AppState>,
+    rq: domain::usecase::minors::Request,
+    after: i64,
+    pending: VecDeque<web::Bytes>,
+    idle: u32,
+}
+
+/// One Server-Sent Event: `id` the outbox position, `event` the CloudEvents type.
+fn frame(e: &domain::ports::RenderedEvent) -> web::Bytes {
+    let kind = e.cloudevent["type"].as_str().unwrap_or("message");
+    web::Bytes::from(format!(
+        "id: {}\nevent: {kind}\ndata: {}\n\n",
+        e.seq, e.cloudevent
+    ))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/minors/{id}/disappearances").route(web::post().to(report)))
         .service(web::resource("/v1/alerts").route(web::get().to(list)))
+        .service(web::resource("/v1/alerts/stream").route(web::get().to(stream)))
         .service(
             web::resource("/v1/alerts/{id}")
                 .route(web::get().to(get))

@@ -6,3 +6,4 @@ pub mod audit;
 pub mod health;
 pub mod minors;
 pub mod policy;
+pub mod subscriptions;

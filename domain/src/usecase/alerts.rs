@@ -17,7 +17,7 @@ use crate::page::{Page, PageRequest};
 use crate::policy::Policy;
 use crate::ports::{
     AgencyRepository, AlertChange, AlertFilter, AlertRepository, AuditLog, AuditUnavailable, Clock,
-    CreateAlertError, IdGenerator, MinorRepository, UpdateAlertError,
+    CreateAlertError, IdGenerator, MinorRepository, Outbox, RenderedEvent, UpdateAlertError,
 };
 use crate::principal::Principal;
 use crate::projection::{MinorView, project};
@@ -36,6 +36,16 @@ pub struct Alerts {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub audit: Arc<dyn AuditLog>,
+    pub outbox: Arc<dyn Outbox>,
+}
+
+/// A batch of the caller's alert stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamBatch {
+    /// Events for the caller's agency, rendered through the caller's mask.
+    pub events: Vec<RenderedEvent>,
+    /// The last outbox position looked at: where the next batch starts.
+    pub last_seq: i64,
 }
 
 /// An alert as a caller may see it: the alert, and the child's record through the caller's mask
@@ -491,6 +501,54 @@ impl Alerts {
                 MinorStatus::Active
             };
             Ok((event, Some(status)))
+        })
+    }
+
+    /// The outbox position a new stream starts after: now.
+    pub fn stream_head(&self) -> anyhow::Result<i64> {
+        self.outbox.head()
+    }
+
+    /// The next events of the caller's agency after outbox position `after`, each rendered through
+    /// the caller's own mask (the same projection as the REST API). Audited when anything is
+    /// disclosed.
+    pub fn stream(&self, rq: &Request, after: i64) -> Result<StreamBatch, AlertUseError> {
+        self.purpose(rq)?;
+        let events = self.outbox.after(after, crate::usecase::relay::BATCH)?;
+        let last_seq = events.last().map_or(after, |e| e.seq);
+        let mut rendered = Vec::new();
+        for event in events
+            .iter()
+            .filter(|e| crate::usecase::relay::concerns(&e.alert, &rq.caller.agency))
+        {
+            let minor = self.minors.find(&event.event.minor_id)?;
+            rendered.push(crate::usecase::relay::render(
+                event,
+                minor.as_ref(),
+                Some(rq.caller.role),
+                &rq.caller.agency,
+                &self.policy,
+            ));
+        }
+        if !rendered.is_empty() {
+            let mut trail = Trail::new(rq, Action::AlertStream, &[], self.clock.now());
+            trail.entry.minors = rendered.iter().map(|e| e.key.clone()).collect();
+            trail.entry.categories = rendered.iter().fold(CategorySet::EMPTY, |all, e| {
+                let present = e.cloudevent["data"]["minor"]
+                    .as_object()
+                    .map(|m| {
+                        m.keys()
+                            .filter_map(|k| k.parse::<crate::category::Category>().ok())
+                            .collect::<CategorySet>()
+                    })
+                    .unwrap_or_default();
+                all.union(present)
+            });
+            trail.close::<(), AlertUseError>(self.audit.as_ref(), Ok(()))?;
+        }
+        Ok(StreamBatch {
+            events: rendered,
+            last_seq,
         })
     }
 

@@ -5,3 +5,5 @@ pub mod alerts;
 pub mod audit;
 pub mod authenticate;
 pub mod minors;
+pub mod relay;
+pub mod subscriptions;

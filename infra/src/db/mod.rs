@@ -5,7 +5,9 @@ mod agencies;
 mod alerts;
 mod audit;
 mod connection;
+mod listen;
 mod minors;
+mod outbox;
 mod schema;
 
 pub use agencies::DieselAgencyRepository;
@@ -14,4 +16,6 @@ pub use audit::DieselAuditLog;
 pub use connection::{
     Backend, Database, DatabaseUnavailable, DatabaseUrl, DbConnection, PoolSettings,
 };
+pub use listen::listen_for_events;
 pub use minors::DieselMinorRepository;
+pub use outbox::DieselOutbox;

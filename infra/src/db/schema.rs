@@ -138,3 +138,29 @@ diesel::table! {
 
 diesel::joinable!(alert_agencies -> alerts (alert_seq));
 diesel::allow_tables_to_appear_in_same_query!(alerts, alert_agencies, minors);
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Text,
+        agency -> Text,
+        kind -> Text,
+        url -> Nullable<Text>,
+        secret -> Nullable<Text>,
+        topic -> Nullable<Text>,
+        cursor -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dead_letters (subscription_id, outbox_seq) {
+        subscription_id -> Text,
+        outbox_seq -> BigInt,
+        event_id -> Text,
+        reason -> Text,
+        at -> Timestamp,
+    }
+}

@@ -11,6 +11,7 @@ mod architecture;
 mod audit;
 mod auth;
 mod cli;
+mod events;
 mod http;
 mod openapi;
 mod records;

@@ -1,0 +1,414 @@
+//! The relay: delivers outbox events to every subscribing agency, each rendered through that
+//! agency's field policy, in outbox order (so in order per child), at least once.
+
+use std::sync::Arc;
+
+use crate::agency::AgencyId;
+use crate::alert::Alert;
+use crate::policy::Policy;
+use crate::ports::{
+    AgencyRepository, Clock, Endpoint, EventSink, MinorRepository, Outbox, OutboxEvent, Progress,
+    RenderedEvent, Subscription, SubscriptionRepository,
+};
+use crate::projection::project;
+use crate::purpose::Purpose;
+use crate::record::{Minor, relation};
+use crate::role::Role;
+
+/// Attempts at one event before it is dead-lettered and the subscription moves on.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// Events read per delivery round.
+pub const BATCH: usize = 100;
+
+/// The CloudEvents `source` of every event.
+pub const SOURCE: &str = "urn:uam-registry";
+
+/// Whether an agency follows an alert: it reported it or was notified of it.
+pub fn concerns(alert: &Alert, agency: &AgencyId) -> bool {
+    alert.reported_by.agency == agency.as_str()
+        || alert.notified.iter().any(|n| n == agency.as_str())
+}
+
+/// Renders an event as a structured CloudEvent for a receiver of `role` at `agency`: the alert,
+/// and the child's record through the receiver's mask for the purpose `disappearance` (the same
+/// projection as the REST API; `null` when it reads nothing).
+pub fn render(
+    event: &OutboxEvent,
+    minor: Option<&Minor>,
+    role: Option<Role>,
+    agency: &AgencyId,
+    policy: &Policy,
+) -> RenderedEvent {
+    let projected = minor.zip(role).and_then(|(m, role)| {
+        let mask = policy.mask(
+            role,
+            Purpose::Disappearance,
+            relation(&m.data, m.status, agency),
+        );
+        (!mask.read.is_empty()).then(|| project(m, mask, Purpose::Disappearance).to_json())
+    });
+    let e = &event.event;
+    RenderedEvent {
+        seq: event.seq,
+        id: e.id.clone(),
+        key: e.minor_id.clone(),
+        cloudevent: serde_json::json!({
+            "specversion": "1.0",
+            "id": e.id,
+            "source": SOURCE,
+            "type": e.kind.as_str(),
+            "subject": e.alert_id,
+            "time": e.time,
+            "datacontenttype": "application/json",
+            "data": {"alert": event.alert, "minor": projected},
+        }),
+    }
+}
+
+/// Delivers to subscriptions.
+#[derive(Clone)]
+pub struct Relay {
+    pub outbox: Arc<dyn Outbox>,
+    pub subscriptions: Arc<dyn SubscriptionRepository>,
+    pub minors: Arc<dyn MinorRepository>,
+    pub agencies: Arc<dyn AgencyRepository>,
+    pub policy: Arc<Policy>,
+    pub clock: Arc<dyn Clock>,
+    pub webhooks: Arc<dyn EventSink>,
+    /// `None` when no Kafka brokers are configured.
+    pub kafka: Option<Arc<dyn EventSink>>,
+}
+
+impl Relay {
+    /// Serves every subscription due now once; returns how many were served.
+    pub fn run_once(&self) -> anyhow::Result<usize> {
+        let mut served = 0;
+        while served < 10_000
+            && self
+                .subscriptions
+                .deliver_next(self.clock.now(), &mut |s| self.deliver(s))?
+        {
+            served += 1;
+        }
+        Ok(served)
+    }
+
+    fn deliver(&self, subscription: &Subscription) -> Progress {
+        match self.try_deliver(subscription) {
+            Ok(progress) => progress,
+            Err(e) => Progress {
+                failure: Some(format!("{e:#}")),
+                ..Progress::default()
+            },
+        }
+    }
+
+    fn try_deliver(&self, subscription: &Subscription) -> anyhow::Result<Progress> {
+        let events = self.outbox.after(subscription.cursor, BATCH)?;
+        let Some(last) = events.last().map(|e| e.seq) else {
+            return Ok(Progress::default());
+        };
+        let role = self
+            .agencies
+            .find(&subscription.agency)?
+            .and_then(|a| Role::acting_for(a.kind));
+        let mut rendered = Vec::new();
+        for event in events
+            .iter()
+            .filter(|e| concerns(&e.alert, &subscription.agency))
+        {
+            let minor = self.minors.find(&event.event.minor_id)?;
+            rendered.push(render(
+                event,
+                minor.as_ref(),
+                role,
+                &subscription.agency,
+                &self.policy,
+            ));
+        }
+        let sink: &dyn EventSink = match &subscription.endpoint {
+            Endpoint::Webhook { .. } => self.webhooks.as_ref(),
+            Endpoint::Kafka { .. } => match &self.kafka {
+                Some(k) => k.as_ref(),
+                None => anyhow::bail!("Kafka is not configured (kafka_brokers)"),
+            },
+        };
+        let (delivered, failure) = if rendered.is_empty() {
+            (0, None)
+        } else {
+            sink.deliver(subscription, &rendered)
+        };
+        let Some(failure) = failure else {
+            return Ok(Progress {
+                cursor: Some(last),
+                ..Progress::default()
+            });
+        };
+        // Everything before the failed event is done; events of no concern before it too.
+        let failed = &rendered[delivered];
+        let before = failed.seq - 1;
+        if subscription.attempts + 1 >= MAX_ATTEMPTS {
+            return Ok(Progress {
+                cursor: Some(failed.seq),
+                failure: None,
+                dead_letters: vec![(failed.seq, failed.id.clone(), failure.0)],
+            });
+        }
+        Ok(Progress {
+            cursor: (before > subscription.cursor).then_some(before),
+            failure: Some(failure.0),
+            dead_letters: vec![],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::agency::{Agency, AgencyKind, AgencyName, CountryCode, NewAgency};
+    use crate::alert::{AlertEvent, EventType, NewAlert, Reporter};
+    use crate::minor::{MinorData, RiskLevel};
+    use crate::page::{Page, PageRequest};
+    use crate::ports::{Change, InsertAgencyError, SinkError, StoredPhoto, UpdateMinorError};
+    use crate::record::{Actor, ListScope, MinorFilter, Revision};
+
+    fn alert(n: i64, notified: &[&str]) -> OutboxEvent {
+        let (alert, event) = Alert::raise(
+            NewAlert {
+                id: format!("a{n}"),
+                minor_id: format!("m{n}"),
+                risk: RiskLevel::High,
+                risk_factors: vec![],
+                last_seen_at: DateTime::UNIX_EPOCH,
+                last_seen_place: "x".into(),
+                circumstances: None,
+                reported_by: Reporter {
+                    subject: "s".into(),
+                    agency: "centre".into(),
+                    role: "reception_staff".into(),
+                },
+                notified: notified.iter().map(|s| (*s).to_owned()).collect(),
+                acknowledgement_within: chrono::Duration::minutes(15),
+            },
+            DateTime::UNIX_EPOCH,
+            format!("e{n}"),
+        );
+        let event = AlertEvent {
+            kind: EventType::Raised,
+            ..event
+        };
+        OutboxEvent {
+            seq: n,
+            event,
+            alert,
+        }
+    }
+
+    struct Events(Vec<OutboxEvent>);
+    impl Outbox for Events {
+        fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<OutboxEvent>> {
+            Ok(self
+                .0
+                .iter()
+                .filter(|e| e.seq > seq)
+                .take(limit)
+                .cloned()
+                .collect())
+        }
+        fn head(&self) -> anyhow::Result<i64> {
+            Ok(self.0.len() as i64)
+        }
+    }
+
+    /// Delivers to "ok" endpoints, fails "down" ones; records what it was given.
+    #[derive(Default)]
+    struct Sink(Mutex<Vec<(String, i64)>>);
+    impl EventSink for Sink {
+        fn deliver(
+            &self,
+            s: &Subscription,
+            events: &[RenderedEvent],
+        ) -> (usize, Option<SinkError>) {
+            if matches!(&s.endpoint, Endpoint::Webhook { url, .. } if url == "down") {
+                return (0, Some(SinkError("down".into())));
+            }
+            self.0
+                .lock()
+                .unwrap()
+                .extend(events.iter().map(|e| (s.agency.to_string(), e.seq)));
+            (events.len(), None)
+        }
+    }
+
+    struct Subs(Mutex<Vec<Subscription>>, Mutex<Vec<Progress>>);
+    impl SubscriptionRepository for Subs {
+        fn create(&self, _: &Subscription) -> anyhow::Result<()> {
+            unimplemented!()
+        }
+        fn list(&self) -> anyhow::Result<Vec<Subscription>> {
+            unimplemented!()
+        }
+        fn find(&self, _: &str) -> anyhow::Result<Option<Subscription>> {
+            unimplemented!()
+        }
+        fn delete(&self, _: &str) -> anyhow::Result<bool> {
+            unimplemented!()
+        }
+        fn deliver_next(
+            &self,
+            _: DateTime<Utc>,
+            deliver: &mut dyn FnMut(&Subscription) -> Progress,
+        ) -> anyhow::Result<bool> {
+            let next = self.0.lock().unwrap().pop();
+            let Some(s) = next else { return Ok(false) };
+            self.1.lock().unwrap().push(deliver(&s));
+            Ok(true)
+        }
+    }
+
+    struct NoMinors;
+    impl crate::ports::MinorRepository for NoMinors {
+        fn insert(
+            &self,
+            _: &str,
+            _: &MinorData,
+            _: &Actor,
+            _: DateTime<Utc>,
+            _: Option<&crate::audit::AuditEntry>,
+        ) -> anyhow::Result<Minor> {
+            unimplemented!()
+        }
+        fn find(&self, _: &str) -> anyhow::Result<Option<Minor>> {
+            Ok(None)
+        }
+        fn update(&self, _: &str, _: &Change<'_>) -> Result<Minor, UpdateMinorError> {
+            unimplemented!()
+        }
+        fn history(&self, _: &str) -> anyhow::Result<Vec<Revision>> {
+            unimplemented!()
+        }
+        fn list(
+            &self,
+            _: &ListScope,
+            _: &MinorFilter,
+            _: &PageRequest<i64>,
+        ) -> anyhow::Result<Page<(i64, Minor), i64>> {
+            unimplemented!()
+        }
+        fn photo(&self, _: &str, _: &str) -> anyhow::Result<Option<StoredPhoto>> {
+            unimplemented!()
+        }
+    }
+
+    struct Police;
+    impl AgencyRepository for Police {
+        fn insert(&self, _: &NewAgency, _: DateTime<Utc>) -> Result<Agency, InsertAgencyError> {
+            unimplemented!()
+        }
+        fn find(&self, id: &AgencyId) -> anyhow::Result<Option<Agency>> {
+            Ok(Some(Agency {
+                id: id.clone(),
+                kind: AgencyKind::Police,
+                name: AgencyName::parse("P").unwrap(),
+                country: CountryCode::parse("BE").unwrap(),
+                created_at: DateTime::UNIX_EPOCH,
+            }))
+        }
+        fn of_kinds(&self, _: &[AgencyKind]) -> anyhow::Result<Vec<Agency>> {
+            unimplemented!()
+        }
+        fn list(&self, _: &PageRequest<AgencyId>) -> anyhow::Result<Page<Agency, AgencyId>> {
+            unimplemented!()
+        }
+    }
+
+    struct Epoch;
+    impl Clock for Epoch {
+        fn now(&self) -> DateTime<Utc> {
+            DateTime::UNIX_EPOCH
+        }
+    }
+
+    fn sub(agency: &str, url: &str, attempts: u32) -> Subscription {
+        Subscription {
+            id: agency.into(),
+            agency: AgencyId::parse(agency).unwrap(),
+            endpoint: Endpoint::Webhook {
+                url: url.into(),
+                secret: "whsec_AA==".into(),
+            },
+            cursor: 0,
+            attempts,
+            created_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn relay(subs: Vec<Subscription>, sink: Arc<Sink>) -> (Relay, Arc<Subs>) {
+        let repo = Arc::new(Subs(Mutex::new(subs), Mutex::default()));
+        let policy: crate::policy::PolicyDocument =
+            toml::from_str(crate::policy::DEFAULT_POLICY_TOML).unwrap();
+        let relay = Relay {
+            outbox: Arc::new(Events(vec![
+                alert(1, &["pz-a"]),
+                alert(2, &["pz-b"]),
+                alert(3, &["pz-a", "pz-b"]),
+            ])),
+            subscriptions: repo.clone(),
+            minors: Arc::new(NoMinors),
+            agencies: Arc::new(Police),
+            policy: Arc::new(Policy::from_document(policy).unwrap()),
+            clock: Arc::new(Epoch),
+            webhooks: sink,
+            kafka: None,
+        };
+        (relay, repo)
+    }
+
+    #[test]
+    fn each_agency_gets_its_own_events_and_a_failing_one_blocks_nobody() {
+        let sink = Arc::new(Sink::default());
+        let (relay, repo) = relay(
+            vec![sub("pz-b", "down", 0), sub("pz-a", "ok", 0)],
+            sink.clone(),
+        );
+        assert_eq!(relay.run_once().unwrap(), 2);
+        assert_eq!(
+            *sink.0.lock().unwrap(),
+            [("pz-a".to_owned(), 1), ("pz-a".to_owned(), 3)]
+        );
+        let progress = repo.1.lock().unwrap();
+        assert_eq!(
+            progress[0].cursor,
+            Some(3),
+            "pz-a is past every event, its own and others'"
+        );
+        assert_eq!(progress[1].failure.as_deref(), Some("down"));
+        assert_eq!(
+            progress[1].cursor,
+            Some(1),
+            "pz-b is past the event that was not its own"
+        );
+    }
+
+    #[test]
+    fn the_last_attempt_dead_letters_the_event_and_moves_on() {
+        let (relay, repo) = relay(
+            vec![sub("pz-b", "down", MAX_ATTEMPTS - 1)],
+            Arc::new(Sink::default()),
+        );
+        relay.run_once().unwrap();
+        let progress = repo.1.lock().unwrap();
+        assert_eq!(
+            progress[0].dead_letters,
+            [(2, "e2".to_owned(), "down".to_owned())]
+        );
+        assert_eq!(
+            (progress[0].cursor, progress[0].failure.as_deref()),
+            (Some(2), None)
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! The outbox as the relay and the SSE stream read it, and subscriptions with their delivery state.
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use diesel::prelude::*;
+use domain::agency::AgencyId;
+use domain::alert::{AlertEvent, EventType};
+use domain::ports::{
+    Endpoint, Outbox, OutboxEvent, Progress, Subscription, SubscriptionRepository,
+};
+
+use super::schema::{dead_letters, outbox, subscriptions};
+use super::{Backend, Database, DbConnection};
+
+/// [`Outbox`] and [`SubscriptionRepository`] over a [`Database`].
+#[derive(Debug, Clone)]
+pub struct DieselOutbox {
+    db: Database,
+}
+
+impl DieselOutbox {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn micros(at: DateTime<Utc>) -> chrono::NaiveDateTime {
+    at.trunc_subsecs(6).naive_utc()
+}
+
+impl Outbox for DieselOutbox {
+    fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<OutboxEvent>> {
+        let mut conn = self.db.conn()?;
+        let rows: Vec<(
+            i64,
+            String,
+            String,
+            String,
+            String,
+            chrono::NaiveDateTime,
+            String,
+        )> = outbox::table
+            .filter(outbox::seq.gt(seq))
+            .order(outbox::seq.asc())
+            .limit(i64::try_from(limit)?)
+            .select((
+                outbox::seq,
+                outbox::event_id,
+                outbox::kind,
+                outbox::alert_id,
+                outbox::minor_id,
+                outbox::time,
+                outbox::alert,
+            ))
+            .load(&mut *conn)
+            .context("reading the outbox")?;
+        rows.into_iter()
+            .map(|(seq, id, kind, alert_id, minor_id, time, alert)| {
+                let kind: EventType = serde_json::from_value(serde_json::Value::String(kind))
+                    .context("an outbox event type")?;
+                Ok(OutboxEvent {
+                    seq,
+                    event: AlertEvent {
+                        id,
+                        kind,
+                        alert_id,
+                        minor_id,
+                        time: time.and_utc(),
+                    },
+                    alert: serde_json::from_str(&alert).context("an outbox alert")?,
+                })
+            })
+            .collect()
+    }
+
+    fn head(&self) -> anyhow::Result<i64> {
+        let mut conn = self.db.conn()?;
+        let head: Option<i64> = outbox::table
+            .select(diesel::dsl::max(outbox::seq))
+            .first(&mut *conn)
+            .context("reading the outbox head")?;
+        Ok(head.unwrap_or(0))
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = subscriptions)]
+struct SubscriptionRow {
+    id: String,
+    agency: String,
+    kind: String,
+    url: Option<String>,
+    secret: Option<String>,
+    topic: Option<String>,
+    cursor: i64,
+    attempts: i32,
+    created_at: chrono::NaiveDateTime,
+}
+
+impl SubscriptionRow {
+    fn into_domain(self) -> anyhow::Result<Subscription> {
+        let endpoint = match (self.kind.as_str(), self.url, self.secret, self.topic) {
+            ("webhook", Some(url), Some(secret), _) => Endpoint::Webhook { url, secret },
+            ("kafka", _, _, Some(topic)) => Endpoint::Kafka { topic },
+            (kind, ..) => {
+                anyhow::bail!("subscription {} has an incomplete {kind} endpoint", self.id)
+            }
+        };
+        Ok(Subscription {
+            id: self.id,
+            agency: AgencyId::parse(&self.agency)?,
+            endpoint,
+            cursor: self.cursor,
+            attempts: u32::try_from(self.attempts).unwrap_or(0),
+            created_at: self.created_at.and_utc(),
+        })
+    }
+}
+
+/// Waits 1 s, 2 s, 4 s ... up to 5 minutes between attempts.
+fn backoff(attempts: u32) -> Duration {
+    Duration::seconds(1_i64 << attempts.min(8).saturating_sub(1)).min(Duration::minutes(5))
+}
+
+fn record(
+    conn: &mut DbConnection,
+    sub: &Subscription,
+    progress: &Progress,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    for (seq, event_id, reason) in &progress.dead_letters {
+        diesel::insert_into(dead_letters::table)
+            .values((
+                dead_letters::subscription_id.eq(&sub.id),
+                dead_letters::outbox_seq.eq(seq),
+                dead_letters::event_id.eq(event_id),
+                dead_letters::reason.eq(reason),
+                dead_letters::at.eq(micros(now)),
+            ))
+            .execute(conn)?;
+    }
+    let cursor = progress.cursor.unwrap_or(sub.cursor);
+    let (attempts, next, error) = match &progress.failure {
+        None => (0, None, None),
+        Some(reason) => {
+            tracing::warn!(subscription = %sub.id, agency = %sub.agency, error = %reason, "delivery failed; will retry");
+            // A failure after progress is the first failure of a new event.
+            let attempts = if progress.cursor.is_some() {
+                1
+            } else {
+                sub.attempts + 1
+            };
+            (
+                attempts,
+                Some(micros(now + backoff(attempts))),
+                Some(reason.clone()),
+            )
+        }
+    };
+    diesel::update(subscriptions::table.find(&sub.id))
+        .set((
+            subscriptions::cursor.eq(cursor),
+            subscriptions::attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
+            subscriptions::next_attempt_at.eq(next),
+            subscriptions::last_error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+impl SubscriptionRepository for DieselOutbox {
+    fn create(&self, s: &Subscription) -> anyhow::Result<()> {
+        let (kind, url, secret, topic) = match &s.endpoint {
+            Endpoint::Webhook { url, secret } => {
+                ("webhook", Some(url.clone()), Some(secret.clone()), None)
+            }
+            Endpoint::Kafka { topic } => ("kafka", None, None, Some(topic.clone())),
+        };
+        let mut conn = self.db.conn()?;
+        diesel::insert_into(subscriptions::table)
+            .values((
+                subscriptions::id.eq(&s.id),
+                subscriptions::agency.eq(s.agency.as_str()),
+                subscriptions::kind.eq(kind),
+                subscriptions::url.eq(url),
+                subscriptions::secret.eq(secret),
+                subscriptions::topic.eq(topic),
+                subscriptions::cursor.eq(s.cursor),
+                subscriptions::attempts.eq(0),
+                subscriptions::created_at.eq(micros(s.created_at)),
+            ))
+            .execute(&mut *conn)
+            .context("storing a subscription")?;
+        Ok(())
+    }
+
+    fn list(&self) -> anyhow::Result<Vec<Subscription>> {
+        let mut conn = self.db.conn()?;
+        subscriptions::table
+            .order(subscriptions::created_at.asc())
+            .select(SubscriptionRow::as_select())
+            .load(&mut *conn)
+            .context("listing subscriptions")?
+            .into_iter()
+            .map(SubscriptionRow::into_domain)
+            .collect()
+    }
+
+    fn find(&self, id: &str) -> anyhow::Result<Option<Subscription>> {
+        let mut conn = self.db.conn()?;
+        subscriptions::table
+            .find(id)
+            .select(SubscriptionRow::as_select())
+            .first(&mut *conn)
+            .optional()
+            .context("reading a subscription")?
+            .map(SubscriptionRow::into_domain)
+            .transpose()
+    }
+
+    fn delete(&self, id: &str) -> anyhow::Result<bool> {
+        let mut conn = self.db.conn()?;
+        let n = diesel::delete(subscriptions::table.find(id))
+            .execute(&mut *conn)
+            .context("deleting a subscription")?;
+        Ok(n > 0)
+    }
+
+    fn deliver_next(
+        &self,
+        now: DateTime<Utc>,
+        deliver: &mut dyn FnMut(&Subscription) -> Progress,
+    ) -> anyhow::Result<bool> {
+        let mut conn = self.db.conn()?;
+        let due = subscriptions::next_attempt_at
+            .is_null()
+            .or(subscriptions::next_attempt_at.le(micros(now)));
+        if self.db.backend() == Backend::Postgres {
+            // Several relays at once: each takes a subscription no other holds, and holds it while
+            // delivering, so a subscription's events go out once and in order.
+            return conn.transaction::<_, anyhow::Error, _>(|c| {
+                let ids: Vec<String> = diesel::sql_query(
+                    "SELECT id FROM subscriptions \
+                     WHERE (next_attempt_at IS NULL OR next_attempt_at <= $1) \
+                       AND cursor < (SELECT COALESCE(MAX(seq), 0) FROM outbox) \
+                     ORDER BY next_attempt_at NULLS FIRST, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                )
+                .bind::<diesel::sql_types::Timestamp, _>(micros(now))
+                .load::<IdRow>(c)?
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+                let Some(id) = ids.first() else {
+                    return Ok(false);
+                };
+                let row = subscriptions::table
+                    .find(id)
+                    .select(SubscriptionRow::as_select())
+                    .first(c)?;
+                let sub = row.into_domain()?;
+                let progress = deliver(&sub);
+                record(c, &sub, &progress, now)?;
+                Ok(true)
+            });
+        }
+        // SQLite: one process, one relay. No transaction is held while delivering, so writers are
+        // not blocked by a slow endpoint; the cursor moves only if nobody moved it meanwhile.
+        let head: Option<i64> = outbox::table
+            .select(diesel::dsl::max(outbox::seq))
+            .first(&mut *conn)?;
+        let row: Option<SubscriptionRow> = subscriptions::table
+            .filter(due)
+            .filter(subscriptions::cursor.lt(head.unwrap_or(0)))
+            .order(subscriptions::id.asc())
+            .select(SubscriptionRow::as_select())
+            .first(&mut *conn)
+            .optional()?;
+        let Some(row) = row else { return Ok(false) };
+        let sub = row.into_domain()?;
+        drop(conn);
+        let progress = deliver(&sub);
+        let mut conn = self.db.conn()?;
+        conn.transaction::<_, anyhow::Error, _>(|c| {
+            let current: Option<i64> = subscriptions::table
+                .find(&sub.id)
+                .select(subscriptions::cursor)
+                .first(c)
+                .optional()?;
+            if current == Some(sub.cursor) {
+                record(c, &sub, &progress, now)?;
+            }
+            Ok(())
+        })?;
+        Ok(true)
+    }
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
