@@ -54,6 +54,8 @@ pub struct Settings {
     pub log_level: String,
     /// Path of the access policy (TOML); empty means the shipped default (`policy/default.toml`).
     pub policy: String,
+    /// Kafka bootstrap servers (`host:port,...`); empty disables the Kafka sink.
+    pub kafka_brokers: String,
 }
 
 impl Default for Settings {
@@ -74,6 +76,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             log_level: "info".into(),
             policy: String::new(),
+            kafka_brokers: String::new(),
         }
     }
 }

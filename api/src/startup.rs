@@ -11,6 +11,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use domain::alert::{DEFAULT_RISK_TOML, RiskRules};
 use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
+use domain::ports::{EventSink, TopicAdmin};
 use domain::usecase::alerts::Alerts;
 use domain::usecase::minors::Minors;
 use domain::usecase::relay::Relay;
@@ -22,6 +23,7 @@ use infra::db::{
 };
 use infra::db::{DieselAlertRepository, DieselOutbox, listen_for_events};
 use infra::ids::UuidGenerator;
+use infra::kafka::{KafkaSink, KafkaTopics};
 use infra::photo::PhotoSanitizer;
 use infra::webhook::{RandomSecrets, WebhookSink};
 use tracing_actix_web::TracingLogger;
@@ -150,6 +152,16 @@ impl Application {
             let risk: RiskRules =
                 toml::from_str(DEFAULT_RISK_TOML).context("the default risk rules")?;
             let outbox = Arc::new(DieselOutbox::new(db.clone()));
+            let kafka: Option<(Arc<dyn EventSink>, Arc<dyn TopicAdmin>)> =
+                if prepared.kafka_brokers.is_empty() {
+                    None
+                } else {
+                    let timeout = Duration::from_secs(10);
+                    Some((
+                        Arc::new(KafkaSink::new(&prepared.kafka_brokers, timeout)?),
+                        Arc::new(KafkaTopics::new(&prepared.kafka_brokers, timeout)?),
+                    ))
+                };
             let alerts = Alerts {
                 alerts: Arc::new(DieselAlertRepository::new(db.clone())),
                 minors: minor_repository.clone(),
@@ -168,7 +180,10 @@ impl Application {
                 ids: ids.clone(),
                 secrets: Arc::new(RandomSecrets),
                 clock: clock.clone(),
-                topics: None,
+                topics: match kafka.as_ref() {
+                    Some((_, topics)) => Some(topics.clone()),
+                    None => None,
+                },
             };
             let relay = Relay {
                 outbox: outbox.clone(),
@@ -178,7 +193,7 @@ impl Application {
                 policy: policy.clone(),
                 clock: clock.clone(),
                 webhooks: Arc::new(WebhookSink::new(Duration::from_secs(10))?),
-                kafka: None,
+                kafka: kafka.map(|(sink, _)| sink),
             };
             let minors = Minors {
                 minors: minor_repository,

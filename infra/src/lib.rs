@@ -5,5 +5,6 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod ids;
+pub mod kafka;
 pub mod photo;
 pub mod webhook;

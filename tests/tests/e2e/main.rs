@@ -13,5 +13,6 @@ mod auth;
 mod cli;
 mod events;
 mod http;
+mod kafka;
 mod openapi;
 mod records;
