@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod blocking;
+pub mod cap;
 pub mod config;
 pub mod demo;
 pub mod http;

@@ -263,7 +263,8 @@ pub async fn list(
         }))
 }
 
-/// One alert.
+/// One alert; with `Accept: application/cap+xml`, as an OASIS CAP 1.2 message for public-alerting
+/// systems (Alert, Update, or Cancel once resolved; scope Restricted; no child record).
 #[utoipa::path(
     get,
     path = "/v1/alerts/{id}",
@@ -272,6 +273,7 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, body = AlertRecordSchema),
+        (status = 200, content_type = "application/cap+xml", body = String),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -283,8 +285,21 @@ pub async fn get(
     caller: Caller,
     purpose: Stated,
     id: web::Path<String>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, Problem> {
+    let wants_cap = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains(crate::cap::CONTENT_TYPE));
+    let now = state.clock.now();
     let view = blocking::run(move || state.alerts.get(&caller.request(purpose), &id)).await?;
+    if wants_cap {
+        return Ok(HttpResponse::Ok()
+            .content_type(crate::cap::CONTENT_TYPE)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(crate::cap::render(&view.alert, now)));
+    }
     Ok(alert_response(StatusCode::OK, view))
 }
 

@@ -588,3 +588,140 @@ async fn a_report_that_cannot_be_audited_stores_nothing(#[case] backend: Backend
         "no alert"
     );
 }
+
+/// Fetches the alert as CAP 1.2 and checks it against the schema's shape: required elements
+/// present, in the namespace, enumerated values from their lists.
+async fn cap(app: &TestApp, id: &str) -> (String, String) {
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/alerts/{id}")))
+        .headers(app.auth(POLICE.0, POLICE.1))
+        .header("x-purpose", "disappearance")
+        .header("accept", "application/cap+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/cap+xml");
+    let xml = res.text().await.unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "alert");
+    assert_eq!(
+        root.tag_name().namespace(),
+        Some("urn:oasis:names:tc:emergency:cap:1.2")
+    );
+    let child = |node: roxmltree::Node<'_, '_>, name: &str| {
+        node.children()
+            .find(|c| c.tag_name().name() == name)
+            .and_then(|c| c.text())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("CAP lacks <{name}>: {xml}"))
+    };
+    let one_of = |value: String, allowed: &[&str]| {
+        assert!(
+            allowed.contains(&value.as_str()),
+            "{value} not in {allowed:?}"
+        );
+        value
+    };
+    for name in ["identifier", "sender", "sent"] {
+        assert!(!child(root, name).is_empty());
+    }
+    let sent = child(root, "sent");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(&sent).is_ok() && !sent.ends_with('Z'),
+        "CAP dateTime: {sent}"
+    );
+    one_of(
+        child(root, "status"),
+        &["Actual", "Exercise", "System", "Test", "Draft"],
+    );
+    let msg_type = one_of(
+        child(root, "msgType"),
+        &["Alert", "Update", "Cancel", "Ack", "Error"],
+    );
+    assert_eq!(
+        one_of(child(root, "scope"), &["Public", "Restricted", "Private"]),
+        "Restricted"
+    );
+    assert!(
+        !child(root, "restriction").is_empty(),
+        "a Restricted message says its restriction"
+    );
+    if msg_type != "Alert" {
+        assert!(child(root, "references").contains(id));
+    }
+    let info = root
+        .children()
+        .find(|c| c.tag_name().name() == "info")
+        .expect("<info>");
+    one_of(
+        child(info, "category"),
+        &[
+            "Geo",
+            "Met",
+            "Safety",
+            "Security",
+            "Rescue",
+            "Fire",
+            "Health",
+            "Env",
+            "Transport",
+            "Infra",
+            "CBRNE",
+            "Other",
+        ],
+    );
+    assert!(!child(info, "event").is_empty());
+    let urgency = one_of(
+        child(info, "urgency"),
+        &["Immediate", "Expected", "Future", "Past", "Unknown"],
+    );
+    one_of(
+        child(info, "severity"),
+        &["Extreme", "Severe", "Moderate", "Minor", "Unknown"],
+    );
+    one_of(
+        child(info, "certainty"),
+        &["Observed", "Likely", "Possible", "Unlikely", "Unknown"],
+    );
+    assert!(
+        !xml.contains("Semhar") && !xml.contains("Haile"),
+        "no child record in CAP"
+    );
+    (msg_type, urgency)
+}
+
+#[apply(backends)]
+async fn alerts_render_as_cap_1_2_alert_update_cancel(#[case] backend: Backend) {
+    let app = demo(backend).await;
+    let alert: Value = report(&app, RECEPTION, CHILD).await.json().await.unwrap();
+    let id = alert["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        cap(&app, &id).await,
+        ("Alert".to_owned(), "Immediate".to_owned()),
+        "high risk"
+    );
+    send(
+        &app,
+        POLICE,
+        reqwest::Method::POST,
+        &format!("/v1/alerts/{id}/acknowledgements"),
+        None,
+    )
+    .await;
+    assert_eq!(cap(&app, &id).await.0, "Update");
+    send(
+        &app,
+        POLICE,
+        reqwest::Method::POST,
+        &format!("/v1/alerts/{id}/resolution"),
+        Some(json!({"outcome": "found_safe"})),
+    )
+    .await;
+    assert_eq!(
+        cap(&app, &id).await,
+        ("Cancel".to_owned(), "Past".to_owned())
+    );
+}
