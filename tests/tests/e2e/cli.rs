@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::helpers::{Backend, TestDatabase, binary};
 
 /// The binary with a clean environment: only what the test sets.
-fn uam(dir: &std::path::Path) -> Command {
+pub(crate) fn uam(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(binary());
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -126,8 +126,8 @@ fn help_for_each_command() {
 }
 
 /// A `serve` child process on a random port, killed if the test fails.
-struct Server {
-    child: std::process::Child,
+pub(crate) struct Server {
+    pub(crate) child: std::process::Child,
     port: u16,
     log: std::sync::mpsc::Receiver<String>,
 }
@@ -137,7 +137,7 @@ impl Server {
         clippy::zombie_processes,
         reason = "Drop kills and waits for the child"
     )]
-    fn start(mut cmd: Command) -> Self {
+    pub(crate) fn start(mut cmd: Command) -> Self {
         let mut child = cmd
             .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
             .env("UAM_LOG_FORMAT", "json")
@@ -169,7 +169,7 @@ impl Server {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, spawn_app_with};
 
 /// A tansu broker on a free port, killed when dropped.
-struct Broker {
+pub(crate) struct Broker {
     child: Option<Child>,
     port: u16,
     storage: String,
@@ -43,7 +43,7 @@ fn tansu() -> PathBuf {
 
 impl Broker {
     /// A broker whose storage survives a restart (SQLite file).
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -94,7 +94,7 @@ impl Broker {
         }
     }
 
-    fn address(&self) -> String {
+    pub(crate) fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 }
@@ -105,7 +105,7 @@ impl Drop for Broker {
     }
 }
 
-fn consumer(broker: &str, agency: &str) -> BaseConsumer {
+pub(crate) fn consumer(broker: &str, agency: &str) -> BaseConsumer {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", broker)
         .set("group.id", format!("{agency}-alerts"))
@@ -121,7 +121,7 @@ fn consumer(broker: &str, agency: &str) -> BaseConsumer {
 }
 
 /// Polls until `n` distinct event ids have come, or 30 s; returns (key, event) in arrival order.
-fn consume(consumer: &BaseConsumer, n: usize) -> Vec<(String, Value)> {
+pub(crate) fn consume(consumer: &BaseConsumer, n: usize) -> Vec<(String, Value)> {
     let mut got = Vec::new();
     let mut ids = std::collections::BTreeSet::new();
     let deadline = Instant::now() + Duration::from_secs(30);

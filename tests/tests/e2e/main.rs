@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod cli;
 mod events;
+mod faults;
 mod http;
 mod kafka;
 mod openapi;
