@@ -410,3 +410,65 @@ async fn the_stream_shows_the_agencys_events_through_its_mask_and_resumes(
         .unwrap();
     assert_problem(res, 403).await;
 }
+
+/// Two instances on one PostgreSQL, each with its relay (woken by LISTEN/NOTIFY, taking
+/// subscriptions with SKIP LOCKED): every event reaches the subscriber, in order per child.
+#[tokio::test]
+async fn two_relays_on_one_database_share_the_work_and_keep_the_order() {
+    let app = spawn_app_with(
+        Backend::Postgres,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let _second = crate::helpers::spawn_instance(&app).await;
+    let mut receivers = Vec::new();
+    for agency in ["demo-police", "demo-child-focus", "demo-guardianship"] {
+        let (url, got) = receiver(0).await;
+        subscribe(&app, agency, &url).await;
+        receivers.push((agency, got));
+    }
+    for (child, who) in [
+        (DEMO_CHILDREN[0], ("demo-reception", "reception_staff")),
+        (DEMO_CHILDREN[1], ("demo-police", "police_officer")),
+    ] {
+        let alert = report(&app, who, child).await;
+        let sighting = json!({"seen_at": "2026-01-01T12:00:00Z", "place": "Liège"});
+        assert_eq!(
+            post(
+                &app,
+                ("demo-child-focus", "child_focus_case_manager"),
+                &format!("/v1/alerts/{alert}/sightings"),
+                sighting
+            )
+            .await
+            .status(),
+            201
+        );
+    }
+    for (agency, got) in receivers {
+        let received = wait_for(&got, 4).await;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut per_child: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (id, _, _, body) in &received {
+            let event: Value = serde_json::from_str(body).unwrap();
+            if seen.insert(id.clone()) {
+                per_child
+                    .entry(event["subject"].as_str().unwrap().to_owned())
+                    .or_default()
+                    .push(event["type"].as_str().unwrap().to_owned());
+            }
+        }
+        assert_eq!(seen.len(), 4, "{agency}: {received:?}");
+        for types in per_child.values() {
+            assert_eq!(
+                types,
+                &["be.uam.alert.raised", "be.uam.alert.sighting"],
+                "{agency}"
+            );
+        }
+    }
+}

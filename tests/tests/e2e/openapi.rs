@@ -58,3 +58,42 @@ async fn serves_the_document_and_the_docs() {
         "no external assets: {html}"
     );
 }
+
+/// The AsyncAPI document names every event type the domain raises, and the topic pattern.
+#[test]
+fn asyncapi_lists_every_event_type_and_the_topic() {
+    use domain::alert::EventType;
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../openapi/asyncapi.yaml"
+    ))
+    .unwrap();
+    assert!(doc.starts_with("asyncapi: 3."));
+    for t in [
+        EventType::Raised,
+        EventType::Updated,
+        EventType::Acknowledged,
+        EventType::Escalated,
+        EventType::Sighting,
+        EventType::Resolved,
+        EventType::MeasuresOverdue,
+    ] {
+        assert!(
+            doc.contains(&format!("name: {}", t.as_str())),
+            "{} has a message",
+            t.as_str()
+        );
+        assert!(
+            doc.contains(&format!("- {}", t.as_str())),
+            "{} is in the type enum",
+            t.as_str()
+        );
+    }
+    assert!(doc.contains("address: 'uam.alerts.{agencyId}'"));
+    assert_eq!(
+        domain::usecase::subscriptions::topic_for(
+            &domain::agency::AgencyId::parse("pz-gent").unwrap()
+        ),
+        "uam.alerts.pz-gent"
+    );
+}
