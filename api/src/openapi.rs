@@ -33,6 +33,7 @@ use crate::routes::{agencies, alerts, audit, health, minors, policy, subscriptio
         audit::access_log,
         audit::verify,
         alerts::report,
+        alerts::report_unregistered,
         alerts::list,
         alerts::get,
         alerts::acknowledge,

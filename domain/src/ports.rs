@@ -218,6 +218,15 @@ pub struct AlertChange<'a> {
     /// Set the child's record to this status in the same transaction.
     pub minor_status: Option<crate::minor::MinorStatus>,
     pub audit: Option<&'a AuditEntry>,
+    /// A record to create with the alert, in the same transaction (a child not yet registered).
+    pub new_minor: Option<NewMinorRecord<'a>>,
+}
+
+/// A minimal record created together with an alert.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMinorRecord<'a> {
+    pub data: &'a MinorData,
+    pub actor: &'a Actor,
 }
 
 /// The stored alert is not at the version the change was based on.
@@ -231,8 +240,9 @@ pub enum UpdateAlertError {
 
 /// Storage of alerts, with the transactional outbox of their events.
 pub trait AlertRepository: Send + Sync {
-    /// Stores a new alert, sets its child's status to `missing`, writes the event to the outbox and
-    /// appends the audit entry, all in one transaction. MUST fail, storing nothing, if the child has
+    /// Stores a new alert (and its child's record first, if `new_minor` is given), sets the child's
+    /// status to `missing`, writes the event to the outbox and appends the audit entry, all in one
+    /// transaction. MUST fail, storing nothing, if the child has
     /// an open alert already ([`CreateAlertError::AlreadyOpen`]) or does not exist.
     fn create(&self, change: &AlertChange<'_>) -> Result<(), CreateAlertError>;
 

@@ -155,6 +155,7 @@ impl From<AlertUseError> for Problem {
             AlertUseError::NotFound(_) => {
                 Problem::from_status(StatusCode::NOT_FOUND, e.to_string())
             }
+            AlertUseError::Fields(errors) => invalid(&errors),
             AlertUseError::Invalid(_) => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "validation",
@@ -229,6 +230,58 @@ pub async fn report(
     };
     let view =
         blocking::run(move || state.alerts.report(&caller.request(purpose), &id, report)).await?;
+    Ok(alert_response(StatusCode::CREATED, view))
+}
+
+/// A disappearance of a child the registry does not know yet.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnregisteredReportBody {
+    /// The child: `identity` (required), `physical` and `contacts`, as in a record.
+    #[schema(value_type = Object)]
+    pub minor: serde_json::Value,
+    pub last_seen_at: DateTime<Utc>,
+    pub last_seen_place: String,
+    pub circumstances: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub risk: Option<RiskLevel>,
+}
+
+/// Child Focus reports a child not yet in the registry: a minimal record (identity, physical
+/// description, contacts) is created with the alert, in one transaction.
+#[utoipa::path(
+    post,
+    path = "/v1/disappearances",
+    tag = "alerts",
+    request_body = UnregisteredReportBody,
+    params(("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = AlertRecordSchema, headers(("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn report_unregistered(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    body: web::Json<UnregisteredReportBody>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let report = Report {
+        last_seen_at: b.last_seen_at,
+        last_seen_place: b.last_seen_place,
+        circumstances: b.circumstances,
+        risk: b.risk,
+    };
+    let view = blocking::run(move || {
+        state
+            .alerts
+            .report_unregistered(&caller.request(purpose), &b.minor, report)
+    })
+    .await?;
     Ok(alert_response(StatusCode::CREATED, view))
 }
 
@@ -565,6 +618,7 @@ fn frame(e: &domain::ports::RenderedEvent) -> web::Bytes {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/minors/{id}/disappearances").route(web::post().to(report)))
+        .service(web::resource("/v1/disappearances").route(web::post().to(report_unregistered)))
         .service(web::resource("/v1/alerts").route(web::get().to(list)))
         .service(web::resource("/v1/alerts/stream").route(web::get().to(stream)))
         .service(

@@ -11,10 +11,11 @@ use crate::alert::{
     Alert, AlertError, AlertEvent, NewAlert, Reporter, ResolutionOutcome, RiskRules, Sighting,
 };
 use crate::audit::{Action, Outcome};
-use crate::category::CategorySet;
-use crate::minor::{MinorStatus, RiskLevel};
+use crate::category::{Category, CategorySet};
+use crate::minor::{MinorData, MinorStatus, RiskLevel};
 use crate::page::{Page, PageRequest};
 use crate::policy::Policy;
+use crate::ports::NewMinorRecord;
 use crate::ports::{
     AgencyRepository, AlertChange, AlertFilter, AlertRepository, AuditLog, AuditUnavailable, Clock,
     CreateAlertError, IdGenerator, MinorRepository, Outbox, RenderedEvent, UpdateAlertError,
@@ -22,8 +23,10 @@ use crate::ports::{
 use crate::principal::Principal;
 use crate::projection::{MinorView, project};
 use crate::purpose::Purpose;
+use crate::record::Actor;
 use crate::role::Role;
 use crate::usecase::minors::{Audited, Denied, Request, Trail, stated};
+use crate::validation::FieldErrors;
 
 /// The alerts service.
 #[derive(Clone)]
@@ -85,6 +88,8 @@ pub enum AlertUseError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
+    Fields(FieldErrors),
+    #[error(transparent)]
     Conflict(#[from] AlertError),
     #[error("the child already has an open alert")]
     AlreadyOpen,
@@ -100,7 +105,9 @@ impl Audited for AlertUseError {
             Self::Denied(Denied::PurposeMissing(_)) => Outcome::PurposeMissing,
             Self::Denied(_) => Outcome::Denied,
             Self::NotFound(_) => Outcome::NotFound,
-            Self::Invalid(_) | Self::Conflict(_) | Self::AlreadyOpen => Outcome::Rejected,
+            Self::Invalid(_) | Self::Fields(_) | Self::Conflict(_) | Self::AlreadyOpen => {
+                Outcome::Rejected
+            }
             Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
         }
     }
@@ -132,6 +139,20 @@ fn reporter(caller: &Principal) -> Reporter {
         agency: caller.agency.to_string(),
         role: caller.role.to_string(),
     }
+}
+
+/// Field errors of the nested `minor` member, with their paths under it.
+fn prefixed(errors: FieldErrors, prefix: &str) -> AlertUseError {
+    let mut out = FieldErrors::default();
+    for e in errors.0 {
+        let path = if e.path.is_empty() {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}.{}", e.path)
+        };
+        out.push(path, e.message);
+    }
+    AlertUseError::Fields(out)
 }
 
 fn bounded(field: &str, value: &str, max: usize) -> Result<String, AlertUseError> {
@@ -220,75 +241,140 @@ impl Alerts {
             if !may_report {
                 return Err(Denied::NoAccessToChild(Purpose::Disappearance).into());
             }
-            let now = self.clock.now();
-            if report.last_seen_at > now {
-                return Err(AlertUseError::Invalid(
-                    "`last_seen_at` is in the future".into(),
-                ));
-            }
-            let place = bounded("last_seen_place", &report.last_seen_place, 200)?;
-            let circumstances = report
-                .circumstances
-                .as_deref()
-                .map(|c| bounded("circumstances", c, 4000))
-                .transpose()?;
-            let previous = self.alerts.count_for_minor(minor_id)?;
-            let assessed = self.risk.assess(&minor.data, previous, now.date_naive());
-            let mut factors = assessed.factors;
-            let level = match report.risk {
-                Some(asked) if asked > assessed.level => {
-                    factors.push(format!("raised by the reporter ({})", rq.caller.agency));
-                    asked
-                }
-                _ => assessed.level,
-            };
-            let mut notified: Vec<String> = self
-                .agencies
-                .of_kinds(&NOTIFIED_KINDS)?
-                .into_iter()
-                .map(|a| a.id.to_string())
-                .collect();
-            notified.extend(minor.data.placement_agency().map(str::to_owned));
-            notified.extend(minor.data.guardian_agency().map(str::to_owned));
-            notified.retain(|a| a != rq.caller.agency.as_str());
-            notified.sort();
-            notified.dedup();
-            let (alert, event) = Alert::raise(
-                NewAlert {
-                    id: self.ids.new_id(),
-                    minor_id: minor_id.to_owned(),
-                    risk: level,
-                    risk_factors: factors,
-                    last_seen_at: report.last_seen_at,
-                    last_seen_place: place,
-                    circumstances,
-                    reported_by: reporter(&rq.caller),
-                    notified,
-                    acknowledgement_within: self.risk.acknowledge_within(level),
-                },
-                now,
-                self.ids.new_id(),
-            );
-            let audit = trail.for_change(CategorySet::EMPTY);
-            self.alerts
-                .create(&AlertChange {
-                    alert: &alert,
-                    expected_version: 0,
-                    event: &event,
-                    minor_status: Some(MinorStatus::Missing),
-                    audit: Some(&audit),
-                })
-                .map_err(|e| match e {
-                    CreateAlertError::AlreadyOpen => AlertUseError::AlreadyOpen,
-                    CreateAlertError::NoSuchMinor(id) => {
-                        AlertUseError::NotFound(format!("record `{id}`"))
-                    }
-                    CreateAlertError::Unknown(e) => AlertUseError::Unknown(e),
-                })?;
-            trail.written = true;
-            Ok(self.view(&rq.caller, alert)?)
+            self.raise(rq, &mut trail, minor_id, &minor.data, report, None)
         })();
         trail.close(self.audit.as_ref(), result)
+    }
+
+    /// Child Focus reports a child the registry does not know yet: a minimal record (identity, and
+    /// physical description and contacts if given) is created with the alert, in one transaction.
+    pub fn report_unregistered(
+        &self,
+        rq: &Request,
+        minor: &serde_json::Value,
+        report: Report,
+    ) -> Result<AlertView, AlertUseError> {
+        let id = self.ids.new_id();
+        let mut trail = Trail::new(rq, Action::ReportDisappearance, &[&id], self.clock.now());
+        let result = (|| {
+            self.purpose(rq)?;
+            if rq.caller.role != Role::ChildFocusCaseManager {
+                return Err(Denied::NoAccessToChild(Purpose::Disappearance).into());
+            }
+            let data = crate::minor::patch::parse_data(minor).map_err(|e| prefixed(e, "minor"))?;
+            let allowed: CategorySet = [Category::Identity, Category::Physical, Category::Contacts]
+                .into_iter()
+                .collect();
+            let mut errors = FieldErrors::default();
+            for c in data.present_categories().difference(allowed).iter() {
+                errors.push(format!("minor.{c}"), "a report of an unregistered child carries identity, physical and contacts only");
+            }
+            if data.identity.is_none() {
+                errors.push("minor.identity", "is required to identify the child");
+            }
+            if !errors.is_empty() {
+                return Err(AlertUseError::Fields(errors));
+            }
+            let data = crate::minor::validate::validate(data, self.clock.now().date_naive())
+                .map_err(|e| prefixed(e, "minor"))?;
+            let actor = Actor::new(&rq.caller, Purpose::Disappearance);
+            self.raise(
+                rq,
+                &mut trail,
+                &id,
+                &data,
+                report,
+                Some(NewMinorRecord {
+                    data: &data,
+                    actor: &actor,
+                }),
+            )
+        })();
+        trail.close(self.audit.as_ref(), result)
+    }
+
+    /// Raises and stores the alert for a child whose record holds `data`.
+    fn raise(
+        &self,
+        rq: &Request,
+        trail: &mut Trail,
+        minor_id: &str,
+        data: &MinorData,
+        report: Report,
+        new_minor: Option<NewMinorRecord<'_>>,
+    ) -> Result<AlertView, AlertUseError> {
+        let now = self.clock.now();
+        if report.last_seen_at > now {
+            return Err(AlertUseError::Invalid(
+                "`last_seen_at` is in the future".into(),
+            ));
+        }
+        let place = bounded("last_seen_place", &report.last_seen_place, 200)?;
+        let circumstances = report
+            .circumstances
+            .as_deref()
+            .map(|c| bounded("circumstances", c, 4000))
+            .transpose()?;
+        let previous = self.alerts.count_for_minor(minor_id)?;
+        let assessed = self.risk.assess(data, previous, now.date_naive());
+        let mut factors = assessed.factors;
+        let level = match report.risk {
+            Some(asked) if asked > assessed.level => {
+                factors.push(format!("raised by the reporter ({})", rq.caller.agency));
+                asked
+            }
+            _ => assessed.level,
+        };
+        let mut notified: Vec<String> = self
+            .agencies
+            .of_kinds(&NOTIFIED_KINDS)?
+            .into_iter()
+            .map(|a| a.id.to_string())
+            .collect();
+        notified.extend(data.placement_agency().map(str::to_owned));
+        notified.extend(data.guardian_agency().map(str::to_owned));
+        notified.retain(|a| a != rq.caller.agency.as_str());
+        notified.sort();
+        notified.dedup();
+        let (alert, event) = Alert::raise(
+            NewAlert {
+                id: self.ids.new_id(),
+                minor_id: minor_id.to_owned(),
+                risk: level,
+                risk_factors: factors,
+                last_seen_at: report.last_seen_at,
+                last_seen_place: place,
+                circumstances,
+                reported_by: reporter(&rq.caller),
+                notified,
+                acknowledgement_within: self.risk.acknowledge_within(level),
+            },
+            now,
+            self.ids.new_id(),
+        );
+        let audit = trail.for_change(
+            new_minor
+                .map(|n| n.data.present_categories())
+                .unwrap_or_default(),
+        );
+        self.alerts
+            .create(&AlertChange {
+                alert: &alert,
+                expected_version: 0,
+                event: &event,
+                minor_status: Some(MinorStatus::Missing),
+                audit: Some(&audit),
+                new_minor,
+            })
+            .map_err(|e| match e {
+                CreateAlertError::AlreadyOpen => AlertUseError::AlreadyOpen,
+                CreateAlertError::NoSuchMinor(id) => {
+                    AlertUseError::NotFound(format!("record `{id}`"))
+                }
+                CreateAlertError::Unknown(e) => AlertUseError::Unknown(e),
+            })?;
+        trail.written = true;
+        Ok(self.view(&rq.caller, alert)?)
     }
 
     /// One alert, if the caller follows it.
@@ -390,6 +476,7 @@ impl Alerts {
                     event: &event,
                     minor_status: status,
                     audit: Some(&audit),
+                    new_minor: None,
                 });
                 match stored {
                     Ok(()) => {
@@ -570,6 +657,7 @@ impl Alerts {
                 event: &event,
                 minor_status: None,
                 audit: None,
+                new_minor: None,
             }) {
                 Ok(()) => raised += 1,
                 // Another instance swept it, or a person changed it: the next sweep looks again.

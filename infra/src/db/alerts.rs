@@ -92,6 +92,15 @@ impl AlertRepository for DieselAlertRepository {
         let alert = change.alert;
         let mut conn = self.db.conn()?;
         let result = conn.transaction::<_, TxError, _>(|c| {
+            if let Some(new) = &change.new_minor {
+                super::minors::insert_in(
+                    c,
+                    &alert.minor_id,
+                    new.data,
+                    new.actor,
+                    micros(change.event.time),
+                )?;
+            }
             let data = json(alert)?;
             diesel::insert_into(alerts::table)
                 .values((

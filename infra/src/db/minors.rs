@@ -160,6 +160,42 @@ fn write_nationalities(conn: &mut DbConnection, seq: i64, data: &MinorData) -> Q
     Ok(())
 }
 
+/// Inserts a new record at version 1 (status `active`) with its registry number, nationality rows
+/// and first revision, inside the caller's transaction. The first statement writes, so SQLite takes
+/// its write lock at once (no upgrade from a read lock).
+pub(super) fn insert_in(
+    c: &mut DbConnection,
+    id: &str,
+    data: &MinorData,
+    actor: &Actor,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let json = serde_json::to_string(data)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    diesel::insert_into(minors::table)
+        .values((
+            minors::id.eq(id),
+            minors::status.eq(MinorStatus::Active.as_str()),
+            minors::version.eq(1_i64),
+            minors::placement_agency.eq(data.placement_agency()),
+            minors::guardian_agency.eq(data.guardian_agency()),
+            minors::registered_at.eq(at),
+            minors::updated_at.eq(at),
+            minors::data.eq(&json),
+        ))
+        .execute(c)?;
+    let seq: i64 = minors::table
+        .filter(minors::id.eq(id))
+        .select(minors::seq)
+        .first(c)?;
+    let number = format!("UAM-{}-{seq:06}", at.year());
+    diesel::update(minors::table.filter(minors::seq.eq(seq)))
+        .set(minors::registry_number.eq(&number))
+        .execute(c)?;
+    write_nationalities(c, seq, data)?;
+    write_revision(c, seq, 1, &json, data.present_categories(), actor, at)
+}
+
 fn load_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MinorRow>> {
     minors::table
         .filter(minors::id.eq(id))
@@ -177,34 +213,11 @@ impl MinorRepository for DieselMinorRepository {
         at: DateTime<Utc>,
         audit: Option<&AuditEntry>,
     ) -> anyhow::Result<Minor> {
-        let json = serde_json::to_string(data)?;
         let at = stored_time(at);
         let mut conn = self.db.conn()?;
         let row = conn
             .transaction::<_, TxError, _>(|c| {
-                // The first statement writes, so SQLite takes the write lock at once (no upgrade).
-                diesel::insert_into(minors::table)
-                    .values((
-                        minors::id.eq(id),
-                        minors::status.eq(MinorStatus::Active.as_str()),
-                        minors::version.eq(1_i64),
-                        minors::placement_agency.eq(data.placement_agency()),
-                        minors::guardian_agency.eq(data.guardian_agency()),
-                        minors::registered_at.eq(at),
-                        minors::updated_at.eq(at),
-                        minors::data.eq(&json),
-                    ))
-                    .execute(c)?;
-                let seq: i64 = minors::table
-                    .filter(minors::id.eq(id))
-                    .select(minors::seq)
-                    .first(c)?;
-                let number = format!("UAM-{}-{seq:06}", at.year());
-                diesel::update(minors::table.filter(minors::seq.eq(seq)))
-                    .set(minors::registry_number.eq(&number))
-                    .execute(c)?;
-                write_nationalities(c, seq, data)?;
-                write_revision(c, seq, 1, &json, data.present_categories(), actor, at)?;
+                insert_in(c, id, data, actor, at)?;
                 if let Some(entry) = audit {
                     super::audit::append_in(c, std::slice::from_ref(entry))?;
                 }

@@ -725,3 +725,105 @@ async fn alerts_render_as_cap_1_2_alert_update_cancel(#[case] backend: Backend) 
         ("Cancel".to_owned(), "Past".to_owned())
     );
 }
+
+#[apply(backends)]
+async fn child_focus_reports_a_child_the_registry_does_not_know(#[case] backend: Backend) {
+    let app = demo(backend).await;
+    let body = json!({
+        "minor": {"identity": {"given_names": "Yonas", "family_name": "Tesfay", "sex": "male", "nationalities": ["ER"]},
+                  "physical": {"height_cm": 150, "distinguishing_marks": ["burn scar on the left hand"]}},
+        "last_seen_at": (Utc::now() - chrono::Duration::hours(5)).to_rfc3339(),
+        "last_seen_place": "Zeebrugge harbour",
+        "circumstances": "reported by a volunteer; possibly trying to reach the UK"
+    });
+    let res = send(
+        &app,
+        CHILD_FOCUS,
+        reqwest::Method::POST,
+        "/v1/disappearances",
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let alert: Value = res.json().await.unwrap();
+    let minor_id = alert["minor_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        alert["minor"]["identity"]["given_names"], "Yonas",
+        "Child Focus sees its report under the alert"
+    );
+    assert_eq!(alert["minor"]["status"], "missing");
+    assert!(
+        alert["minor"]["registry_number"]
+            .as_str()
+            .unwrap()
+            .starts_with("UAM-")
+    );
+    // The guardianship service finds the new record, missing.
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/minors/{minor_id}")))
+        .headers(app.auth("demo-guardianship", "guardianship_officer"))
+        .header("x-purpose", "guardianship")
+        .send()
+        .await
+        .unwrap();
+    let record: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            record["status"].as_str(),
+            record["physical"]["height_cm"].as_u64()
+        ),
+        (Some("missing"), Some(150))
+    );
+    assert_eq!(kinds(&app), ["be.uam.alert.raised"]);
+
+    // Only Child Focus; only identity, physical and contacts; identity required; paths named.
+    assert_problem(
+        send(
+            &app,
+            POLICE,
+            reqwest::Method::POST,
+            "/v1/disappearances",
+            Some(body.clone()),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let mut with_health = body.clone();
+    with_health["minor"]["health"] = json!({"medication": "x"});
+    let problem = assert_problem(
+        send(
+            &app,
+            CHILD_FOCUS,
+            reqwest::Method::POST,
+            "/v1/disappearances",
+            Some(with_health),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert!(problem.to_string().contains("minor.health"), "{problem}");
+    let mut bad_identity = body.clone();
+    bad_identity["minor"]["identity"]["nationalities"] = json!(["XX"]);
+    let problem = assert_problem(
+        send(
+            &app,
+            CHILD_FOCUS,
+            reqwest::Method::POST,
+            "/v1/disappearances",
+            Some(bad_identity),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert!(
+        problem
+            .to_string()
+            .contains("minor.identity.nationalities[0]"),
+        "{problem}"
+    );
+    assert_eq!(kinds(&app).len(), 1, "refused reports store nothing");
+}
