@@ -91,10 +91,6 @@ impl DevKey {
         &self.jwks_path
     }
 
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
     /// A token valid from now for `ttl`, signed with the development key.
     pub fn mint(&self, claims: &DevClaims) -> anyhow::Result<String> {
         let now = jsonwebtoken::get_current_timestamp();
