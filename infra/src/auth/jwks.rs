@@ -14,7 +14,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 /// Where the key set comes from: a local file, or an `http(s)` URL re-fetched when a token names a
-/// key id not yet known (at most once per [`VerifierSettings::refetch_interval`]).
+/// key id not yet known (the first time at once, then at most once per
+/// [`VerifierSettings::refetch_interval`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwksSource {
     File(PathBuf),
@@ -55,7 +56,9 @@ struct VerificationKey {
 pub struct JwksVerifier {
     settings: VerifierSettings,
     keys: RwLock<HashMap<String, VerificationKey>>,
-    last_fetch: Mutex<Instant>,
+    /// When an unknown `kid` last caused a re-fetch; `None` until the first one, so that a key
+    /// rotated in after start is picked up at once.
+    last_refresh: Mutex<Option<Instant>>,
     http: Option<reqwest::blocking::Client>,
 }
 
@@ -81,7 +84,7 @@ impl JwksVerifier {
         };
         let verifier = Self {
             keys: RwLock::new(HashMap::new()),
-            last_fetch: Mutex::new(Instant::now()),
+            last_refresh: Mutex::new(None),
             http,
             settings,
         };
@@ -133,13 +136,13 @@ impl JwksVerifier {
         }
         {
             let mut last = self
-                .last_fetch
+                .last_refresh
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            if last.elapsed() < self.settings.refetch_interval {
+            if last.is_some_and(|at| at.elapsed() < self.settings.refetch_interval) {
                 return;
             }
-            *last = Instant::now();
+            *last = Some(Instant::now());
         }
         match self.fetch() {
             Ok(keys) if !keys.is_empty() => {

@@ -197,3 +197,71 @@ async fn refuses_every_bad_token(#[case] backend: Backend) {
     // The same claims, well signed, are accepted: the refusals above are for their faults only.
     assert_eq!(get_agencies(&app, bearer(&valid)).await.status(), 200);
 }
+
+/// A JWKS served over HTTP: keys are fetched at start, a key rotated in later is fetched when a
+/// token first names it, and unknown key ids do not make the service fetch again within a minute.
+#[tokio::test]
+async fn keys_by_url_and_a_rotated_key() {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().unwrap();
+    let idp = crate::helpers::TestIdp::new(dir.path());
+    let publish = |algs: &[Alg]| {
+        let keys = algs
+            .iter()
+            .map(|a| idp.key(*a).public_jwk.clone())
+            .collect();
+        serde_json::to_string(&jsonwebtoken::jwk::JwkSet { keys }).unwrap()
+    };
+    let served = Arc::new(Mutex::new(publish(&[Alg::EdDsa])));
+    let body = served.clone();
+    let server = HttpServer::new(move || {
+        let body = body.clone();
+        App::new().route(
+            "/jwks.json",
+            web::get().to(move || {
+                let body = body.lock().unwrap().clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(body)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let url = format!("http://127.0.0.1:{}/jwks.json", server.addrs()[0].port());
+    tokio::spawn(server.run());
+
+    let app =
+        crate::helpers::spawn_app_with(Backend::Sqlite, Default::default(), |s| s.auth_jwks = url)
+            .await;
+    let claims = crate::helpers::TestIdp::claims("u1", "registry", "registry_admin");
+    let status = |token: String| {
+        let app = &app;
+        async move { get_agencies(app, bearer(&token)).await.status().as_u16() }
+    };
+    assert_eq!(status(idp.sign(Alg::EdDsa, &claims)).await, 200);
+    assert_eq!(
+        status(app.idp.sign(Alg::EdDsa, &claims)).await,
+        401,
+        "another provider's key under the same kid"
+    );
+
+    *served.lock().unwrap() = publish(&[Alg::EdDsa, Alg::Rs256]);
+    assert_eq!(
+        status(idp.sign(Alg::Rs256, &claims)).await,
+        200,
+        "the rotated key is fetched when first named"
+    );
+
+    *served.lock().unwrap() = publish(&[Alg::EdDsa, Alg::Rs256, Alg::Es256]);
+    assert_eq!(
+        status(idp.sign(Alg::Es256, &claims)).await,
+        401,
+        "no second fetch within the minute"
+    );
+}
