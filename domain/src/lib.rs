@@ -10,6 +10,7 @@ pub mod alert;
 pub mod audit;
 pub mod category;
 pub mod country;
+pub mod matching;
 pub mod minor;
 pub mod page;
 pub mod policy;
