@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use serde_json::{Value, json};
 
 use crate::problem::{InvalidParam, Problem};
-use crate::routes::{agencies, alerts, audit, health, minors, policy, subscriptions};
+use crate::routes::{agencies, alerts, audit, health, minors, policy, search, subscriptions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,7 @@ use crate::routes::{agencies, alerts, audit, health, minors, policy, subscriptio
         agencies::create,
         agencies::get,
         minors::register,
+        search::search,
         minors::list,
         minors::get,
         minors::patch,
@@ -46,7 +47,7 @@ use crate::routes::{agencies, alerts, audit, health, minors, policy, subscriptio
         subscriptions::get,
         subscriptions::delete,
     ),
-    components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor)),
+    components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor, search::ReasonBody)),
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Probes for orchestrators"),
@@ -167,6 +168,24 @@ fn record_schemas() -> serde_json::Map<String, Value> {
                 "next": {"type": ["string", "null"], "description": "Cursor of the next page (pass as `after`)."},
             },
             "required": ["items", "next"],
+        }),
+    );
+    schemas.insert(
+        "SearchResults".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {
+                        "score": {"type": "number", "minimum": 0, "maximum": 1},
+                        "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/ReasonBody"}},
+                        "record": {"$ref": "#/components/schemas/MinorRecord"},
+                    },
+                    "required": ["score", "reasons", "record"],
+                }},
+            },
+            "required": ["items"],
         }),
     );
     schemas.insert(

@@ -214,6 +214,7 @@ impl Application {
                 subscriptions,
                 relay,
                 audit,
+                matching: domain::matching::MatchingConfig::default(),
             })
         })
         .await??;
@@ -246,6 +247,7 @@ impl Application {
                 .app_data(http::payload_config(limit))
                 .configure(routes::health::configure)
                 .configure(routes::agencies::configure)
+                .configure(routes::search::configure)
                 .configure(routes::minors::configure)
                 .configure(routes::policy::configure)
                 .configure(routes::audit::configure)

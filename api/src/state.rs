@@ -20,4 +20,6 @@ pub struct AppState {
     pub subscriptions: Subscriptions,
     pub relay: Relay,
     pub audit: Arc<dyn AuditLog>,
+    /// Weights and thresholds of identity matching.
+    pub matching: domain::matching::MatchingConfig,
 }

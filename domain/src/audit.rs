@@ -30,6 +30,7 @@ pub enum Action {
     AlertUpdate,
     Resolve,
     AlertStream,
+    Search,
 }
 
 /// How the request ended.

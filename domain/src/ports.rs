@@ -172,6 +172,9 @@ pub trait MinorRepository: Send + Sync {
         page: &PageRequest<i64>,
     ) -> anyhow::Result<Page<(i64, Minor), i64>>;
 
+    /// Records with at least one of these name keys (see `matching::index_keys`), at most `limit`.
+    fn candidates(&self, keys: &[String], limit: usize) -> anyhow::Result<Vec<Minor>>;
+
     /// A photo of the record, if both exist.
     fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>>;
 }

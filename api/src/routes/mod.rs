@@ -6,4 +6,5 @@ pub mod audit;
 pub mod health;
 pub mod minors;
 pub mod policy;
+pub mod search;
 pub mod subscriptions;

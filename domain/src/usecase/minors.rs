@@ -306,7 +306,7 @@ pub(crate) fn stated(rq: &Request) -> Result<Purpose, Denied> {
 }
 
 impl Minors {
-    fn check_purpose(&self, rq: &Request) -> Result<Purpose, Denied> {
+    pub(crate) fn check_purpose(&self, rq: &Request) -> Result<Purpose, Denied> {
         let purpose = stated(rq)?;
         if self.policy.permits_purpose(rq.caller.role, purpose) {
             Ok(purpose)

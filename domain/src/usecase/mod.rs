@@ -6,4 +6,5 @@ pub mod audit;
 pub mod authenticate;
 pub mod minors;
 pub mod relay;
+pub mod search;
 pub mod subscriptions;

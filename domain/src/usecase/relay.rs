@@ -299,6 +299,9 @@ mod tests {
         ) -> anyhow::Result<Page<(i64, Minor), i64>> {
             unimplemented!()
         }
+        fn candidates(&self, _: &[String], _: usize) -> anyhow::Result<Vec<Minor>> {
+            unimplemented!()
+        }
         fn photo(&self, _: &str, _: &str) -> anyhow::Result<Option<StoredPhoto>> {
             unimplemented!()
         }

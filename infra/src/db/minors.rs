@@ -10,7 +10,7 @@ use domain::page::{Page, PageRequest};
 use domain::ports::{Change, MinorRepository, StoredPhoto, UpdateMinorError};
 use domain::record::{Actor, ListScope, Minor, MinorFilter, Revision};
 
-use super::schema::{minor_nationalities, minor_revisions, minors, photos};
+use super::schema::{minor_name_keys, minor_nationalities, minor_revisions, minors, photos};
 use super::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
@@ -193,7 +193,23 @@ pub(super) fn insert_in(
         .set(minors::registry_number.eq(&number))
         .execute(c)?;
     write_nationalities(c, seq, data)?;
+    write_name_keys(c, seq, data)?;
     write_revision(c, seq, 1, &json, data.present_categories(), actor, at)
+}
+
+/// Replaces the name keys of a record with those of `data`.
+fn write_name_keys(conn: &mut DbConnection, seq: i64, data: &MinorData) -> QueryResult<()> {
+    diesel::delete(minor_name_keys::table.filter(minor_name_keys::minor_seq.eq(seq)))
+        .execute(conn)?;
+    for key in domain::matching::index_keys(data.identity.as_ref()) {
+        diesel::insert_into(minor_name_keys::table)
+            .values((
+                minor_name_keys::key.eq(key),
+                minor_name_keys::minor_seq.eq(seq),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 fn load_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MinorRow>> {
@@ -266,6 +282,7 @@ impl MinorRepository for DieselMinorRepository {
                 .select(minors::seq)
                 .first(c)?;
             write_nationalities(c, seq, change.data)?;
+            write_name_keys(c, seq, change.data)?;
             write_revision(
                 c,
                 seq,
@@ -376,6 +393,29 @@ impl MinorRepository for DieselMinorRepository {
             .map(MinorRow::into_domain)
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.limit, |(seq, _)| *seq))
+    }
+
+    fn candidates(&self, keys: &[String], limit: usize) -> anyhow::Result<Vec<Minor>> {
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut conn = self.db.conn()?;
+        let rows = minors::table
+            .filter(
+                minors::seq.eq_any(
+                    minor_name_keys::table
+                        .filter(minor_name_keys::key.eq_any(keys.to_vec()))
+                        .select(minor_name_keys::minor_seq),
+                ),
+            )
+            .order(minors::seq.asc())
+            .limit(i64::try_from(limit)?)
+            .select(MinorRow::as_select())
+            .load(&mut *conn)
+            .context("finding candidates")?;
+        rows.into_iter()
+            .map(|r| r.into_domain().map(|(_, m)| m))
+            .collect()
     }
 
     fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>> {

@@ -164,3 +164,13 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+
+diesel::table! {
+    minor_name_keys (key, minor_seq) {
+        key -> Text,
+        minor_seq -> BigInt,
+    }
+}
+
+diesel::joinable!(minor_name_keys -> minors (minor_seq));
+diesel::allow_tables_to_appear_in_same_query!(minors, minor_name_keys);

@@ -17,3 +17,4 @@ mod http;
 mod kafka;
 mod openapi;
 mod records;
+mod search;

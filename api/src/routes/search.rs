@@ -1,0 +1,137 @@
+//! `POST /v1/minors/search`: find a child already known, across spellings and scripts.
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use domain::minor::Sex;
+use domain::usecase::search::{SearchError, SearchHit, SearchQuery};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::blocking;
+use crate::problem::Problem;
+use crate::purpose::Stated;
+use crate::routes::minors::{RecordBody, forbidden, invalid};
+use crate::state::AppState;
+
+/// What is known of the child sought.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchBody {
+    /// Names in any script and spelling: full names, parts, aliases (1 to 10).
+    pub names: Vec<String>,
+    /// YYYY-MM-DD; near dates count too (estimated ages).
+    pub date_of_birth: Option<NaiveDate>,
+    /// female, male, x or unknown.
+    #[schema(value_type = Option<String>)]
+    pub sex: Option<Sex>,
+    /// ISO 3166-1 alpha-2 codes.
+    #[serde(default)]
+    pub nationalities: Vec<String>,
+    /// How many candidates at most, 1 to 50 (default 10).
+    pub limit: Option<usize>,
+}
+
+/// Why a candidate scored as it did, field by field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonBody {
+    pub field: String,
+    /// 0 (disagree) to 1 (agree).
+    pub agreement: f64,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize)]
+struct HitBody {
+    score: f64,
+    reasons: Vec<ReasonBody>,
+    record: RecordBody,
+}
+
+impl From<SearchHit> for HitBody {
+    fn from(h: SearchHit) -> Self {
+        Self {
+            score: h.score,
+            reasons: h
+                .reasons
+                .into_iter()
+                .map(|r| ReasonBody {
+                    field: r.field.to_owned(),
+                    agreement: r.agreement,
+                    detail: r.detail,
+                })
+                .collect(),
+            record: RecordBody::from(h.record),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ResultsBody {
+    items: Vec<HitBody>,
+}
+
+/// Placeholder for the results schema (`items`: score, reasons and `MinorRecord`).
+#[derive(ToSchema)]
+#[schema(as = SearchResults)]
+#[allow(dead_code)]
+pub struct SearchResultsSchema(serde_json::Value);
+
+impl From<SearchError> for Problem {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::Denied(d) => forbidden(&d),
+            SearchError::Invalid(f) => invalid(&f),
+            SearchError::Unavailable(e) => blocking::audit_unavailable(&e),
+            SearchError::Unknown(e) => blocking::unexpected(&e),
+        }
+    }
+}
+
+/// Candidates for a described child, best first, each with its score, the reasons, and the record
+/// through the caller's mask. A role that may not read `identity` of a child gets no candidate for it.
+#[utoipa::path(
+    post,
+    path = "/v1/minors/search",
+    tag = "minors",
+    request_body = SearchBody,
+    params(("X-Purpose" = String, Header, description = "Why the caller consults child data")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SearchResultsSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn search(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    body: web::Json<SearchBody>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let query = SearchQuery {
+        names: b.names,
+        date_of_birth: b.date_of_birth,
+        sex: b.sex,
+        nationalities: b.nationalities,
+        limit: b.limit.unwrap_or(10),
+    };
+    let hits = blocking::run(move || {
+        state
+            .minors
+            .search(&caller.request(purpose), &query, &state.matching)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(ResultsBody {
+            items: hits.into_iter().map(HitBody::from).collect(),
+        }))
+}
+
+/// Registered before `/v1/minors/{id}`, which would otherwise take `search` for an id.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/minors/search").route(web::post().to(search)));
+}

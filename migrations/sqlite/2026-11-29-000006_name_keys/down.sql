@@ -1,0 +1,1 @@
+DROP TABLE minor_name_keys;

@@ -1,0 +1,194 @@
+//! Search across spellings and scripts, ranked with reasons, through the caller's policy.
+
+use api::startup::Options;
+use rstest_reuse::apply;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_app_with};
+
+const OFFICER: (&str, &str) = ("demo-guardianship", "guardianship_officer");
+
+async fn register(app: &TestApp, identity: Value) -> String {
+    let res = app
+        .client
+        .post(app.url("/v1/minors"))
+        .headers(app.auth(OFFICER.0, OFFICER.1))
+        .header("x-purpose", "identification")
+        .json(&json!({"identity": identity}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn search(app: &TestApp, who: (&str, &str), purpose: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/minors/search"))
+        .headers(app.auth(who.0, who.1))
+        .header("x-purpose", purpose)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[apply(backends)]
+async fn finds_a_child_across_spellings_and_scripts_within_the_callers_rights(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let muhammad = register(&app, json!({"given_names": "Muhammad", "family_name": "Ahmadi", "sex": "male",
+        "date_of_birth": "2010-05-01", "nationalities": ["AF"],
+        "names_original_script": [{"given_names": "محمد", "family_name": "احمدی", "script": "Arab"}]})).await;
+    let other = register(
+        &app,
+        json!({"given_names": "Mohammed", "family_name": "Karimi", "sex": "male",
+        "date_of_birth": "2004-01-01", "nationalities": ["SY"]}),
+    )
+    .await;
+    register(&app, json!({"given_names": "Amina", "family_name": "Said", "sex": "female", "date_of_birth": "2012-02-02"})).await;
+
+    for names in [
+        json!(["Mohamad Ahmadi"]),
+        json!(["محمد احمدی"]),
+        json!(["Ahmadi Mohammed"]),
+    ] {
+        let res = search(
+            &app,
+            OFFICER,
+            "identification",
+            json!({"names": names, "date_of_birth": "2010-05-01", "sex": "male"}),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        let items = body["items"].as_array().unwrap();
+        assert_eq!(
+            items[0]["record"]["id"],
+            muhammad.as_str(),
+            "{names}: {body}"
+        );
+        assert!(items[0]["score"].as_f64().unwrap() >= 0.85, "{body}");
+        assert!(
+            items[0]["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["field"] == "name")
+        );
+        let scores: Vec<f64> = items.iter().map(|i| i["score"].as_f64().unwrap()).collect();
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "best first: {scores:?}"
+        );
+        assert!(
+            items
+                .iter()
+                .all(|i| i["record"]["identity"]["given_names"] != "Amina"),
+            "not a candidate"
+        );
+    }
+
+    // Police may read identity (identification): candidates with identity only.
+    let res = search(
+        &app,
+        ("demo-police", "police_officer"),
+        "identification",
+        json!({"names": ["Muhamad Ahmadi"]}),
+    )
+    .await;
+    let body: Value = res.json().await.unwrap();
+    let first = &body["items"][0]["record"];
+    assert_eq!(first["id"], muhammad.as_str());
+    let categories: Vec<&String> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| {
+            ![
+                "id",
+                "registry_number",
+                "status",
+                "version",
+                "registered_at",
+                "updated_at",
+                "_meta",
+            ]
+            .contains(&k.as_str())
+        })
+        .collect();
+    assert_eq!(categories, ["identity"]);
+    // Child Focus reads no identity outside an alert: no candidates. Analysts may not search.
+    let res = search(
+        &app,
+        ("demo-child-focus", "child_focus_case_manager"),
+        "disappearance",
+        json!({"names": ["Muhammad Ahmadi"]}),
+    )
+    .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["items"], json!([]));
+    assert_problem(
+        search(
+            &app,
+            ("registry", "analyst"),
+            "statistics",
+            json!({"names": ["Muhammad"]}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert_problem(
+        search(&app, OFFICER, "identification", json!({"names": []})).await,
+        400,
+    )
+    .await;
+    assert_problem(
+        search(
+            &app,
+            OFFICER,
+            "identification",
+            json!({"names": ["x"], "limit": 500}),
+        )
+        .await,
+        400,
+    )
+    .await;
+
+    // A changed name is found under its new spelling.
+    let res = app
+        .client
+        .patch(app.url(&format!("/v1/minors/{other}")))
+        .headers(app.auth(OFFICER.0, OFFICER.1))
+        .header("x-purpose", "identification")
+        .header("if-match", "*")
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"identity": {"aliases": [{"name": "Tesfay Berhane"}]}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = search(
+        &app,
+        OFFICER,
+        "identification",
+        json!({"names": ["Tesfai Berhan"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(body["items"][0]["record"]["id"], other.as_str(), "{body}");
+}
