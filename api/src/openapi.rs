@@ -170,20 +170,37 @@ fn record_schemas() -> serde_json::Map<String, Value> {
             "required": ["items", "next"],
         }),
     );
+    let mut registered = schemas
+        .get("MinorRecord")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    registered["properties"]["possible_matches"] = json!({
+        "description": "Children already registered who may be this one, best first.",
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/SearchHit"},
+    });
+    if let Some(required) = registered["required"].as_array_mut() {
+        required.push(json!("possible_matches"));
+    }
+    schemas.insert("RegisteredRecord".into(), registered);
+    schemas.insert(
+        "SearchHit".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "score": {"type": "number", "minimum": 0, "maximum": 1},
+                "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/ReasonBody"}},
+                "record": {"$ref": "#/components/schemas/MinorRecord"},
+            },
+            "required": ["score", "reasons", "record"],
+        }),
+    );
     schemas.insert(
         "SearchResults".into(),
         json!({
             "type": "object",
             "properties": {
-                "items": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {
-                        "score": {"type": "number", "minimum": 0, "maximum": 1},
-                        "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/ReasonBody"}},
-                        "record": {"$ref": "#/components/schemas/MinorRecord"},
-                    },
-                    "required": ["score", "reasons", "record"],
-                }},
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
             },
             "required": ["items"],
         }),

@@ -76,6 +76,12 @@ impl From<MinorView> for RecordBody {
 #[allow(dead_code)]
 pub struct MinorRecordSchema(serde_json::Value);
 
+/// Placeholder for the answer to a registration: the record and `possible_matches`.
+#[derive(ToSchema)]
+#[schema(as = RegisteredRecord)]
+#[allow(dead_code)]
+pub struct RegisteredRecordSchema(serde_json::Value);
+
 /// Placeholder for the request body schema of `POST /v1/minors` (the categories of `MinorData`).
 #[derive(ToSchema)]
 #[schema(as = MinorData)]
@@ -397,7 +403,9 @@ fn record_response(status: StatusCode, view: MinorView) -> HttpResponse {
 const PURPOSE_PARAM: &str = "Why the caller consults child data";
 
 /// Register a child. The caller must be allowed to write every category it sends, judged on the
-/// record as it will be (e.g. reception staff register a child placed with their own centre).
+/// record as it will be (e.g. reception staff register a child placed with their own centre). The
+/// answer lists `possible_matches`: children already registered who may be this one, scored above
+/// the possible-match threshold, through the caller's mask.
 #[utoipa::path(
     post,
     path = "/v1/minors",
@@ -406,7 +414,7 @@ const PURPOSE_PARAM: &str = "Why the caller consults child data";
     params(("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = MinorRecordSchema, headers(("ETag" = String), ("Location" = String))),
+        (status = 201, body = RegisteredRecordSchema, headers(("ETag" = String), ("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -420,9 +428,27 @@ pub async fn register(
     purpose: Stated,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, Problem> {
-    let view =
-        blocking::run(move || state.minors.register(&caller.request(purpose), &body)).await?;
-    Ok(record_response(StatusCode::CREATED, view))
+    let (view, matches) = blocking::run(move || {
+        let rq = caller.request(purpose);
+        let view = state.minors.register(&rq, &body)?;
+        let matches = state.minors.possible_matches(&rq, &view, &state.matching)?;
+        Ok::<_, Problem>((view, matches))
+    })
+    .await?;
+    let (id, version) = (view.id.clone(), view.version);
+    let mut body = serde_json::to_value(RecordBody::from(view)).unwrap_or_default();
+    body["possible_matches"] = serde_json::to_value(
+        matches
+            .into_iter()
+            .map(crate::routes::search::HitBody::from)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    Ok(HttpResponse::Created()
+        .insert_header((ETAG, etag(version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((LOCATION, format!("/v1/minors/{id}")))
+        .json(body))
 }
 
 /// List the records the caller may read something of, in registration order.

@@ -41,8 +41,9 @@ pub struct ReasonBody {
     pub detail: String,
 }
 
+/// One candidate, as searches and registrations answer it.
 #[derive(Debug, Serialize)]
-struct HitBody {
+pub struct HitBody {
     score: f64,
     reasons: Vec<ReasonBody>,
     record: RecordBody,

@@ -67,6 +67,16 @@ impl Minors {
         query: &SearchQuery,
         config: &MatchingConfig,
     ) -> Result<Vec<SearchHit>, SearchError> {
+        self.search_excluding(rq, query, config, None)
+    }
+
+    fn search_excluding(
+        &self,
+        rq: &Request,
+        query: &SearchQuery,
+        config: &MatchingConfig,
+        exclude: Option<&str>,
+    ) -> Result<Vec<SearchHit>, SearchError> {
         let mut trail = Trail::new(rq, Action::Search, &[], self.clock.now());
         let result = (|| {
             let purpose = self.check_purpose(rq)?;
@@ -105,6 +115,9 @@ impl Minors {
                 .minors
                 .candidates(&query_keys(&probe.names), CANDIDATE_POOL)?
             {
+                if exclude == Some(minor.id.as_str()) {
+                    continue;
+                }
                 let mask = self
                     .policy
                     .mask(rq.caller.role, purpose, minor.relation_to(&rq.caller));
@@ -134,5 +147,37 @@ impl Minors {
             Ok(hits)
         })();
         trail.close(self.audit.as_ref(), result)
+    }
+}
+
+impl Minors {
+    /// Children already in the registry who may be the one just registered: candidates at or above
+    /// the possible-match threshold, other than the record itself, through the caller's mask. The
+    /// disclosure is audited as a search.
+    pub fn possible_matches(
+        &self,
+        rq: &Request,
+        registered: &MinorView,
+        config: &MatchingConfig,
+    ) -> Result<Vec<SearchHit>, SearchError> {
+        let Some(identity) = registered.data.identity.as_ref() else {
+            return Ok(vec![]);
+        };
+        let probe = probe_of(identity);
+        if probe.names.is_empty() {
+            return Ok(vec![]);
+        }
+        let query = SearchQuery {
+            names: probe.names,
+            date_of_birth: probe.date_of_birth,
+            sex: probe.sex,
+            nationalities: probe.nationalities,
+            limit: 10,
+        };
+        let hits = self.search_excluding(rq, &query, config, Some(&registered.id))?;
+        Ok(hits
+            .into_iter()
+            .filter(|h| h.score >= config.thresholds.possible_match)
+            .collect())
     }
 }

@@ -192,3 +192,55 @@ async fn finds_a_child_across_spellings_and_scripts_within_the_callers_rights(
     .unwrap();
     assert_eq!(body["items"][0]["record"]["id"], other.as_str(), "{body}");
 }
+
+#[apply(backends)]
+async fn registration_answers_with_possible_matches(#[case] backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let first = register(
+        &app,
+        json!({"given_names": "Yusuf", "family_name": "Haidari", "sex": "male",
+        "date_of_birth": "2011-07-07", "nationalities": ["AF"]}),
+    )
+    .await;
+    let res = app
+        .client
+        .post(app.url("/v1/minors"))
+        .headers(app.auth(OFFICER.0, OFFICER.1))
+        .header("x-purpose", "identification")
+        .json(
+            &json!({"identity": {"given_names": "Jusuf", "family_name": "Haydari", "sex": "male",
+            "date_of_birth": "2011-07-07", "nationalities": ["AF"]}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    let matches = body["possible_matches"].as_array().unwrap();
+    assert_eq!(matches.len(), 1, "{body}");
+    assert_eq!(matches[0]["record"]["id"], first.as_str());
+    assert!(matches[0]["score"].as_f64().unwrap() >= 0.85);
+    assert_ne!(matches[0]["record"]["id"], body["id"], "not itself");
+    // Someone unrelated gets none.
+    let res = app
+        .client
+        .post(app.url("/v1/minors"))
+        .headers(app.auth(OFFICER.0, OFFICER.1))
+        .header("x-purpose", "identification")
+        .json(&json!({"identity": {"given_names": "Lina", "family_name": "Osei", "sex": "female", "date_of_birth": "2013-03-03"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["possible_matches"],
+        json!([])
+    );
+}
