@@ -21,6 +21,12 @@ pub fn listen_for_events(
             while !stop.load(Ordering::Relaxed) {
                 let mut conn = match PgConnection::establish(&url) {
                     Ok(c) => c,
+                    // A database that does not exist will not appear: stop listening (the relay
+                    // still looks every few seconds) rather than retry for ever.
+                    Err(e) if e.to_string().contains("does not exist") => {
+                        tracing::error!(error = %e, "outbox listener stopped: the database is gone");
+                        return;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox listener cannot connect; retrying");
                         thread::sleep(Duration::from_secs(1));
