@@ -6,6 +6,7 @@ pub mod cap;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod names;
 pub mod openapi;
 pub mod problem;
 pub mod purpose;

@@ -119,20 +119,15 @@ pub struct AlertQuery {
     pub limit: Option<u64>,
 }
 
-fn parse_enum<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|_| format!("`{text}` is not accepted"))
-}
-
 impl AlertQuery {
     fn parse(self) -> Result<(AlertFilter, domain::page::PageRequest<i64>), FieldErrors> {
         let mut errors = FieldErrors::default();
         let status = self
             .status
-            .and_then(|s| errors.check("status", parse_enum::<AlertStatus>(&s)));
+            .and_then(|s| errors.check("status", crate::names::parse::<AlertStatus>(&s)));
         let risk = self
             .risk
-            .and_then(|r| errors.check("risk", parse_enum::<RiskLevel>(&r)));
+            .and_then(|r| errors.check("risk", crate::names::parse::<RiskLevel>(&r)));
         let page = page_request(self.after, self.limit, &mut errors);
         match page {
             Some(page) if errors.is_empty() => Ok((

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::blocking;
+use crate::names::name;
 use crate::problem::Problem;
 use crate::purpose::Stated;
 use crate::routes::minors::{forbidden, invalid, page_request};
@@ -35,13 +36,6 @@ pub struct AccessEntry {
     /// success, denied, purpose_missing, rejected, not_found, unauthenticated or failed.
     pub outcome: String,
     pub request_id: String,
-}
-
-fn name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 impl From<ChainedEntry> for AccessEntry {

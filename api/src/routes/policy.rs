@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
+use crate::names::{name, names};
 use crate::state::AppState;
 
 /// One grant of the loaded policy.
@@ -28,14 +29,6 @@ pub struct EffectivePolicy {
     pub grants: Vec<GrantBody>,
 }
 
-fn names<T: Serialize>(items: &[T]) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(|i| serde_json::to_value(i).ok())
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
-
 /// The access rules of the caller's role, as loaded at start.
 #[utoipa::path(
     get,
@@ -56,7 +49,7 @@ pub async fn effective(state: web::Data<AppState>, caller: Caller) -> HttpRespon
             access: names(&g.access),
             categories: names(&g.categories),
             purposes: names(&g.purposes),
-            condition: names(&[g.condition]).concat(),
+            condition: name(&g.condition),
         })
         .collect();
     HttpResponse::Ok().json(EffectivePolicy {

@@ -81,7 +81,7 @@ fn settings_layer_defaults_file_then_environment() {
     )
     .unwrap();
     let file = dir.path().join("uam.toml");
-    // SAFETY-free check through the library: the same loader the binary uses.
+    // Through the library: the same loader the binary uses.
     let from_file = api::config::Settings::load(Some(&file)).unwrap();
     assert_eq!(from_file.database_pool_size, 3);
     assert_eq!(from_file.log_level, "debug");
