@@ -110,7 +110,7 @@ pub fn seed_children(minors: &dyn MinorRepository, clock: &dyn Clock) -> anyhow:
         let data = validate(data, clock.now().date_naive())
             .map_err(|e| anyhow::anyhow!("demo child {n}: {e}"))?;
         // Seeding is not a request: it writes no audit entry.
-        minors.insert(id, &data, &actor, clock.now(), None)?;
+        minors.insert(id, &data, &actor, clock.now(), None, &[])?;
     }
     Ok(())
 }

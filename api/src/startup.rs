@@ -59,7 +59,8 @@ pub struct Application {
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Opens the database pool and applies pending migrations. Blocks.
+/// Opens the database pool, applies pending migrations and rebuilds the name index if its key
+/// scheme changed. Blocks.
 pub fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let url = settings.database_url()?;
     let db = Database::connect(
@@ -72,6 +73,10 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let applied = db.migrate()?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
+    }
+    let rekeyed = infra::db::ensure_name_index(&db)?;
+    if rekeyed > 0 {
+        tracing::info!(records = rekeyed, "rebuilt the name index");
     }
     Ok(db)
 }
@@ -162,8 +167,9 @@ impl Application {
                         Arc::new(KafkaTopics::new(&prepared.kafka_brokers, timeout)?),
                     ))
                 };
+            let alert_repository = Arc::new(DieselAlertRepository::new(db.clone()));
             let alerts = Alerts {
-                alerts: Arc::new(DieselAlertRepository::new(db.clone())),
+                alerts: alert_repository.clone(),
                 minors: minor_repository.clone(),
                 agencies: agencies.clone(),
                 policy: policy.clone(),
@@ -198,6 +204,7 @@ impl Application {
             let minors = Minors {
                 minors: minor_repository,
                 agencies: agencies.clone(),
+                alerts: alert_repository,
                 policy,
                 clock: clock.clone(),
                 ids,

@@ -7,6 +7,7 @@ use crate::agency::{Agency, AgencyId, AgencyKind, NewAgency};
 use crate::alert::{Alert, AlertEvent, AlertStatus};
 use crate::audit::{AuditEntry, ChainedEntry, VerifyReport};
 use crate::category::CategorySet;
+use crate::matching::KeyQuery;
 use crate::minor::MinorData;
 use crate::minor::RiskLevel;
 use crate::page::{Page, PageRequest};
@@ -137,11 +138,14 @@ pub trait PhotoCleaner: Send + Sync {
     fn clean(&self, bytes: &[u8]) -> Result<CleanPhoto, PhotoRejected>;
 }
 
+/// Postings from which a single name key counts as common; see [`MinorRepository::candidates`].
+pub const COMMON_KEY_POSTINGS: usize = 2_000;
+
 /// Storage of children's records, their revisions and photos. Each write is one transaction.
 pub trait MinorRepository: Send + Sync {
     /// Stores a new record at version 1 with status `active`, its first revision, and assigns its
     /// registry number `UAM-<year of registration>-<sequence, 6 digits or more>`; appends `audit`
-    /// to the audit chain in the same transaction, if given.
+    /// to the audit chain and writes `events` to the outbox in the same transaction.
     fn insert(
         &self,
         id: &str,
@@ -149,6 +153,7 @@ pub trait MinorRepository: Send + Sync {
         actor: &Actor,
         at: DateTime<Utc>,
         audit: Option<&AuditEntry>,
+        events: &[NewEvent<'_>],
     ) -> anyhow::Result<Minor>;
 
     /// The record with this id, if any.
@@ -172,8 +177,17 @@ pub trait MinorRepository: Send + Sync {
         page: &PageRequest<i64>,
     ) -> anyhow::Result<Page<(i64, Minor), i64>>;
 
-    /// Records with at least one of these name keys (see `matching::index_keys`), at most `limit`.
-    fn candidates(&self, keys: &[String], limit: usize) -> anyhow::Result<Vec<Minor>>;
+    /// At most `limit` records filed under keys of `query` (see `matching::index_keys`), most
+    /// likely first, with bounded work however large the registry:
+    ///
+    /// * a single key held by [`COMMON_KEY_POSTINGS`] records or more is *common* and is not
+    ///   looked up on its own (a name such as Mohammed says little by itself); pair keys and the
+    ///   other single keys are;
+    /// * records are ranked by the number of looked-up keys they share with the query, then by
+    ///   the distance of their birth year to `query.birth_year` (unknown counts as near);
+    /// * when these fill fewer than `limit` places, records under the common keys fill the rest,
+    ///   those with the nearest birth years first.
+    fn candidates(&self, query: &KeyQuery, limit: usize) -> anyhow::Result<Vec<Minor>>;
 
     /// A photo of the record, if both exist.
     fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>>;
@@ -265,6 +279,9 @@ pub trait AlertRepository: Send + Sync {
     /// How many alerts the child has had.
     fn count_for_minor(&self, minor_id: &str) -> anyhow::Result<u32>;
 
+    /// The child's open alert, if there is one (there is at most one).
+    fn open_for_minor(&self, minor_id: &str) -> anyhow::Result<Option<Alert>>;
+
     /// Alerts with a deadline (acknowledgement or protective measures) at or before `now` that has
     /// not been dealt with.
     fn due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Alert>>;
@@ -279,6 +296,13 @@ pub enum CreateAlertError {
     NoSuchMinor(String),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
+}
+
+/// An event to write to the outbox with another change, and its alert as it stands.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEvent<'a> {
+    pub event: &'a AlertEvent,
+    pub alert: &'a Alert,
 }
 
 /// An event as stored in the outbox, in order.

@@ -430,7 +430,7 @@ pub async fn register(
 ) -> Result<HttpResponse, Problem> {
     let (view, matches) = blocking::run(move || {
         let rq = caller.request(purpose);
-        let view = state.minors.register(&rq, &body)?;
+        let view = state.minors.register(&rq, &body, &state.matching)?;
         let matches = state.minors.possible_matches(&rq, &view, &state.matching)?;
         Ok::<_, Problem>((view, matches))
     })

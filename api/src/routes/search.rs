@@ -22,12 +22,23 @@ pub struct SearchBody {
     pub names: Vec<String>,
     /// YYYY-MM-DD; near dates count too (estimated ages).
     pub date_of_birth: Option<NaiveDate>,
+    /// Estimated age today, lowest, in whole years (with `age_max`, when no date of birth is known).
+    pub age_min: Option<u8>,
+    /// Estimated age today, highest, in whole years.
+    pub age_max: Option<u8>,
     /// female, male, x or unknown.
     #[schema(value_type = Option<String>)]
     pub sex: Option<Sex>,
     /// ISO 3166-1 alpha-2 codes.
     #[serde(default)]
     pub nationalities: Vec<String>,
+    /// ISO 639 codes of languages spoken.
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Scars, tattoos, birthmarks in free text (`scar above the left eyebrow`); compared only with
+    /// records whose physical description the caller may read.
+    #[serde(default)]
+    pub distinguishing_marks: Vec<String>,
     /// How many candidates at most, 1 to 50 (default 10).
     pub limit: Option<usize>,
 }
@@ -112,11 +123,18 @@ pub async fn search(
     body: web::Json<SearchBody>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
+    let age_range = match (b.age_min, b.age_max) {
+        (None, None) => None,
+        (lo, hi) => Some((lo.unwrap_or(0), hi.unwrap_or(lo.unwrap_or(0).max(17)))),
+    };
     let query = SearchQuery {
         names: b.names,
         date_of_birth: b.date_of_birth,
+        age_range,
         sex: b.sex,
         nationalities: b.nationalities,
+        languages: b.languages,
+        distinguishing_marks: b.distinguishing_marks,
         limit: b.limit.unwrap_or(10),
     };
     let hits = blocking::run(move || {

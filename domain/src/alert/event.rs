@@ -20,6 +20,9 @@ pub enum EventType {
     Resolved,
     #[serde(rename = "be.uam.alert.measures_overdue")]
     MeasuresOverdue,
+    /// A child just registered may be the missing child of the alert.
+    #[serde(rename = "be.uam.minor.possible_match")]
+    PossibleMatch,
 }
 
 impl EventType {
@@ -32,6 +35,7 @@ impl EventType {
             Self::Sighting => "be.uam.alert.sighting",
             Self::Resolved => "be.uam.alert.resolved",
             Self::MeasuresOverdue => "be.uam.alert.measures_overdue",
+            Self::PossibleMatch => "be.uam.minor.possible_match",
         }
     }
 }
@@ -46,4 +50,15 @@ pub struct AlertEvent {
     pub alert_id: String,
     pub minor_id: String,
     pub time: DateTime<Utc>,
+    /// For [`EventType::PossibleMatch`]: the record that may be the missing child `minor_id`.
+    pub possible_match: Option<PossibleMatch>,
+}
+
+/// A record found to be possibly the same child as the missing child of an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PossibleMatch {
+    /// The record just registered.
+    pub minor_id: String,
+    /// The matcher's score, at or above the possible-match threshold.
+    pub score: f64,
 }

@@ -4,7 +4,7 @@ mod event;
 mod model;
 mod risk;
 
-pub use event::{AlertEvent, EventType};
+pub use event::{AlertEvent, EventType, PossibleMatch};
 pub use model::{
     Acknowledgement, Alert, AlertError, AlertStatus, MEASURES_WITHIN, Measures, NewAlert, Reporter,
     Resolution, ResolutionOutcome, Sighting,

@@ -165,6 +165,7 @@ impl Alert {
             alert_id: self.id.clone(),
             minor_id: self.minor_id.clone(),
             time,
+            possible_match: None,
         }
     }
 

@@ -6,11 +6,13 @@
 //! survives different romanisations), then [`name_similarity`]; [`score`] combines the name with
 //! date of birth, sex and nationality and gives the reasons for its result.
 
+pub mod keys;
 pub mod normalize;
 pub mod phonetic;
 pub mod score;
 pub mod transliterate;
 
+pub use keys::{INDEX_VERSION, KeyQuery, index_keys, query_keys};
 pub use normalize::fold;
 pub use phonetic::{name_tokens, skeleton, token_skeleton};
 pub use score::{
@@ -18,25 +20,3 @@ pub use score::{
     probe_of, score,
 };
 pub use transliterate::to_latin;
-
-/// The index keys of a record's identity: the skeleton of every token of every name (family and
-/// given names, names in the original script, aliases), at least two letters long, deduplicated.
-pub fn index_keys(identity: Option<&crate::minor::Identity>) -> Vec<String> {
-    let Some(identity) = identity else {
-        return vec![];
-    };
-    query_keys(&probe_of(identity).names)
-}
-
-/// The index keys of names searched for.
-pub fn query_keys(names: &[String]) -> Vec<String> {
-    let mut keys: Vec<String> = names
-        .iter()
-        .flat_map(|n| name_tokens(n))
-        .map(|t| token_skeleton(&t))
-        .filter(|k| k.chars().count() >= 2)
-        .collect();
-    keys.sort();
-    keys.dedup();
-    keys
-}

@@ -4,6 +4,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use strsim::jaro_winkler;
 
+use super::normalize::fold;
 use super::phonetic::{name_tokens, token_skeleton};
 use crate::minor::{Identity, Sex};
 
@@ -15,6 +16,8 @@ name = 0.55
 date_of_birth = 0.25
 sex = 0.10
 nationality = 0.10
+languages = 0.05
+distinguishing_marks = 0.15
 
 [thresholds]
 # At or above: listed as a candidate.
@@ -31,6 +34,18 @@ pub struct Weights {
     pub date_of_birth: f64,
     pub sex: f64,
     pub nationality: f64,
+    #[serde(default = "default_languages")]
+    pub languages: f64,
+    #[serde(default = "default_marks")]
+    pub distinguishing_marks: f64,
+}
+
+fn default_languages() -> f64 {
+    Weights::default().languages
+}
+
+fn default_marks() -> f64 {
+    Weights::default().distinguishing_marks
 }
 
 impl Default for Weights {
@@ -41,6 +56,8 @@ impl Default for Weights {
             date_of_birth: 0.25,
             sex: 0.10,
             nationality: 0.10,
+            languages: 0.05,
+            distinguishing_marks: 0.15,
         }
     }
 }
@@ -80,7 +97,14 @@ impl MatchingConfig {
     /// weights zero, a threshold outside [0, 1], or `candidate` above `possible_match`.
     pub fn problem(&self) -> Option<String> {
         let w = &self.weights;
-        let weights = [w.name, w.date_of_birth, w.sex, w.nationality];
+        let weights = [
+            w.name,
+            w.date_of_birth,
+            w.sex,
+            w.nationality,
+            w.languages,
+            w.distinguishing_marks,
+        ];
         if weights.iter().any(|x| !x.is_finite() || *x < 0.0) {
             return Some("weights must be finite and non-negative".to_owned());
         }
@@ -183,11 +207,16 @@ pub struct Probe {
     pub sex: Option<Sex>,
     /// ISO 3166-1 alpha-2 codes.
     pub nationalities: Vec<String>,
+    /// ISO 639 codes.
+    pub languages: Vec<String>,
+    /// Scars, tattoos, birthmarks, in free text (`scar above the left eye`).
+    pub distinguishing_marks: Vec<String>,
 }
 
 /// The probe of a record's identity: the Latin names (family and given names joined, in both
 /// orders), the original-script names likewise, and the aliases; date of birth, sex and
-/// nationalities. The identity holds no age range (an age assessment does).
+/// nationalities and languages. The identity holds no age range (an age assessment does) and no
+/// distinguishing marks (the physical description does).
 pub fn probe_of(identity: &Identity) -> Probe {
     let mut names = Vec::new();
     push_full_names(
@@ -211,6 +240,8 @@ pub fn probe_of(identity: &Identity) -> Probe {
         age_range: None,
         sex: identity.sex,
         nationalities: identity.nationalities.clone(),
+        languages: identity.languages.clone(),
+        distinguishing_marks: vec![],
     }
 }
 
@@ -237,7 +268,7 @@ fn push_name(names: &mut Vec<String>, name: &str) {
 /// Why a field raised or lowered a score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reason {
-    /// `name`, `date_of_birth`, `sex` or `nationality`.
+    /// `name`, `date_of_birth`, `sex`, `nationality`, `languages` or `distinguishing_marks`.
     pub field: &'static str,
     /// How well the field agrees, in [0, 1].
     pub agreement: f64,
@@ -263,7 +294,8 @@ pub const NO_NAME_CAP: f64 = 0.5;
 ///   birth as the child's age `today`;
 /// * sex: 1 if equal, 0 if not, and a mismatch also multiplies the score by
 ///   [`SEX_MISMATCH_FACTOR`]; unknown and X are not compared;
-/// * nationality: 1 if the two share any nationality, else 0.
+/// * nationality: 1 if the two share any nationality, else 0; languages likewise;
+/// * distinguishing marks: see [`marks_agreement`].
 ///
 /// No field in common gives 0; no name in common caps the score at [`NO_NAME_CAP`].
 pub fn score(
@@ -310,33 +342,39 @@ pub fn score(
         weighted.push((weights.sex, agreement));
     }
 
-    if !query.nationalities.is_empty() && !candidate.nationalities.is_empty() {
-        let shared: Vec<&str> = query
-            .nationalities
-            .iter()
-            .filter(|q| {
-                candidate
-                    .nationalities
-                    .iter()
-                    .any(|c| c.eq_ignore_ascii_case(q))
-            })
-            .map(String::as_str)
-            .collect();
-        let agreement = if shared.is_empty() { 0.0 } else { 1.0 };
+    for (field, weight, a, b) in [
+        (
+            "nationality",
+            weights.nationality,
+            &query.nationalities,
+            &candidate.nationalities,
+        ),
+        (
+            "languages",
+            weights.languages,
+            &query.languages,
+            &candidate.languages,
+        ),
+    ] {
+        if let Some((agreement, detail)) = codes_agreement(a, b) {
+            reasons.push(Reason {
+                field,
+                agreement,
+                detail,
+            });
+            weighted.push((weight, agreement));
+        }
+    }
+
+    if let Some((agreement, detail)) =
+        marks_agreement(&query.distinguishing_marks, &candidate.distinguishing_marks)
+    {
         reasons.push(Reason {
-            field: "nationality",
+            field: "distinguishing_marks",
             agreement,
-            detail: if shared.is_empty() {
-                format!(
-                    "none shared: {} vs {}",
-                    query.nationalities.join(", "),
-                    candidate.nationalities.join(", ")
-                )
-            } else {
-                format!("shared: {}", shared.join(", "))
-            },
+            detail,
         });
-        weighted.push((weights.nationality, agreement));
+        weighted.push((weights.distinguishing_marks, agreement));
     }
 
     let total_weight: f64 = weighted.iter().map(|(w, _)| w).sum();
@@ -373,6 +411,92 @@ fn best_name_pair<'a>(a: &'a [String], b: &'a [String]) -> Option<(f64, &'a str,
         }
     }
     best
+}
+
+/// 1 if the two lists of codes share one (case-insensitive), else 0; `None` if either is empty.
+fn codes_agreement(a: &[String], b: &[String]) -> Option<(f64, String)> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let shared: Vec<&str> = a
+        .iter()
+        .filter(|x| b.iter().any(|y| y.eq_ignore_ascii_case(x)))
+        .map(String::as_str)
+        .collect();
+    Some(if shared.is_empty() {
+        (
+            0.0,
+            format!("none shared: {} vs {}", a.join(", "), b.join(", ")),
+        )
+    } else {
+        (1.0, format!("shared: {}", shared.join(", ")))
+    })
+}
+
+/// Words of a mark that carry meaning: folded, at least three letters, not a filler word.
+fn mark_words(mark: &str) -> Vec<String> {
+    const FILLER: [&str; 12] = [
+        "the", "and", "with", "from", "near", "one", "des", "les", "une", "sur", "van", "het",
+    ];
+    let mut words: Vec<String> = fold(mark)
+        .split(' ')
+        .filter(|w| w.chars().count() >= 3 && !FILLER.contains(w))
+        .map(str::to_owned)
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// How well two descriptions of distinguishing marks agree, in [0, 1]; `None` if either side has
+/// none. Each mark sought is paired with the most similar mark of the candidate (Dice coefficient
+/// of their words, a word matching another at Jaro-Winkler 0.9 or more); the agreement is the mean
+/// over the marks sought. Marks are compared only when the caller may read the physical
+/// description of both.
+pub fn marks_agreement(query: &[String], candidate: &[String]) -> Option<(f64, String)> {
+    let q: Vec<(&String, Vec<String>)> = query
+        .iter()
+        .map(|m| (m, mark_words(m)))
+        .filter(|(_, w)| !w.is_empty())
+        .collect();
+    let c: Vec<(&String, Vec<String>)> = candidate
+        .iter()
+        .map(|m| (m, mark_words(m)))
+        .filter(|(_, w)| !w.is_empty())
+        .collect();
+    if q.is_empty() || c.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    let mut details = Vec::new();
+    for (mark, words) in &q {
+        let best = c
+            .iter()
+            .map(|(other, ow)| (dice(words, ow), *other))
+            .max_by(|x, y| x.0.total_cmp(&y.0));
+        if let Some((sim, other)) = best {
+            total += sim;
+            if sim > 0.0 {
+                details.push(format!("\"{mark}\" ~ \"{other}\" ({sim:.2})"));
+            }
+        }
+    }
+    let agreement = total / q.len() as f64;
+    let detail = if details.is_empty() {
+        "no mark in common".to_owned()
+    } else {
+        details.join("; ")
+    };
+    Some((agreement, detail))
+}
+
+/// Dice coefficient of two word sets, words counted equal at Jaro-Winkler 0.9 or more.
+fn dice(a: &[String], b: &[String]) -> f64 {
+    let shared = a
+        .iter()
+        .filter(|x| b.iter().any(|y| jaro_winkler(x, y) >= 0.9))
+        .count();
+    2.0 * shared as f64 / (a.len() + b.len()) as f64
 }
 
 fn comparable_sex(sex: Option<Sex>) -> Option<Sex> {
@@ -687,5 +811,41 @@ mod tests {
             today(),
         );
         assert_eq!((s, reasons.len()), (0.0, 0));
+    }
+
+    #[test]
+    fn distinguishing_marks_and_languages() {
+        let (same, detail) = marks_agreement(
+            &["Scar above the left eyebrow".to_owned()],
+            &[
+                "tattoo of a star on the right hand".to_owned(),
+                "scar above left eyebrow".to_owned(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(same, 1.0, "{detail}");
+        let (none, _) = marks_agreement(
+            &["burn mark on the neck".to_owned()],
+            &["tattoo of a star on the right hand".to_owned()],
+        )
+        .unwrap();
+        assert_eq!(none, 0.0);
+        assert!(marks_agreement(&[], &["scar".to_owned()]).is_none());
+
+        let base = identity("Haile", "Semhar", date(2009, 3, 1), Sex::Female, "ER");
+        let mut query = probe_of(&base);
+        query.distinguishing_marks = vec!["scar left eyebrow".to_owned()];
+        query.languages = vec!["ti".to_owned()];
+        let mut other = probe_of(&base);
+        other.distinguishing_marks = vec!["birthmark on the right cheek".to_owned()];
+        other.languages = vec!["ar".to_owned()];
+        let mut same = other.clone();
+        same.distinguishing_marks = vec!["small scar above the left eyebrow".to_owned()];
+        same.languages = vec!["ti".to_owned(), "am".to_owned()];
+        let (s_other, reasons) = score(&query, &other, &Weights::default(), today());
+        let (s_same, _) = score(&query, &same, &Weights::default(), today());
+        assert!(s_same > s_other, "{s_same} {s_other}");
+        assert!(reasons.iter().any(|r| r.field == "distinguishing_marks"));
+        assert!(reasons.iter().any(|r| r.field == "languages"));
     }
 }

@@ -608,20 +608,34 @@ impl Alerts {
             .iter()
             .filter(|e| crate::usecase::relay::concerns(&e.alert, &rq.caller.agency))
         {
-            let minor = self.minors.find(&event.event.minor_id)?;
-            rendered.push(crate::usecase::relay::render(
+            rendered.push(crate::usecase::relay::render_from(
+                self.minors.as_ref(),
                 event,
-                minor.as_ref(),
                 Some(rq.caller.role),
                 &rq.caller.agency,
                 &self.policy,
-            ));
+            )?);
         }
         if !rendered.is_empty() {
             let mut trail = Trail::new(rq, Action::AlertStream, &[], self.clock.now());
+            let disclosed: Vec<&serde_json::Value> = rendered
+                .iter()
+                .flat_map(|e| {
+                    let data = &e.cloudevent["data"];
+                    [&data["minor"], &data["possible_match"]["candidate"]]
+                })
+                .filter(|record| record.is_object())
+                .collect();
             trail.entry.minors = rendered.iter().map(|e| e.key.clone()).collect();
-            trail.entry.categories = rendered.iter().fold(CategorySet::EMPTY, |all, e| {
-                let present = e.cloudevent["data"]["minor"]
+            trail.entry.minors.extend(
+                disclosed
+                    .iter()
+                    .filter_map(|r| r["id"].as_str().map(str::to_owned)),
+            );
+            trail.entry.minors.sort();
+            trail.entry.minors.dedup();
+            trail.entry.categories = disclosed.iter().fold(CategorySet::EMPTY, |all, record| {
+                let present = record
                     .as_object()
                     .map(|m| {
                         m.keys()

@@ -7,14 +7,15 @@ use std::sync::Arc;
 use crate::agency::{AgencyId, AgencyKind};
 use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::{Category, CategorySet};
+use crate::matching::MatchingConfig;
 use crate::minor::patch::{apply_merge_patch, parse_data, touched_categories};
 use crate::minor::validate::validate;
 use crate::minor::{MinorData, MinorStatus, PhotoRef, Photos};
 use crate::page::{Page, PageRequest};
 use crate::policy::{Grant, Mask, Policy};
 use crate::ports::{
-    AgencyRepository, AuditLog, AuditUnavailable, Change, Clock, IdGenerator, MinorRepository,
-    NewPhoto, PhotoCleaner, StoredPhoto, UpdateMinorError,
+    AgencyRepository, AlertRepository, AuditLog, AuditUnavailable, Change, Clock, IdGenerator,
+    MinorRepository, NewEvent, NewPhoto, PhotoCleaner, StoredPhoto, UpdateMinorError,
 };
 use crate::principal::Principal;
 use crate::projection::{MinorView, RevisionView, project, project_revision};
@@ -40,6 +41,8 @@ pub enum Denied {
 pub struct Minors {
     pub minors: Arc<dyn MinorRepository>,
     pub agencies: Arc<dyn AgencyRepository>,
+    /// Read only: to find the open alert of a missing child a registration may match.
+    pub alerts: Arc<dyn AlertRepository>,
     pub policy: Arc<Policy>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
@@ -394,11 +397,14 @@ impl Minors {
     }
 
     /// Registers a new child. The caller must be allowed to write every category it supplies, judged
-    /// on the record as it will be (a reception centre registers a child placed with itself).
+    /// on the record as it will be (a reception centre registers a child placed with itself). When
+    /// the child may be a missing child (see `possible_match_events`), the possible-match events
+    /// are stored with the record, in its transaction.
     pub fn register(
         &self,
         rq: &Request,
         body: &serde_json::Value,
+        matching: &MatchingConfig,
     ) -> Result<MinorView, RegisterError> {
         let id = self.ids.new_id();
         let mut trail = self.trail(rq, Action::Register, &[&id]);
@@ -419,12 +425,17 @@ impl Minors {
             denied_writes(present, mask)?;
             let data = self.validated(data)?;
             let audit = trail.for_change(data.present_categories());
+            let events = self.possible_match_events(&id, &data, matching)?;
             let minor = self.minors.insert(
                 &id,
                 &data,
                 &Actor::new(&rq.caller, purpose),
                 audit.at,
                 Some(&audit),
+                &events
+                    .iter()
+                    .map(|(event, alert)| NewEvent { event, alert })
+                    .collect::<Vec<_>>(),
             )?;
             trail.written = true;
             Ok(self.view_after_write(&rq.caller, purpose, &minor))

@@ -29,24 +29,50 @@ pub fn concerns(alert: &Alert, agency: &AgencyId) -> bool {
         || alert.notified.iter().any(|n| n == agency.as_str())
 }
 
-/// Renders an event as a structured CloudEvent for a receiver of `role` at `agency`: the alert,
-/// and the child's record through the receiver's mask for the purpose `disappearance` (the same
-/// projection as the REST API; `null` when it reads nothing).
-pub fn render(
-    event: &OutboxEvent,
+/// A record through the mask of a receiver of `role` at `agency` for the purpose
+/// `disappearance` (the same projection as the REST API); `null` when it reads nothing.
+fn projected(
     minor: Option<&Minor>,
     role: Option<Role>,
     agency: &AgencyId,
     policy: &Policy,
+) -> serde_json::Value {
+    minor
+        .zip(role)
+        .and_then(|(m, role)| {
+            let mask = policy.mask(
+                role,
+                Purpose::Disappearance,
+                relation(&m.data, m.status, agency),
+            );
+            (!mask.read.is_empty()).then(|| project(m, mask, Purpose::Disappearance).to_json())
+        })
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Renders an event as a structured CloudEvent for a receiver of `role` at `agency`: `data`
+/// holds the alert and the missing child's record (`minor`), through the receiver's mask for the
+/// purpose `disappearance`. A possible-match event adds `possible_match`: the id of the record
+/// that may be this child, the score, and that record (`candidate`) through the same mask.
+pub fn render(
+    event: &OutboxEvent,
+    minor: Option<&Minor>,
+    candidate: Option<&Minor>,
+    role: Option<Role>,
+    agency: &AgencyId,
+    policy: &Policy,
 ) -> RenderedEvent {
-    let projected = minor.zip(role).and_then(|(m, role)| {
-        let mask = policy.mask(
-            role,
-            Purpose::Disappearance,
-            relation(&m.data, m.status, agency),
-        );
-        (!mask.read.is_empty()).then(|| project(m, mask, Purpose::Disappearance).to_json())
+    let mut data = serde_json::json!({
+        "alert": event.alert,
+        "minor": projected(minor, role, agency, policy),
     });
+    if let Some(m) = &event.event.possible_match {
+        data["possible_match"] = serde_json::json!({
+            "minor_id": m.minor_id,
+            "score": m.score,
+            "candidate": projected(candidate, role, agency, policy),
+        });
+    }
     let e = &event.event;
     RenderedEvent {
         seq: event.seq,
@@ -60,9 +86,32 @@ pub fn render(
             "subject": e.alert_id,
             "time": e.time,
             "datacontenttype": "application/json",
-            "data": {"alert": event.alert, "minor": projected},
+            "data": data,
         }),
     }
+}
+
+/// [`render`] with the records the event names, read from `minors`.
+pub fn render_from(
+    minors: &dyn MinorRepository,
+    event: &OutboxEvent,
+    role: Option<Role>,
+    agency: &AgencyId,
+    policy: &Policy,
+) -> anyhow::Result<RenderedEvent> {
+    let minor = minors.find(&event.event.minor_id)?;
+    let candidate = match &event.event.possible_match {
+        Some(m) => minors.find(&m.minor_id)?,
+        None => None,
+    };
+    Ok(render(
+        event,
+        minor.as_ref(),
+        candidate.as_ref(),
+        role,
+        agency,
+        policy,
+    ))
 }
 
 /// Delivers to subscriptions.
@@ -117,14 +166,13 @@ impl Relay {
             .iter()
             .filter(|e| concerns(&e.alert, &subscription.agency))
         {
-            let minor = self.minors.find(&event.event.minor_id)?;
-            rendered.push(render(
+            rendered.push(render_from(
+                self.minors.as_ref(),
                 event,
-                minor.as_ref(),
                 role,
                 &subscription.agency,
                 &self.policy,
-            ));
+            )?);
         }
         let sink: &dyn EventSink = match &subscription.endpoint {
             Endpoint::Webhook { .. } => self.webhooks.as_ref(),
@@ -279,6 +327,7 @@ mod tests {
             _: &Actor,
             _: DateTime<Utc>,
             _: Option<&crate::audit::AuditEntry>,
+            _: &[crate::ports::NewEvent<'_>],
         ) -> anyhow::Result<Minor> {
             unimplemented!()
         }
@@ -299,7 +348,11 @@ mod tests {
         ) -> anyhow::Result<Page<(i64, Minor), i64>> {
             unimplemented!()
         }
-        fn candidates(&self, _: &[String], _: usize) -> anyhow::Result<Vec<Minor>> {
+        fn candidates(
+            &self,
+            _: &crate::matching::KeyQuery,
+            _: usize,
+        ) -> anyhow::Result<Vec<Minor>> {
             unimplemented!()
         }
         fn photo(&self, _: &str, _: &str) -> anyhow::Result<Option<StoredPhoto>> {

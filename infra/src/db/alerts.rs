@@ -5,13 +5,13 @@ use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use domain::alert::Alert;
+use domain::alert::{Alert, AlertStatus};
 use domain::page::{Page, PageRequest};
 use domain::ports::{
     AlertChange, AlertFilter, AlertRepository, CreateAlertError, UpdateAlertError,
 };
 
-use super::schema::{alert_agencies, alerts, minors, outbox};
+use super::schema::{alert_agencies, alerts, minors};
 use super::{Database, DbConnection};
 
 /// [`AlertRepository`] over a [`Database`].
@@ -60,16 +60,7 @@ fn write_side_effects(
     alert_json: &str,
 ) -> Result<(), TxError> {
     let e = change.event;
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::event_id.eq(&e.id),
-            outbox::kind.eq(e.kind.as_str()),
-            outbox::alert_id.eq(&e.alert_id),
-            outbox::minor_id.eq(&e.minor_id),
-            outbox::time.eq(micros(e.time)),
-            outbox::alert.eq(alert_json),
-        ))
-        .execute(conn)?;
+    super::outbox::append_in(conn, e, alert_json)?;
     if let Some(status) = change.minor_status {
         let updated = diesel::update(minors::table.filter(minors::id.eq(&change.alert.minor_id)))
             .set((
@@ -241,6 +232,19 @@ impl AlertRepository for DieselAlertRepository {
             .get_result(&mut *conn)
             .context("counting alerts")?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    fn open_for_minor(&self, minor_id: &str) -> anyhow::Result<Option<Alert>> {
+        let mut conn = self.db.conn()?;
+        let data: Option<String> = alerts::table
+            .filter(alerts::minor_id.eq(minor_id))
+            .filter(alerts::status.eq(AlertStatus::Open.as_str()))
+            .select(alerts::data)
+            .first(&mut *conn)
+            .optional()
+            .context("reading a child's open alert")?;
+        data.map(|d| serde_json::from_str(&d).context("stored alert"))
+            .transpose()
     }
 
     fn due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Alert>> {

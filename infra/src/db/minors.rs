@@ -5,12 +5,13 @@ use chrono::{DateTime, Datelike, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use domain::audit::AuditEntry;
 use domain::category::{Category, CategorySet};
+use domain::matching::KeyQuery;
 use domain::minor::{MinorData, MinorStatus};
 use domain::page::{Page, PageRequest};
-use domain::ports::{Change, MinorRepository, StoredPhoto, UpdateMinorError};
+use domain::ports::{Change, MinorRepository, NewEvent, StoredPhoto, UpdateMinorError};
 use domain::record::{Actor, ListScope, Minor, MinorFilter, Revision};
 
-use super::schema::{minor_name_keys, minor_nationalities, minor_revisions, minors, photos};
+use super::schema::{minor_nationalities, minor_revisions, minors, photos};
 use super::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
@@ -111,6 +112,26 @@ impl DieselMinorRepository {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+
+    /// Stores new records as [`MinorRepository::insert`] does, all in one transaction, without
+    /// audit entries: for loading synthetic registries into benchmarks, never reachable over
+    /// HTTP. Nothing is stored if any record fails.
+    pub fn import(
+        &self,
+        records: &[(String, MinorData)],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let at = stored_time(at);
+        let mut conn = self.db.conn()?;
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            for (id, data) in records {
+                insert_in(c, id, data, actor, at)?;
+            }
+            Ok(())
+        })
+        .context("importing records")
+    }
 }
 
 fn category_names(set: CategorySet) -> String {
@@ -193,23 +214,8 @@ pub(super) fn insert_in(
         .set(minors::registry_number.eq(&number))
         .execute(c)?;
     write_nationalities(c, seq, data)?;
-    write_name_keys(c, seq, data)?;
+    super::name_index::write_name_keys(c, seq, data)?;
     write_revision(c, seq, 1, &json, data.present_categories(), actor, at)
-}
-
-/// Replaces the name keys of a record with those of `data`.
-fn write_name_keys(conn: &mut DbConnection, seq: i64, data: &MinorData) -> QueryResult<()> {
-    diesel::delete(minor_name_keys::table.filter(minor_name_keys::minor_seq.eq(seq)))
-        .execute(conn)?;
-    for key in domain::matching::index_keys(data.identity.as_ref()) {
-        diesel::insert_into(minor_name_keys::table)
-            .values((
-                minor_name_keys::key.eq(key),
-                minor_name_keys::minor_seq.eq(seq),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 fn load_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MinorRow>> {
@@ -228,12 +234,17 @@ impl MinorRepository for DieselMinorRepository {
         actor: &Actor,
         at: DateTime<Utc>,
         audit: Option<&AuditEntry>,
+        events: &[NewEvent<'_>],
     ) -> anyhow::Result<Minor> {
         let at = stored_time(at);
         let mut conn = self.db.conn()?;
         let row = conn
             .transaction::<_, TxError, _>(|c| {
                 insert_in(c, id, data, actor, at)?;
+                for e in events {
+                    let alert = serde_json::to_string(e.alert).map_err(anyhow::Error::from)?;
+                    super::outbox::append_in(c, e.event, &alert)?;
+                }
                 if let Some(entry) = audit {
                     super::audit::append_in(c, std::slice::from_ref(entry))?;
                 }
@@ -282,7 +293,7 @@ impl MinorRepository for DieselMinorRepository {
                 .select(minors::seq)
                 .first(c)?;
             write_nationalities(c, seq, change.data)?;
-            write_name_keys(c, seq, change.data)?;
+            super::name_index::write_name_keys(c, seq, change.data)?;
             write_revision(
                 c,
                 seq,
@@ -395,27 +406,26 @@ impl MinorRepository for DieselMinorRepository {
         Ok(Page::from_overfetch(items, page.limit, |(seq, _)| *seq))
     }
 
-    fn candidates(&self, keys: &[String], limit: usize) -> anyhow::Result<Vec<Minor>> {
-        if keys.is_empty() {
+    fn candidates(&self, query: &KeyQuery, limit: usize) -> anyhow::Result<Vec<Minor>> {
+        if query.is_empty() || limit == 0 {
             return Ok(vec![]);
         }
         let mut conn = self.db.conn()?;
+        let seqs = super::name_index::candidate_seqs(&mut conn, query, limit)
+            .context("looking up the name index")?;
         let rows = minors::table
-            .filter(
-                minors::seq.eq_any(
-                    minor_name_keys::table
-                        .filter(minor_name_keys::key.eq_any(keys.to_vec()))
-                        .select(minor_name_keys::minor_seq),
-                ),
-            )
-            .order(minors::seq.asc())
-            .limit(i64::try_from(limit)?)
+            .filter(minors::seq.eq_any(&seqs))
             .select(MinorRow::as_select())
             .load(&mut *conn)
-            .context("finding candidates")?;
-        rows.into_iter()
-            .map(|r| r.into_domain().map(|(_, m)| m))
-            .collect()
+            .context("reading candidates")?;
+        let mut found: Vec<(i64, Minor)> = rows
+            .into_iter()
+            .map(MinorRow::into_domain)
+            .collect::<anyhow::Result<_>>()?;
+        let rank: std::collections::HashMap<i64, usize> =
+            seqs.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+        found.sort_by_key(|(seq, _)| rank.get(seq).copied().unwrap_or(usize::MAX));
+        Ok(found.into_iter().map(|(_, m)| m).collect())
     }
 
     fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>> {

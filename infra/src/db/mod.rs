@@ -7,6 +7,7 @@ mod audit;
 mod connection;
 mod listen;
 mod minors;
+mod name_index;
 mod outbox;
 mod schema;
 
@@ -18,4 +19,5 @@ pub use connection::{
 };
 pub use listen::listen_for_events;
 pub use minors::DieselMinorRepository;
+pub use name_index::ensure_current as ensure_name_index;
 pub use outbox::DieselOutbox;

@@ -28,6 +28,33 @@ fn micros(at: DateTime<Utc>) -> chrono::NaiveDateTime {
     at.trunc_subsecs(6).naive_utc()
 }
 
+/// Writes an event to the outbox inside the caller's transaction, with its alert as it stands
+/// (`alert_json`).
+pub(super) fn append_in(
+    conn: &mut DbConnection,
+    e: &AlertEvent,
+    alert_json: &str,
+) -> QueryResult<()> {
+    let possible_match = e
+        .possible_match
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))?;
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::event_id.eq(&e.id),
+            outbox::kind.eq(e.kind.as_str()),
+            outbox::alert_id.eq(&e.alert_id),
+            outbox::minor_id.eq(&e.minor_id),
+            outbox::time.eq(micros(e.time)),
+            outbox::alert.eq(alert_json),
+            outbox::possible_match.eq(possible_match),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 impl Outbox for DieselOutbox {
     fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<OutboxEvent>> {
         let mut conn = self.db.conn()?;
@@ -39,6 +66,7 @@ impl Outbox for DieselOutbox {
             String,
             chrono::NaiveDateTime,
             String,
+            Option<String>,
         )> = outbox::table
             .filter(outbox::seq.gt(seq))
             .order(outbox::seq.asc())
@@ -51,25 +79,32 @@ impl Outbox for DieselOutbox {
                 outbox::minor_id,
                 outbox::time,
                 outbox::alert,
+                outbox::possible_match,
             ))
             .load(&mut *conn)
             .context("reading the outbox")?;
         rows.into_iter()
-            .map(|(seq, id, kind, alert_id, minor_id, time, alert)| {
-                let kind: EventType = serde_json::from_value(serde_json::Value::String(kind))
-                    .context("an outbox event type")?;
-                Ok(OutboxEvent {
-                    seq,
-                    event: AlertEvent {
-                        id,
-                        kind,
-                        alert_id,
-                        minor_id,
-                        time: time.and_utc(),
-                    },
-                    alert: serde_json::from_str(&alert).context("an outbox alert")?,
-                })
-            })
+            .map(
+                |(seq, id, kind, alert_id, minor_id, time, alert, possible_match)| {
+                    let kind: EventType = serde_json::from_value(serde_json::Value::String(kind))
+                        .context("an outbox event type")?;
+                    Ok(OutboxEvent {
+                        seq,
+                        event: AlertEvent {
+                            id,
+                            kind,
+                            alert_id,
+                            minor_id,
+                            time: time.and_utc(),
+                            possible_match: possible_match
+                                .map(|m| serde_json::from_str(&m))
+                                .transpose()
+                                .context("an outbox possible match")?,
+                        },
+                        alert: serde_json::from_str(&alert).context("an outbox alert")?,
+                    })
+                },
+            )
             .collect()
     }
 

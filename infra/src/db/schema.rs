@@ -133,6 +133,7 @@ diesel::table! {
         minor_id -> Text,
         time -> Timestamp,
         alert -> Text,
+        possible_match -> Nullable<Text>,
     }
 }
 
@@ -169,6 +170,14 @@ diesel::table! {
     minor_name_keys (key, minor_seq) {
         key -> Text,
         minor_seq -> BigInt,
+        birth_year -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    name_index (id) {
+        id -> Integer,
+        version -> Integer,
     }
 }
 

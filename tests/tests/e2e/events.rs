@@ -472,3 +472,117 @@ async fn two_relays_on_one_database_share_the_work_and_keep_the_order() {
         }
     }
 }
+
+#[apply(backends)]
+async fn a_registration_that_may_be_a_missing_child_tells_the_agencies_handling_the_alert(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let (police_url, police_got) = receiver(0).await;
+    subscribe(&app, "demo-police", &police_url).await;
+    // Semhar Haile (demo child 0) disappears from her reception centre.
+    let alert = report(
+        &app,
+        ("demo-reception", "reception_staff"),
+        DEMO_CHILDREN[0],
+    )
+    .await;
+    wait_for(&police_got, 1).await;
+
+    // Weeks later a girl is registered elsewhere under another spelling, in Tigrinya script.
+    let register = |identity: Value| {
+        app.client
+            .post(app.url("/v1/minors"))
+            .headers(app.auth("demo-guardianship", "guardianship_officer"))
+            .header("x-purpose", "identification")
+            .json(&json!({"identity": identity}))
+            .send()
+    };
+    let res = register(json!({"given_names": "Samhar", "family_name": "Hayle", "sex": "female",
+        "date_of_birth": "2011-01-01", "nationalities": ["ER"],
+        "names_original_script": [{"given_names": "ሰምሃር", "family_name": "ሃይለ", "script": "Ethi"}]}))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    let new_id = body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        body["possible_matches"][0]["record"]["id"], DEMO_CHILDREN[0],
+        "{body}"
+    );
+    // Someone else raises nothing.
+    let res = register(json!({"given_names": "Yonas", "family_name": "Tesfay", "sex": "male"}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    let received = wait_for(&police_got, 2).await;
+    let events: Vec<Value> = received
+        .iter()
+        .map(|(_, _, _, b)| serde_json::from_str(b).unwrap())
+        .collect();
+    let matches: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "be.uam.minor.possible_match")
+        .collect();
+    assert_eq!(matches.len(), 1, "{events:?}");
+    let data = &matches[0]["data"];
+    assert_eq!(data["alert"]["id"], alert.as_str());
+    assert_eq!(data["minor"]["id"], DEMO_CHILDREN[0]);
+    assert_eq!(data["possible_match"]["minor_id"], new_id.as_str());
+    assert!(data["possible_match"]["score"].as_f64().unwrap() >= 0.85);
+    // The candidate through the police's own mask: identity only, as the police may read of a
+    // child who is not missing.
+    let candidate = &data["possible_match"]["candidate"];
+    assert_eq!(candidate["id"], new_id.as_str());
+    assert_eq!(candidate["identity"]["family_name"], "Hayle");
+    assert!(candidate.get("physical").is_none() && candidate.get("contacts").is_none());
+    assert!(
+        candidate["_meta"]["withheld"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("physical"))
+    );
+    assert_eq!(matches[0]["subject"], alert.as_str());
+
+    // Once the child is found, a new look-alike raises nothing.
+    assert_eq!(
+        post(
+            &app,
+            ("demo-police", "police_officer"),
+            &format!("/v1/alerts/{alert}/resolution"),
+            json!({"outcome": "found_safe"})
+        )
+        .await
+        .status(),
+        201
+    );
+    let res = register(json!({"given_names": "Semhar", "family_name": "Haile", "sex": "female",
+        "date_of_birth": "2011-03-14", "nationalities": ["ER"]}))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let types: Vec<String> = police_got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, _, _, b)| serde_json::from_str::<Value>(b).unwrap()["type"].to_string())
+        .collect();
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| t.contains("possible_match"))
+            .count(),
+        1,
+        "{types:?}"
+    );
+}

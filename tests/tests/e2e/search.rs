@@ -244,3 +244,136 @@ async fn registration_answers_with_possible_matches(#[case] backend: Backend) {
         json!([])
     );
 }
+
+#[apply(backends)]
+async fn distinguishing_marks_and_age_count_only_where_the_caller_may_read_them(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let twin = |marks: &str| {
+        json!({"identity": {"given_names": "Ahmad", "family_name": "Rahimi", "sex": "male",
+            "date_of_birth": "2010-01-01", "nationalities": ["AF"], "languages": ["ps"]},
+            "physical": {"distinguishing_marks": [marks]},
+            "placement": {"current_agency": "demo-reception"}})
+    };
+    let mut ids = Vec::new();
+    for marks in [
+        "burn mark on the right forearm",
+        "scar above the left eyebrow",
+    ] {
+        let res = app
+            .client
+            .post(app.url("/v1/minors"))
+            .headers(app.auth("demo-reception", "reception_staff"))
+            .header("x-purpose", "care")
+            .json(&twin(marks))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let query = json!({"names": ["Ahmed Rahimi"], "sex": "male", "age_min": 15, "age_max": 17,
+        "languages": ["ps"], "distinguishing_marks": ["small scar over left eyebrow"]});
+
+    // The guardianship service reads the physical description: the scar decides the order.
+    let body: Value = search(&app, OFFICER, "identification", query.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{body}");
+    assert_eq!(items[0]["record"]["id"], ids[1].as_str(), "{body}");
+    assert!(items[0]["score"].as_f64().unwrap() > items[1]["score"].as_f64().unwrap());
+    let fields: Vec<&str> = items[0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["field"].as_str().unwrap())
+        .collect();
+    for field in ["name", "date_of_birth", "sex", "languages", "distinguishing_marks"] {
+        assert!(fields.contains(&field), "{field} in {fields:?}");
+    }
+
+    // Police identifying a child read identity only: marks are not compared, so the scores do
+    // not reveal them.
+    let body: Value = search(
+        &app,
+        ("demo-police", "police_officer"),
+        "identification",
+        query.clone(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{body}");
+    assert_eq!(items[0]["score"], items[1]["score"], "{body}");
+    assert!(
+        items
+            .iter()
+            .flat_map(|i| i["reasons"].as_array().unwrap())
+            .all(|r| r["field"] != "distinguishing_marks"),
+        "{body}"
+    );
+
+    for bad in [
+        json!({"names": ["x"], "age_min": 17, "age_max": 12}),
+        json!({"names": ["x"], "distinguishing_marks": vec!["m"; 11]}),
+        json!({"names": ["x"], "eye_colour": "brown"}),
+    ] {
+        assert_problem(search(&app, OFFICER, "identification", bad).await, 400).await;
+    }
+}
+
+#[apply(backends)]
+async fn the_name_index_is_rebuilt_when_its_key_scheme_changes(#[case] backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let id = register(
+        &app,
+        json!({"given_names": "Semhar", "family_name": "Haile", "sex": "female"}),
+    )
+    .await;
+    // As left by an older build: keys of another scheme, or none.
+    crate::helpers::sql::exec(
+        &app,
+        "DELETE FROM minor_name_keys; UPDATE name_index SET version = 1",
+    );
+    let body: Value = search(&app, OFFICER, "identification", json!({"names": ["Semhar"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["items"], json!([]), "nothing indexed");
+
+    let restarted = crate::helpers::spawn_instance(&app).await;
+    let res = app
+        .client
+        .post(format!("{restarted}/v1/minors/search"))
+        .headers(app.auth(OFFICER.0, OFFICER.1))
+        .header("x-purpose", "identification")
+        .json(&json!({"names": ["ሰምሃር ሃይለ"]}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["items"][0]["record"]["id"], id.as_str(), "{body}");
+}

@@ -1,0 +1,130 @@
+//! The name index: which keys a record is filed under, and which keys a search looks up.
+//!
+//! A record is filed under the [`token_skeleton`] of every word of every name it is known by
+//! (single keys) and under every pair of skeletons of words of the same name (pair keys,
+//! `a|b` with `a < b`). Single keys of common names (Mohammed, Ahmad) are held by a large share
+//! of the registry; pair keys are selective. The storage adapter looks candidates up by pair keys
+//! and by the single keys that are not common, and ranks them by the number of keys shared, then
+//! by the distance of their birth years (see `ports::MinorRepository::candidates`).
+
+use super::phonetic::{name_tokens, token_skeleton};
+use super::score::probe_of;
+use crate::minor::Identity;
+
+/// The version of the key scheme. Storage built under another version is rebuilt at start-up.
+pub const INDEX_VERSION: i32 = 2;
+
+/// Words of one name that take part in pair keys, at most; further words give single keys only.
+const PAIR_WORDS: usize = 6;
+
+/// What a search looks up in the name index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyQuery {
+    /// Skeletons of single words, sorted, deduplicated.
+    pub singles: Vec<String>,
+    /// Pairs of skeletons of words of the same name, sorted, deduplicated.
+    pub pairs: Vec<String>,
+    /// The birth year sought, to rank candidates sharing as many keys by closeness.
+    pub birth_year: Option<i32>,
+}
+
+impl KeyQuery {
+    /// Whether there is nothing to look up.
+    pub fn is_empty(&self) -> bool {
+        self.singles.is_empty() && self.pairs.is_empty()
+    }
+}
+
+/// The keys of names searched for: [`KeyQuery::singles`] and [`KeyQuery::pairs`] of every name.
+pub fn query_keys(names: &[String], birth_year: Option<i32>) -> KeyQuery {
+    let mut singles = Vec::new();
+    let mut pairs = Vec::new();
+    for name in names {
+        let mut words: Vec<String> = name_tokens(name)
+            .iter()
+            .map(|t| token_skeleton(t))
+            .filter(|k| k.chars().count() >= 2)
+            .collect();
+        words.sort();
+        words.dedup();
+        for (i, a) in words.iter().take(PAIR_WORDS).enumerate() {
+            for b in words.iter().take(PAIR_WORDS).skip(i + 1) {
+                pairs.push(format!("{a}|{b}"));
+            }
+        }
+        singles.extend(words);
+    }
+    for keys in [&mut singles, &mut pairs] {
+        keys.sort();
+        keys.dedup();
+    }
+    KeyQuery {
+        singles,
+        pairs,
+        birth_year,
+    }
+}
+
+/// The keys a record's identity is filed under: the single and pair keys of every name (family
+/// and given names, names in the original script, aliases). None without an identity.
+pub fn index_keys(identity: Option<&Identity>) -> Vec<String> {
+    let Some(identity) = identity else {
+        return vec![];
+    };
+    let KeyQuery { singles, pairs, .. } = query_keys(&probe_of(identity).names, None);
+    singles.into_iter().chain(pairs).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::minor::{Alias, OriginalScriptName};
+
+    #[test]
+    fn singles_and_pairs_of_each_name() {
+        let q = query_keys(&["Mohammed Yousef Ahmadi".to_owned()], Some(2010));
+        assert_eq!(q.singles.len(), 3);
+        assert_eq!(q.pairs.len(), 3);
+        assert!(q.pairs.iter().all(|p| {
+            let (a, b) = p.split_once('|').unwrap();
+            a < b && q.singles.iter().any(|s| s == a) && q.singles.iter().any(|s| s == b)
+        }));
+        assert_eq!(q.birth_year, Some(2010));
+        // Spellings and scripts meet on the same keys, in either order.
+        assert_eq!(
+            query_keys(&["محمد يوسف".to_owned()], None),
+            query_keys(&["Jusuf Muhammad".to_owned()], None)
+        );
+        assert!(query_keys(&["A .".to_owned()], None).is_empty());
+    }
+
+    #[test]
+    fn a_record_is_filed_under_all_its_names() {
+        let identity = Identity {
+            family_name: Some("Haile".to_owned()),
+            given_names: Some("Semhar".to_owned()),
+            names_original_script: vec![OriginalScriptName {
+                family_name: Some("ሃይለ".to_owned()),
+                given_names: Some("ሰምሃር".to_owned()),
+                script: "Ethi".to_owned(),
+            }],
+            aliases: vec![Alias {
+                name: "Selam Tesfay".to_owned(),
+                source: None,
+            }],
+            ..Identity::default()
+        };
+        let keys = index_keys(Some(&identity));
+        let searched = query_keys(&["Semhar Haile".to_owned()], None);
+        assert!(searched.pairs.iter().all(|p| keys.contains(p)));
+        let alias = query_keys(&["Tesfay Selam".to_owned()], None);
+        assert!(alias.pairs.iter().all(|p| keys.contains(p)));
+        // No pair across two different names.
+        assert!(
+            !keys
+                .iter()
+                .any(|k| k.contains('|') && k.contains("hl") && k.contains("sl"))
+        );
+        assert!(index_keys(None).is_empty());
+    }
+}
