@@ -565,8 +565,10 @@ async fn a_registration_that_may_be_a_missing_child_tells_the_agencies_handling_
         .status(),
         201
     );
-    let res = register(json!({"given_names": "Semhar", "family_name": "Haile", "sex": "female",
-        "date_of_birth": "2011-03-14", "nationalities": ["ER"]}))
+    let res = register(
+        json!({"given_names": "Semhar", "family_name": "Haile", "sex": "female",
+        "date_of_birth": "2011-03-14", "nationalities": ["ER"]}),
+    )
     .await
     .unwrap();
     assert_eq!(res.status(), 201);

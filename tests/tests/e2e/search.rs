@@ -279,7 +279,12 @@ async fn distinguishing_marks_and_age_count_only_where_the_caller_may_read_them(
             .await
             .unwrap();
         assert_eq!(res.status(), 201);
-        ids.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+        ids.push(
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let query = json!({"names": ["Ahmed Rahimi"], "sex": "male", "age_min": 15, "age_max": 17,
         "languages": ["ps"], "distinguishing_marks": ["small scar over left eyebrow"]});
@@ -300,7 +305,13 @@ async fn distinguishing_marks_and_age_count_only_where_the_caller_may_read_them(
         .iter()
         .map(|r| r["field"].as_str().unwrap())
         .collect();
-    for field in ["name", "date_of_birth", "sex", "languages", "distinguishing_marks"] {
+    for field in [
+        "name",
+        "date_of_birth",
+        "sex",
+        "languages",
+        "distinguishing_marks",
+    ] {
         assert!(fields.contains(&field), "{field} in {fields:?}");
     }
 
@@ -357,11 +368,16 @@ async fn the_name_index_is_rebuilt_when_its_key_scheme_changes(#[case] backend: 
         &app,
         "DELETE FROM minor_name_keys; UPDATE name_index SET version = 1",
     );
-    let body: Value = search(&app, OFFICER, "identification", json!({"names": ["Semhar"]}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = search(
+        &app,
+        OFFICER,
+        "identification",
+        json!({"names": ["Semhar"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(body["items"], json!([]), "nothing indexed");
 
     let restarted = crate::helpers::spawn_instance(&app).await;
