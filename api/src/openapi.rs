@@ -6,7 +6,9 @@ use utoipa::{Modify, OpenApi};
 use serde_json::{Value, json};
 
 use crate::problem::{InvalidParam, Problem};
-use crate::routes::{agencies, alerts, audit, health, minors, policy, search, subscriptions};
+use crate::routes::{
+    agencies, alerts, audit, health, merge, minors, policy, search, subscriptions,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +30,7 @@ use crate::routes::{agencies, alerts, audit, health, minors, policy, search, sub
         minors::get,
         minors::patch,
         minors::history,
+        merge::merge,
         minors::add_photo,
         minors::photo,
         policy::effective,

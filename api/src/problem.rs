@@ -34,6 +34,10 @@ pub struct Problem {
     /// Every offending field, for validation failures.
     #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
+    /// For a record merged into another: the survivor's id; the `Location` header is its path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub merged_into: Option<Box<str>>,
 }
 
 impl Problem {
@@ -50,6 +54,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             invalid_params: Vec::new(),
+            merged_into: None,
         }
     }
 
@@ -61,7 +66,15 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             invalid_params: Vec::new(),
+            merged_into: None,
         }
+    }
+
+    /// Points to `survivor`, the record the one asked for was merged into: `merged_into` names it
+    /// and the `Location` header is `/v1/minors/{survivor}`.
+    pub fn merged(mut self, survivor: &str) -> Self {
+        self.merged_into = Some(survivor.into());
+        self
     }
 
     pub fn with_fields(mut self, fields: &[FieldError]) -> Self {
@@ -82,6 +95,11 @@ impl Problem {
     pub fn response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status());
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if let Some(survivor) = self.merged_into.as_deref()
+            && let Ok(value) = HeaderValue::from_str(&format!("/v1/minors/{survivor}"))
+        {
+            res.insert_header((header::LOCATION, value));
+        }
         if self.status == 401 {
             res.insert_header((
                 header::WWW_AUTHENTICATE,

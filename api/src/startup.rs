@@ -255,6 +255,7 @@ impl Application {
                 .configure(routes::health::configure)
                 .configure(routes::agencies::configure)
                 .configure(routes::search::configure)
+                .configure(routes::merge::configure)
                 .configure(routes::minors::configure)
                 .configure(routes::policy::configure)
                 .configure(routes::audit::configure)

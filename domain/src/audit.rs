@@ -31,6 +31,7 @@ pub enum Action {
     Resolve,
     AlertStream,
     Search,
+    Merge,
 }
 
 /// How the request ended.

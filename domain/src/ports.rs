@@ -89,6 +89,22 @@ pub enum UpdateMinorError {
     Unknown(#[from] anyhow::Error),
 }
 
+/// A duplicate merged into the record that survives; see [`MinorRepository::merge`].
+#[derive(Debug, Clone, Copy)]
+pub struct Merge<'a> {
+    pub survivor: &'a str,
+    pub survivor_version: i64,
+    pub duplicate: &'a str,
+    pub duplicate_version: i64,
+    /// The survivor's data after the merge.
+    pub data: &'a MinorData,
+    /// Categories of the survivor that change.
+    pub changed: CategorySet,
+    pub actor: &'a Actor,
+    pub at: DateTime<Utc>,
+    pub audit: &'a AuditEntry,
+}
+
 /// A photo's stored bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPhoto {
@@ -164,6 +180,15 @@ pub trait MinorRepository: Send + Sync {
     /// stored version is not `expected_version`, and [`UpdateMinorError::NotFound`] when there is no
     /// such record.
     fn update(&self, id: &str, change: &Change<'_>) -> Result<Minor, UpdateMinorError>;
+
+    /// Merges record `merge.duplicate` into `merge.survivor` in one transaction, all or nothing:
+    /// the survivor takes `merge.data` at the next version with a revision (its name keys,
+    /// nationality rows and photos follow); the duplicate keeps its data and revisions, gets
+    /// status `merged`, points to the survivor and leaves the name index; `merge.audit` is
+    /// appended. MUST return [`UpdateMinorError::Stale`] and store nothing when either stored
+    /// version differs from the expected one, and [`UpdateMinorError::NotFound`] when either
+    /// record is missing.
+    fn merge(&self, merge: &Merge<'_>) -> Result<Minor, UpdateMinorError>;
 
     /// Every revision of the record, oldest first (empty if there is no such record).
     fn history(&self, id: &str) -> anyhow::Result<Vec<Revision>>;

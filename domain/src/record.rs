@@ -19,6 +19,8 @@ pub struct Minor {
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub data: MinorData,
+    /// The record this one was merged into, when its status is `merged`.
+    pub merged_into: Option<String>,
 }
 
 impl Minor {

@@ -273,7 +273,7 @@ pub fn invalid(errors: &FieldErrors) -> Problem {
     .with_fields(&errors.0)
 }
 
-fn not_found(detail: String) -> Problem {
+pub fn not_found(detail: String) -> Problem {
     Problem::from_status(StatusCode::NOT_FOUND, detail)
 }
 
@@ -293,6 +293,13 @@ impl From<ConsultError> for Problem {
         match e {
             ConsultError::Denied(d) => forbidden(&d),
             ConsultError::NotFound(_) => not_found(e.to_string()),
+            ConsultError::Merged { ref into, .. } => Problem::new(
+                StatusCode::PERMANENT_REDIRECT,
+                "merged",
+                "Merged into another record",
+                e.to_string(),
+            )
+            .merged(into),
             ConsultError::Unavailable(e) => blocking::audit_unavailable(&e),
             ConsultError::Unknown(e) => blocking::unexpected(&e),
         }
@@ -304,6 +311,13 @@ impl From<AmendError> for Problem {
         match e {
             AmendError::Denied(d) => forbidden(&d),
             AmendError::NotFound(_) => not_found(e.to_string()),
+            AmendError::Merged { ref into, .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "merged",
+                "Merged into another record",
+                e.to_string(),
+            )
+            .merged(into),
             AmendError::Invalid(f) => invalid(&f),
             AmendError::PreconditionRequired => Problem::new(
                 StatusCode::PRECONDITION_REQUIRED,
@@ -366,7 +380,7 @@ fn etag(version: i64) -> String {
 }
 
 /// The precondition named by `If-Match`: `"N"` (an ETag of this API) or `*`.
-fn if_match(req: &HttpRequest) -> Result<Option<Precondition>, Problem> {
+pub fn if_match(req: &HttpRequest) -> Result<Option<Precondition>, Problem> {
     let Some(value) = req.headers().get(IF_MATCH) else {
         return Ok(None);
     };
@@ -390,7 +404,7 @@ fn if_match(req: &HttpRequest) -> Result<Option<Precondition>, Problem> {
         })
 }
 
-fn record_response(status: StatusCode, view: MinorView) -> HttpResponse {
+pub fn record_response(status: StatusCode, view: MinorView) -> HttpResponse {
     let mut res = HttpResponse::build(status);
     res.insert_header((ETAG, etag(view.version)));
     res.insert_header((header::CACHE_CONTROL, "no-store"));

@@ -6,6 +6,7 @@
 //! which also normalises text; only validated content is stored.
 
 pub mod codes;
+pub mod merge;
 pub mod model;
 pub mod patch;
 pub mod validate;
@@ -14,6 +15,7 @@ pub mod validate;
 mod fixtures;
 
 pub use codes::{SCRIPT_CODES, is_language_code, is_script_code};
+pub use merge::merge_data;
 pub use model::*;
 pub use patch::{apply_merge_patch, parse_data, touched_categories};
 pub use validate::{

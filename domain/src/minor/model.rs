@@ -735,16 +735,19 @@ pub enum MinorStatus {
     Active,
     Missing,
     Closed,
+    /// Merged into another record (a duplicate): the record points to the survivor.
+    Merged,
 }
 
 impl MinorStatus {
-    pub const ALL: [MinorStatus; 3] = [Self::Active, Self::Missing, Self::Closed];
+    pub const ALL: [MinorStatus; 4] = [Self::Active, Self::Missing, Self::Closed, Self::Merged];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
             Self::Missing => "missing",
             Self::Closed => "closed",
+            Self::Merged => "merged",
         }
     }
 }

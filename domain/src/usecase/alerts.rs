@@ -234,6 +234,11 @@ impl Alerts {
                 .minors
                 .find(minor_id)?
                 .ok_or_else(|| AlertUseError::NotFound(format!("record `{minor_id}`")))?;
+            if let Some(into) = &minor.merged_into {
+                return Err(AlertUseError::Invalid(format!(
+                    "record `{minor_id}` was merged into `{into}`: report that record"
+                )));
+            }
             let relation = minor.relation_to(&rq.caller);
             let may_report = REPORTERS.contains(&rq.caller.role)
                 && (relation.assigned

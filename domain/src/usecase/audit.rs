@@ -35,7 +35,7 @@ impl From<ConsultError> for AccessLogError {
     fn from(e: ConsultError) -> Self {
         match e {
             ConsultError::Denied(d) => Self::Denied(d),
-            ConsultError::NotFound(id) => Self::NotFound(id),
+            ConsultError::NotFound(id) | ConsultError::Merged { id, .. } => Self::NotFound(id),
             ConsultError::Unavailable(u) => Self::Unavailable(u),
             ConsultError::Unknown(u) => Self::Unknown(u),
         }

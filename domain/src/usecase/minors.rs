@@ -89,6 +89,9 @@ pub enum ConsultError {
     Denied(#[from] Denied),
     #[error("no record with id `{0}`")]
     NotFound(String),
+    /// The record was merged into `into`: the child's record is there.
+    #[error("record `{id}` was merged into `{into}`")]
+    Merged { id: String, into: String },
     #[error(transparent)]
     Unavailable(#[from] AuditUnavailable),
     #[error(transparent)]
@@ -101,6 +104,9 @@ pub enum AmendError {
     Denied(#[from] Denied),
     #[error("no record with id `{0}`")]
     NotFound(String),
+    /// The record was merged into `into`; changes go there.
+    #[error("record `{id}` was merged into `{into}`: change that record instead")]
+    Merged { id: String, into: String },
     #[error(transparent)]
     Invalid(#[from] FieldErrors),
     #[error("If-Match is required: send the ETag of the version the change is based on")]
@@ -187,7 +193,7 @@ impl Audited for ConsultError {
     fn outcome(&self) -> Outcome {
         match self {
             Self::Denied(d) => denied_outcome(d),
-            Self::NotFound(_) => Outcome::NotFound,
+            Self::NotFound(_) | Self::Merged { .. } => Outcome::NotFound,
             Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
         }
     }
@@ -198,6 +204,7 @@ impl Audited for AmendError {
         match self {
             Self::Denied(d) => denied_outcome(d),
             Self::NotFound(_) => Outcome::NotFound,
+            Self::Merged { .. } => Outcome::Rejected,
             Self::Invalid(_) | Self::PreconditionRequired | Self::Stale { .. } => Outcome::Rejected,
             Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
         }
@@ -386,7 +393,7 @@ impl Minors {
         Ok(errors)
     }
 
-    fn validated(&self, data: MinorData) -> Result<MinorData, RegisterError> {
+    pub(crate) fn validated(&self, data: MinorData) -> Result<MinorData, RegisterError> {
         let data = validate(data, self.clock.now().date_naive())?;
         let errors = self.check_references(&data)?;
         if errors.is_empty() {
@@ -451,6 +458,12 @@ impl Minors {
             let minor = self
                 .load(id)?
                 .ok_or_else(|| ConsultError::NotFound(id.to_owned()))?;
+            if let Some(into) = minor.merged_into {
+                return Err(ConsultError::Merged {
+                    id: id.to_owned(),
+                    into,
+                });
+            }
             let mask = self.readable_mask(&rq.caller, purpose, &minor)?;
             let view = project(&minor, mask, purpose);
             trail.entry.categories = view.data.present_categories();
@@ -474,6 +487,12 @@ impl Minors {
             let minor = self
                 .load(id)?
                 .ok_or_else(|| AmendError::NotFound(id.to_owned()))?;
+            if let Some(into) = minor.merged_into {
+                return Err(AmendError::Merged {
+                    id: id.to_owned(),
+                    into,
+                });
+            }
             let mask = self
                 .policy
                 .mask(rq.caller.role, purpose, minor.relation_to(&rq.caller));
@@ -530,7 +549,8 @@ impl Minors {
 
     /// What the writer sees of the record after its own change: the mask on the new state (a change
     /// can end the caller's relation to the child, and then it sees only the core fields).
-    fn view_after_write(&self, caller: &Principal, purpose: Purpose, minor: &Minor) -> MinorView {
+    pub(crate) fn view_after_write(
+        &self, caller: &Principal, purpose: Purpose, minor: &Minor) -> MinorView {
         project(
             minor,
             self.policy

@@ -337,6 +337,9 @@ mod tests {
         fn update(&self, _: &str, _: &Change<'_>) -> Result<Minor, UpdateMinorError> {
             unimplemented!()
         }
+        fn merge(&self, _: &crate::ports::Merge<'_>) -> Result<Minor, UpdateMinorError> {
+            unimplemented!()
+        }
         fn history(&self, _: &str) -> anyhow::Result<Vec<Revision>> {
             unimplemented!()
         }

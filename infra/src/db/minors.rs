@@ -8,10 +8,10 @@ use domain::category::{Category, CategorySet};
 use domain::matching::KeyQuery;
 use domain::minor::{MinorData, MinorStatus};
 use domain::page::{Page, PageRequest};
-use domain::ports::{Change, MinorRepository, NewEvent, StoredPhoto, UpdateMinorError};
+use domain::ports::{Change, Merge, MinorRepository, NewEvent, StoredPhoto, UpdateMinorError};
 use domain::record::{Actor, ListScope, Minor, MinorFilter, Revision};
 
-use super::schema::{minor_nationalities, minor_revisions, minors, photos};
+use super::schema::{minor_name_keys, minor_nationalities, minor_revisions, minors, photos};
 use super::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
@@ -25,6 +25,7 @@ struct MinorRow {
     registered_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     data: String,
+    merged_into: Option<String>,
 }
 
 impl MinorRow {
@@ -43,6 +44,7 @@ impl MinorRow {
             updated_at: self.updated_at.and_utc(),
             data: serde_json::from_str(&self.data)
                 .with_context(|| format!("record {id}: stored data"))?,
+            merged_into: self.merged_into,
             id,
         };
         Ok((self.seq, minor))
@@ -322,6 +324,93 @@ impl MinorRepository for DieselMinorRepository {
             Err(TxError::NotFound) => Err(UpdateMinorError::NotFound(id.to_owned())),
             Err(TxError::Stale(current)) => Err(UpdateMinorError::Stale { current }),
             Err(TxError::Db(e)) => Err(anyhow::Error::new(e).context("updating a record").into()),
+            Err(TxError::Other(e)) => Err(e.into()),
+        }
+    }
+
+    fn merge(&self, merge: &Merge<'_>) -> Result<Minor, UpdateMinorError> {
+        let json = serde_json::to_string(merge.data).map_err(anyhow::Error::from)?;
+        let at = stored_time(merge.at);
+        let mut conn = self.db.conn()?;
+        let result = conn.transaction::<_, TxError, _>(|c| {
+            let duplicate = load_by_id(c, merge.duplicate)?.ok_or(TxError::NotFound)?;
+            if duplicate.version != merge.duplicate_version || duplicate.merged_into.is_some() {
+                return Err(TxError::Stale(duplicate.version));
+            }
+            let updated = diesel::update(
+                minors::table
+                    .filter(minors::id.eq(merge.survivor))
+                    .filter(minors::version.eq(merge.survivor_version))
+                    .filter(minors::merged_into.is_null()),
+            )
+            .set((
+                minors::data.eq(&json),
+                minors::version.eq(merge.survivor_version + 1),
+                minors::updated_at.eq(at),
+                minors::placement_agency.eq(merge.data.placement_agency()),
+                minors::guardian_agency.eq(merge.data.guardian_agency()),
+            ))
+            .execute(c)?;
+            if updated == 0 {
+                let current: Option<i64> = minors::table
+                    .filter(minors::id.eq(merge.survivor))
+                    .select(minors::version)
+                    .first(c)
+                    .optional()?;
+                return Err(current.map_or(TxError::NotFound, TxError::Stale));
+            }
+            let survivor_seq: i64 = minors::table
+                .filter(minors::id.eq(merge.survivor))
+                .select(minors::seq)
+                .first(c)?;
+            write_nationalities(c, survivor_seq, merge.data)?;
+            super::name_index::write_name_keys(c, survivor_seq, merge.data)?;
+            write_revision(
+                c,
+                survivor_seq,
+                merge.survivor_version + 1,
+                &json,
+                merge.changed,
+                merge.actor,
+                at,
+            )?;
+            // The duplicate keeps its data and history, points to the survivor and leaves the
+            // name index; its photos belong to the survivor now.
+            diesel::update(minors::table.filter(minors::seq.eq(duplicate.seq)))
+                .set((
+                    minors::status.eq(MinorStatus::Merged.as_str()),
+                    minors::merged_into.eq(merge.survivor),
+                    minors::version.eq(duplicate.version + 1),
+                    minors::updated_at.eq(at),
+                ))
+                .execute(c)?;
+            diesel::delete(
+                minor_name_keys::table.filter(minor_name_keys::minor_seq.eq(duplicate.seq)),
+            )
+            .execute(c)?;
+            write_revision(
+                c,
+                duplicate.seq,
+                duplicate.version + 1,
+                &duplicate.data,
+                CategorySet::EMPTY,
+                merge.actor,
+                at,
+            )?;
+            diesel::update(photos::table.filter(photos::minor_seq.eq(duplicate.seq)))
+                .set(photos::minor_seq.eq(survivor_seq))
+                .execute(c)?;
+            super::audit::append_in(c, std::slice::from_ref(merge.audit))?;
+            load_by_id(c, merge.survivor)?.ok_or(TxError::NotFound)
+        });
+        match result {
+            Ok(row) => Ok(row.into_domain()?.1),
+            Err(TxError::NotFound) => Err(UpdateMinorError::NotFound(format!(
+                "{} or {}",
+                merge.survivor, merge.duplicate
+            ))),
+            Err(TxError::Stale(current)) => Err(UpdateMinorError::Stale { current }),
+            Err(TxError::Db(e)) => Err(anyhow::Error::new(e).context("merging records").into()),
             Err(TxError::Other(e)) => Err(e.into()),
         }
     }

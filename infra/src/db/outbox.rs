@@ -28,6 +28,18 @@ fn micros(at: DateTime<Utc>) -> chrono::NaiveDateTime {
     at.trunc_subsecs(6).naive_utc()
 }
 
+/// An outbox row: seq, event id, type, alert id, minor id, time, alert JSON, possible match JSON.
+type OutboxRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    chrono::NaiveDateTime,
+    String,
+    Option<String>,
+);
+
 /// Writes an event to the outbox inside the caller's transaction, with its alert as it stands
 /// (`alert_json`).
 pub(super) fn append_in(
@@ -58,16 +70,7 @@ pub(super) fn append_in(
 impl Outbox for DieselOutbox {
     fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<OutboxEvent>> {
         let mut conn = self.db.conn()?;
-        let rows: Vec<(
-            i64,
-            String,
-            String,
-            String,
-            String,
-            chrono::NaiveDateTime,
-            String,
-            Option<String>,
-        )> = outbox::table
+        let rows: Vec<OutboxRow> = outbox::table
             .filter(outbox::seq.gt(seq))
             .order(outbox::seq.asc())
             .limit(i64::try_from(limit)?)

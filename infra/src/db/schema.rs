@@ -22,6 +22,7 @@ diesel::table! {
         registered_at -> Timestamp,
         updated_at -> Timestamp,
         data -> Text,
+        merged_into -> Nullable<Text>,
     }
 }
 

@@ -15,6 +15,8 @@ mod events;
 mod faults;
 mod http;
 mod kafka;
+mod merge;
+mod matching_eval;
 mod openapi;
 mod records;
 mod search;
