@@ -28,14 +28,20 @@ impl From<MergeError> for Problem {
     fn from(e: MergeError) -> Self {
         match e {
             MergeError::Denied(d) => forbidden(&d),
-            MergeError::NotGuardianshipService => {
-                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", e.to_string())
-            }
+            MergeError::NotGuardianshipService => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                e.to_string(),
+            ),
             MergeError::NotFound(_) => not_found(e.to_string()),
             MergeError::Invalid(f) => invalid(&f),
-            MergeError::Conflict(_) => {
-                Problem::new(StatusCode::CONFLICT, "conflict", "Cannot merge", e.to_string())
-            }
+            MergeError::Conflict(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Cannot merge",
+                e.to_string(),
+            ),
             MergeError::Stale { .. } => Problem::new(
                 StatusCode::PRECONDITION_FAILED,
                 "stale",

@@ -14,7 +14,11 @@ use super::model::{Alias, Documents, Identity, MinorData, Photos, Physical};
 ///
 /// Nothing of either record is dropped except exact repeats; both revision histories stay
 /// where they are.
-pub fn merge_data(survivor: &MinorData, duplicate: &MinorData, duplicate_number: &str) -> MinorData {
+pub fn merge_data(
+    survivor: &MinorData,
+    duplicate: &MinorData,
+    duplicate_number: &str,
+) -> MinorData {
     let mut out = survivor.clone();
     out.identity = merge_identity(
         survivor.identity.as_ref(),

@@ -63,7 +63,12 @@ impl Minors {
         duplicate_id: &str,
         if_match: Option<Precondition>,
     ) -> Result<MinorView, MergeError> {
-        let mut trail = Trail::new(rq, Action::Merge, &[survivor_id, duplicate_id], self.clock.now());
+        let mut trail = Trail::new(
+            rq,
+            Action::Merge,
+            &[survivor_id, duplicate_id],
+            self.clock.now(),
+        );
         let result = (|| {
             let purpose = self.check_purpose(rq)?;
             if rq.caller.role != Role::GuardianshipOfficer

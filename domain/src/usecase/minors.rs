@@ -550,7 +550,11 @@ impl Minors {
     /// What the writer sees of the record after its own change: the mask on the new state (a change
     /// can end the caller's relation to the child, and then it sees only the core fields).
     pub(crate) fn view_after_write(
-        &self, caller: &Principal, purpose: Purpose, minor: &Minor) -> MinorView {
+        &self,
+        caller: &Principal,
+        purpose: Purpose,
+        minor: &Minor,
+    ) -> MinorView {
         project(
             minor,
             self.policy

@@ -97,7 +97,11 @@ async fn a_duplicate_merges_into_the_survivor_keeping_both_identities_and_histor
     ] {
         assert_problem(merge(&app, who, purpose, s, d, None).await, 403).await;
     }
-    assert_problem(merge(&app, OFFICER, "identification", s, s, None).await, 400).await;
+    assert_problem(
+        merge(&app, OFFICER, "identification", s, s, None).await,
+        400,
+    )
+    .await;
     assert_problem(
         merge(&app, OFFICER, "identification", s, "no-such-id", None).await,
         404,
@@ -153,7 +157,11 @@ async fn a_duplicate_merges_into_the_survivor_keeping_both_identities_and_histor
             .json()
             .await
             .unwrap();
-        assert_eq!(body["revisions"].as_array().unwrap().len(), versions, "{body}");
+        assert_eq!(
+            body["revisions"].as_array().unwrap().len(),
+            versions,
+            "{body}"
+        );
     }
 
     // The duplicate is out of the name index; its names find the survivor.
@@ -189,7 +197,11 @@ async fn a_duplicate_merges_into_the_survivor_keeping_both_identities_and_histor
         .await
         .unwrap();
     assert_eq!(assert_problem(res, 409).await["merged_into"], s);
-    assert_problem(merge(&app, OFFICER, "identification", s, d, None).await, 409).await;
+    assert_problem(
+        merge(&app, OFFICER, "identification", s, d, None).await,
+        409,
+    )
+    .await;
 
     // The merge is audited once, naming both records; each refusal too.
     let rows = audit_rows(&app);

@@ -155,8 +155,16 @@ async fn seed(app: &TestApp) -> (Vec<Child>, DieselMinorRepository) {
             purpose: domain::purpose::Purpose::Care,
         };
         let id = uuid::Uuid::new_v4().to_string();
-        domain::ports::MinorRepository::insert(&repo, &id, &data, &actor, chrono::Utc::now(), None, &[])
-            .unwrap();
+        domain::ports::MinorRepository::insert(
+            &repo,
+            &id,
+            &data,
+            &actor,
+            chrono::Utc::now(),
+            None,
+            &[],
+        )
+        .unwrap();
         if missing {
             let mut conn = db.conn().unwrap();
             diesel::RunQueryDsl::execute(
