@@ -77,6 +77,7 @@ fn asyncapi_lists_every_event_type_and_the_topic() {
         EventType::Sighting,
         EventType::Resolved,
         EventType::MeasuresOverdue,
+        EventType::PossibleMatch,
     ] {
         assert!(
             doc.contains(&format!("name: {}", t.as_str())),
