@@ -11,7 +11,7 @@ use crate::blocking;
 use crate::problem::Problem;
 use crate::purpose::Stated;
 use crate::routes::minors::{
-    MinorRecordSchema, forbidden, if_match, invalid, not_found, record_response,
+    MinorRecordSchema, forbidden, if_match, invalid, not_found, record_response, stale,
 };
 use crate::state::AppState;
 
@@ -42,12 +42,7 @@ impl From<MergeError> for Problem {
                 "Cannot merge",
                 e.to_string(),
             ),
-            MergeError::Stale { .. } => Problem::new(
-                StatusCode::PRECONDITION_FAILED,
-                "stale",
-                "The record changed",
-                e.to_string(),
-            ),
+            MergeError::Stale { .. } => stale(e.to_string()),
             MergeError::Unavailable(e) => blocking::audit_unavailable(&e),
             MergeError::Unknown(e) => blocking::unexpected(&e),
         }
@@ -80,6 +75,8 @@ impl From<MergeError> for Problem {
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn merge(
@@ -90,7 +87,7 @@ pub async fn merge(
     id: web::Path<String>,
     body: web::Json<MergeBody>,
 ) -> Result<HttpResponse, Problem> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let survivor = id.into_inner();
     let duplicate = body.into_inner().duplicate;
     let view = blocking::run(move || {
