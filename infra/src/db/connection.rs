@@ -112,6 +112,35 @@ impl ManageConnection for Manager {
 #[error("the database is unavailable: {0}")]
 pub struct DatabaseUnavailable(pub String);
 
+impl DatabaseUnavailable {
+    /// Whether `error` means the database could not be used: no connection could be had in time,
+    /// or the connection was lost under the query (the server shut down, restarted or went away
+    /// between the pool's check and the query). Either way the caller may retry: 503, not 500.
+    pub fn is_cause_of(error: &anyhow::Error) -> bool {
+        error.chain().any(|cause| {
+            cause.is::<Self>()
+                || cause
+                    .downcast_ref::<diesel::result::Error>()
+                    .is_some_and(lost_connection)
+        })
+    }
+}
+
+fn lost_connection(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        Error::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => lost_connection(rollback_error) || lost_connection(commit_error),
+        _ => false,
+    }
+}
+
 /// Pool sizing and timeouts.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
@@ -228,5 +257,114 @@ mod tests {
         assert!(DatabaseUrl::parse("sqlite://").is_err());
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("./x.db").is_err());
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailability() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let db = |kind| Error::DatabaseError(kind, Box::new("terminating connection".to_owned()));
+        let unavailable = [
+            anyhow::Error::new(DatabaseUnavailable("timed out".into())),
+            anyhow::Error::new(db(DatabaseErrorKind::ClosedConnection)).context("reading"),
+            anyhow::Error::new(db(DatabaseErrorKind::UnableToSendCommand)),
+            anyhow::Error::new(Error::RollbackErrorOnCommit {
+                rollback_error: Box::new(db(DatabaseErrorKind::UnableToSendCommand)),
+                commit_error: Box::new(db(DatabaseErrorKind::ClosedConnection)),
+            }),
+        ];
+        for e in &unavailable {
+            assert!(DatabaseUnavailable::is_cause_of(e), "{e:#}");
+        }
+        let unexpected = [
+            anyhow::Error::new(db(DatabaseErrorKind::UniqueViolation)),
+            anyhow::Error::new(Error::NotFound).context("reading"),
+            anyhow::anyhow!("something else"),
+        ];
+        for e in &unexpected {
+            assert!(!DatabaseUnavailable::is_cause_of(e), "{e:#}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_migrations::MigrationHarness;
+
+    use super::SQLITE_MIGRATIONS;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        status: String,
+    }
+
+    fn count(c: &mut SqliteConnection, sql: &str) -> i64 {
+        diesel::sql_query(sql).get_result::<Count>(c).expect(sql).n
+    }
+
+    /// Migrations that rebuild a table must work on a database that holds records, with foreign
+    /// keys enforced as the service's connections enforce them.
+    #[test]
+    fn every_sqlite_migration_applies_to_a_database_holding_records() {
+        let mut c = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        c.batch_execute("PRAGMA foreign_keys = ON")
+            .expect("foreign keys");
+        // Up to the last migration before the rebuild (000009), then records in every table that
+        // refers to `minors`.
+        for _ in 0..8 {
+            c.run_next_migration(SQLITE_MIGRATIONS).expect("migration");
+        }
+        c.batch_execute(
+            "INSERT INTO minors (id, status, version, registered_at, updated_at, data) VALUES
+                 ('m1', 'active', 1, '2026-01-01', '2026-01-01', '{}'),
+                 ('m2', 'missing', 2, '2026-01-01', '2026-01-02', '{}');
+             INSERT INTO minor_nationalities (minor_seq, country) VALUES (1, 'AF'), (2, 'ER');
+             INSERT INTO minor_revisions (minor_seq, version, at, subject, agency, role, purpose, changed, data)
+                 VALUES (1, 1, '2026-01-01', 's', 'a', 'r', 'care', '[]', '{}');
+             INSERT INTO photos (id, minor_seq, content_type, bytes, created_at)
+                 VALUES ('p1', 2, 'image/png', x'00', '2026-01-01');
+             INSERT INTO minor_name_keys (key, minor_seq, birth_year) VALUES ('mhmd', 1, 2010);
+             INSERT INTO alerts (id, minor_id, status, risk, version, data)
+                 VALUES ('a1', 'm2', 'open', 'high', 1, '{}');",
+        )
+        .expect("records");
+
+        c.run_pending_migrations(SQLITE_MIGRATIONS)
+            .expect("the remaining migrations");
+
+        assert_eq!(count(&mut c, "SELECT count(*) AS n FROM minors"), 2);
+        assert_eq!(
+            count(&mut c, "SELECT count(*) AS n FROM pragma_foreign_key_check"),
+            0
+        );
+        assert_eq!(
+            count(&mut c, "SELECT foreign_keys AS n FROM pragma_foreign_keys"),
+            1,
+            "foreign keys are enforced again after the rebuild"
+        );
+        // The rebuilt table admits the new status, and the old references still hold.
+        c.batch_execute("UPDATE minors SET status = 'merged', merged_into = 'm2' WHERE id = 'm1'")
+            .expect("merged status");
+        let status = diesel::sql_query("SELECT status FROM minors WHERE id = 'm1'")
+            .get_result::<Row>(&mut c)
+            .expect("row")
+            .status;
+        assert_eq!(status, "merged");
+        assert!(
+            c.batch_execute(
+                "INSERT INTO minor_nationalities (minor_seq, country) VALUES (99, 'BE')"
+            )
+            .is_err(),
+            "a reference to no record is refused"
+        );
     }
 }

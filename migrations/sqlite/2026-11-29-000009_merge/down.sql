@@ -1,4 +1,5 @@
-PRAGMA defer_foreign_keys = ON;
+PRAGMA foreign_keys = OFF;
+BEGIN;
 CREATE TABLE minors_old (
     seq              INTEGER PRIMARY KEY AUTOINCREMENT,
     id               TEXT NOT NULL UNIQUE,
@@ -19,3 +20,5 @@ CREATE INDEX minors_placement ON minors (placement_agency, seq);
 CREATE INDEX minors_guardian ON minors (guardian_agency, seq);
 CREATE INDEX minors_status ON minors (status, seq);
 CREATE INDEX minors_registered ON minors (registered_at);
+COMMIT;
+PRAGMA foreign_keys = ON;
