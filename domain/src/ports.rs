@@ -203,15 +203,16 @@ pub trait MinorRepository: Send + Sync {
     ) -> anyhow::Result<Page<(i64, Minor), i64>>;
 
     /// At most `limit` records filed under keys of `query` (see `matching::index_keys`), most
-    /// likely first, with bounded work however large the registry:
+    /// likely first, with work bounded by the number of query keys, however large the registry:
     ///
-    /// * a single key held by [`COMMON_KEY_POSTINGS`] records or more is *common* and is not
-    ///   looked up on its own (a name such as Mohammed says little by itself); pair keys and the
-    ///   other single keys are;
-    /// * records are ranked by the number of looked-up keys they share with the query, then by
-    ///   the distance of their birth year to `query.birth_year` (unknown counts as near);
-    /// * when these fill fewer than `limit` places, records under the common keys fill the rest,
-    ///   those with the nearest birth years first.
+    /// * a key held by fewer than [`COMMON_KEY_POSTINGS`] records is *selective*: every record
+    ///   under it is considered;
+    /// * under a *common* key (a name such as Mohammed, or Mohammed Ahmadi in a large registry)
+    ///   only the `limit` records born nearest to `query.born` on either side are, or without a
+    ///   date the `limit` most recently registered;
+    /// * records are ranked by the number of query keys they were found under, then by the
+    ///   distance of their date of birth to `query.born` (unknown counts as a year), then the most
+    ///   recently registered first.
     fn candidates(&self, query: &KeyQuery, limit: usize) -> anyhow::Result<Vec<Minor>>;
 
     /// A photo of the record, if both exist.

@@ -5,14 +5,16 @@
 //! `a|b` with `a < b`). Single keys of common names (Mohammed, Ahmad) are held by a large share
 //! of the registry; pair keys are selective. The storage adapter looks candidates up by pair keys
 //! and by the single keys that are not common, and ranks them by the number of keys shared, then
-//! by the distance of their birth years (see `ports::MinorRepository::candidates`).
+//! by the distance of their dates of birth (see `ports::MinorRepository::candidates`).
+
+use chrono::NaiveDate;
 
 use super::phonetic::{name_tokens, token_skeleton};
 use super::score::probe_of;
 use crate::minor::Identity;
 
 /// The version of the key scheme. Storage built under another version is rebuilt at start-up.
-pub const INDEX_VERSION: i32 = 2;
+pub const INDEX_VERSION: i32 = 3;
 
 /// Words of one name that take part in pair keys, at most; further words give single keys only.
 const PAIR_WORDS: usize = 6;
@@ -24,8 +26,9 @@ pub struct KeyQuery {
     pub singles: Vec<String>,
     /// Pairs of skeletons of words of the same name, sorted, deduplicated.
     pub pairs: Vec<String>,
-    /// The birth year sought, to rank candidates sharing as many keys by closeness.
-    pub birth_year: Option<i32>,
+    /// The date of birth sought (exact or estimated), to rank candidates sharing as many keys by
+    /// closeness and to choose, under a common key, the records born nearest to it.
+    pub born: Option<NaiveDate>,
 }
 
 impl KeyQuery {
@@ -36,7 +39,7 @@ impl KeyQuery {
 }
 
 /// The keys of names searched for: [`KeyQuery::singles`] and [`KeyQuery::pairs`] of every name.
-pub fn query_keys(names: &[String], birth_year: Option<i32>) -> KeyQuery {
+pub fn query_keys(names: &[String], born: Option<NaiveDate>) -> KeyQuery {
     let mut singles = Vec::new();
     let mut pairs = Vec::new();
     for name in names {
@@ -61,7 +64,7 @@ pub fn query_keys(names: &[String], birth_year: Option<i32>) -> KeyQuery {
     KeyQuery {
         singles,
         pairs,
-        birth_year,
+        born,
     }
 }
 
@@ -82,14 +85,15 @@ mod tests {
 
     #[test]
     fn singles_and_pairs_of_each_name() {
-        let q = query_keys(&["Mohammed Yousef Ahmadi".to_owned()], Some(2010));
+        let born = NaiveDate::from_ymd_opt(2010, 3, 1);
+        let q = query_keys(&["Mohammed Yousef Ahmadi".to_owned()], born);
         assert_eq!(q.singles.len(), 3);
         assert_eq!(q.pairs.len(), 3);
         assert!(q.pairs.iter().all(|p| {
             let (a, b) = p.split_once('|').unwrap();
             a < b && q.singles.iter().any(|s| s == a) && q.singles.iter().any(|s| s == b)
         }));
-        assert_eq!(q.birth_year, Some(2010));
+        assert_eq!(q.born, born);
         // Spellings and scripts meet on the same keys, in either order.
         assert_eq!(
             query_keys(&["محمد يوسف".to_owned()], None),

@@ -16,7 +16,7 @@ pub use keys::{INDEX_VERSION, KeyQuery, index_keys, query_keys};
 pub use normalize::fold;
 pub use phonetic::{name_tokens, skeleton, token_skeleton};
 pub use score::{
-    DEFAULT_MATCHING_TOML, MatchingConfig, Probe, Reason, Thresholds, Weights, name_similarity,
-    probe_of, score,
+    DEFAULT_MATCHING_TOML, MatchingConfig, Probe, Reason, Scorer, Thresholds, Weights,
+    name_similarity, probe_of, score,
 };
 pub use transliterate::to_latin;

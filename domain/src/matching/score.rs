@@ -304,109 +304,139 @@ pub fn score(
     weights: &Weights,
     today: NaiveDate,
 ) -> (f64, Vec<Reason>) {
-    let mut reasons = Vec::new();
-    let mut weighted = Vec::new();
+    Scorer::new(query, weights, today).score(candidate)
+}
 
-    if let Some((agreement, a, b)) = best_name_pair(&query.names, &candidate.names) {
-        reasons.push(Reason {
-            field: "name",
-            agreement,
-            detail: format!("best pair: \"{a}\" ~ \"{b}\""),
-        });
-        weighted.push((weights.name, agreement));
-    }
-    let names_compared = !weighted.is_empty();
+/// A query prepared to be [`score`]d against many candidates: the word keys of its names are
+/// computed once, not once per candidate. Scores are those of [`score`].
+pub struct Scorer<'a> {
+    query: &'a Probe,
+    names: Vec<(&'a str, Vec<(String, String)>)>,
+    weights: &'a Weights,
+    today: NaiveDate,
+}
 
-    if let Some((agreement, detail)) = birth_agreement(query, candidate, today) {
-        reasons.push(Reason {
-            field: "date_of_birth",
-            agreement,
-            detail,
-        });
-        weighted.push((weights.date_of_birth, agreement));
-    }
-
-    let mut sex_mismatch = false;
-    if let (Some(a), Some(b)) = (comparable_sex(query.sex), comparable_sex(candidate.sex)) {
-        let agreement = if a == b { 1.0 } else { 0.0 };
-        sex_mismatch = a != b;
-        reasons.push(Reason {
-            field: "sex",
-            agreement,
-            detail: if sex_mismatch {
-                format!("{a:?} vs {b:?}: score × {SEX_MISMATCH_FACTOR}")
-            } else {
-                format!("both {a:?}")
-            },
-        });
-        weighted.push((weights.sex, agreement));
+impl<'a> Scorer<'a> {
+    pub fn new(query: &'a Probe, weights: &'a Weights, today: NaiveDate) -> Self {
+        Self {
+            query,
+            names: named_keys(&query.names),
+            weights,
+            today,
+        }
     }
 
-    for (field, weight, a, b) in [
-        (
-            "nationality",
-            weights.nationality,
-            &query.nationalities,
-            &candidate.nationalities,
-        ),
-        (
-            "languages",
-            weights.languages,
-            &query.languages,
-            &candidate.languages,
-        ),
-    ] {
-        if let Some((agreement, detail)) = codes_agreement(a, b) {
+    /// The score of `candidate` for the query, as [`score`] defines it.
+    pub fn score(&self, candidate: &Probe) -> (f64, Vec<Reason>) {
+        let (query, weights, today) = (self.query, self.weights, self.today);
+        let mut reasons = Vec::new();
+        let mut weighted = Vec::new();
+
+        if let Some((agreement, a, b)) = best_name_pair(&self.names, &named_keys(&candidate.names))
+        {
             reasons.push(Reason {
-                field,
+                field: "name",
+                agreement,
+                detail: format!("best pair: \"{a}\" ~ \"{b}\""),
+            });
+            weighted.push((weights.name, agreement));
+        }
+        let names_compared = !weighted.is_empty();
+
+        if let Some((agreement, detail)) = birth_agreement(query, candidate, today) {
+            reasons.push(Reason {
+                field: "date_of_birth",
                 agreement,
                 detail,
             });
-            weighted.push((weight, agreement));
+            weighted.push((weights.date_of_birth, agreement));
         }
-    }
 
-    if let Some((agreement, detail)) =
-        marks_agreement(&query.distinguishing_marks, &candidate.distinguishing_marks)
-    {
-        reasons.push(Reason {
-            field: "distinguishing_marks",
-            agreement,
-            detail,
-        });
-        weighted.push((weights.distinguishing_marks, agreement));
-    }
+        let mut sex_mismatch = false;
+        if let (Some(a), Some(b)) = (comparable_sex(query.sex), comparable_sex(candidate.sex)) {
+            let agreement = if a == b { 1.0 } else { 0.0 };
+            sex_mismatch = a != b;
+            reasons.push(Reason {
+                field: "sex",
+                agreement,
+                detail: if sex_mismatch {
+                    format!("{a:?} vs {b:?}: score × {SEX_MISMATCH_FACTOR}")
+                } else {
+                    format!("both {a:?}")
+                },
+            });
+            weighted.push((weights.sex, agreement));
+        }
 
-    let total_weight: f64 = weighted.iter().map(|(w, _)| w).sum();
-    if total_weight <= 0.0 {
-        return (0.0, reasons);
+        for (field, weight, a, b) in [
+            (
+                "nationality",
+                weights.nationality,
+                &query.nationalities,
+                &candidate.nationalities,
+            ),
+            (
+                "languages",
+                weights.languages,
+                &query.languages,
+                &candidate.languages,
+            ),
+        ] {
+            if let Some((agreement, detail)) = codes_agreement(a, b) {
+                reasons.push(Reason {
+                    field,
+                    agreement,
+                    detail,
+                });
+                weighted.push((weight, agreement));
+            }
+        }
+
+        if let Some((agreement, detail)) =
+            marks_agreement(&query.distinguishing_marks, &candidate.distinguishing_marks)
+        {
+            reasons.push(Reason {
+                field: "distinguishing_marks",
+                agreement,
+                detail,
+            });
+            weighted.push((weights.distinguishing_marks, agreement));
+        }
+
+        let total_weight: f64 = weighted.iter().map(|(w, _)| w).sum();
+        if total_weight <= 0.0 {
+            return (0.0, reasons);
+        }
+        let mut total = weighted.iter().map(|(w, a)| w * a).sum::<f64>() / total_weight;
+        if sex_mismatch {
+            total *= SEX_MISMATCH_FACTOR;
+        }
+        if !names_compared {
+            total = total.min(NO_NAME_CAP);
+        }
+        (total.clamp(0.0, 1.0), reasons)
     }
-    let mut total = weighted.iter().map(|(w, a)| w * a).sum::<f64>() / total_weight;
-    if sex_mismatch {
-        total *= SEX_MISMATCH_FACTOR;
-    }
-    if !names_compared {
-        total = total.min(NO_NAME_CAP);
-    }
-    (total.clamp(0.0, 1.0), reasons)
 }
 
-fn best_name_pair<'a>(a: &'a [String], b: &'a [String]) -> Option<(f64, &'a str, &'a str)> {
-    let keys_b: Vec<(&str, Vec<(String, String)>)> = b
+/// Each name that has words, with the word keys of its words.
+fn named_keys(names: &[String]) -> Vec<(&str, Vec<(String, String)>)> {
+    names
         .iter()
         .map(|n| (n.as_str(), word_keys(n)))
         .filter(|(_, k)| !k.is_empty())
-        .collect();
-    let mut best: Option<(f64, &str, &str)> = None;
-    for name_a in a {
-        let keys_a = word_keys(name_a);
-        if keys_a.is_empty() {
-            continue;
-        }
-        for (name_b, kb) in &keys_b {
-            let sim = similarity_of_keys(&keys_a, kb);
+        .collect()
+}
+
+fn best_name_pair<'a, 'b>(
+    a: &[(&'a str, Vec<(String, String)>)],
+    b: &[(&'b str, Vec<(String, String)>)],
+) -> Option<(f64, &'a str, &'b str)> {
+    let mut best: Option<(f64, &'a str, &'b str)> = None;
+    for (name_a, ka) in a {
+        for (name_b, kb) in b {
+            let sim = similarity_of_keys(ka, kb);
             if best.is_none_or(|(s, _, _)| sim > s) {
-                best = Some((sim, name_a.as_str(), name_b));
+                best = Some((sim, *name_a, *name_b));
             }
         }
     }

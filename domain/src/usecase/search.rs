@@ -2,12 +2,12 @@
 //! the reasons of its score, each projected through the caller's mask. A caller that may not read
 //! `identity` of a child gets no candidate for it.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Months, NaiveDate};
 
 use crate::alert::{Alert, AlertEvent, EventType, PossibleMatch};
 use crate::audit::{Action, Outcome};
 use crate::category::{Category, CategorySet};
-use crate::matching::{MatchingConfig, Probe, Reason, probe_of, query_keys, score};
+use crate::matching::{MatchingConfig, Probe, Reason, Scorer, probe_of, query_keys};
 use crate::minor::{Identity, MinorData, MinorStatus, Sex};
 use crate::ports::AuditUnavailable;
 use crate::projection::{MinorView, project};
@@ -139,15 +139,17 @@ impl Minors {
                 languages: query.languages.clone(),
                 distinguishing_marks: query.distinguishing_marks.clone(),
             };
-            let birth_year = probe.date_of_birth.map(|d| d.year()).or_else(|| {
-                probe
-                    .age_range
-                    .map(|(lo, hi)| today.year() - i32::from(lo) / 2 - i32::from(hi) / 2)
+            // An age range stands for the date of birth at its middle.
+            let born = probe.date_of_birth.or_else(|| {
+                probe.age_range.and_then(|(lo, hi)| {
+                    today.checked_sub_months(Months::new(6 * (u32::from(lo) + u32::from(hi))))
+                })
             });
+            let scorer = Scorer::new(&probe, &config.weights, today);
             let mut hits: Vec<SearchHit> = Vec::new();
             for minor in self
                 .minors
-                .candidates(&query_keys(&probe.names, birth_year), CANDIDATE_POOL)?
+                .candidates(&query_keys(&probe.names, born), CANDIDATE_POOL)?
             {
                 if exclude == Some(minor.id.as_str()) {
                     continue;
@@ -164,7 +166,7 @@ impl Minors {
                     continue;
                 };
                 let candidate = readable_probe(&minor, identity, mask.read, today);
-                let (value, reasons) = score(&probe, &candidate, &config.weights, today);
+                let (value, reasons) = scorer.score(&candidate);
                 if value >= config.thresholds.candidate {
                     hits.push(SearchHit {
                         score: value,
@@ -238,7 +240,8 @@ impl Minors {
             .unwrap_or_default();
         let now = self.clock.now();
         let today = now.date_naive();
-        let keys = query_keys(&probe.names, probe.date_of_birth.map(|d| d.year()));
+        let keys = query_keys(&probe.names, probe.date_of_birth);
+        let scorer = Scorer::new(&probe, &config.weights, today);
         let mut events = Vec::new();
         for candidate in self.minors.candidates(&keys, CANDIDATE_POOL)? {
             if candidate.status != MinorStatus::Missing {
@@ -248,7 +251,7 @@ impl Minors {
                 continue;
             };
             let theirs = readable_probe(&candidate, their_identity, CategorySet::all(), today);
-            let (value, _) = score(&probe, &theirs, &config.weights, today);
+            let (value, _) = scorer.score(&theirs);
             if value < config.thresholds.possible_match {
                 continue;
             }

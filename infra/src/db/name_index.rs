@@ -1,11 +1,10 @@
 //! The name index of `minor_name_keys` (key scheme `domain::matching::INDEX_VERSION`): written with
 //! each change of a record, rebuilt whole when the scheme changes, and looked up by search.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use anyhow::Context;
-use chrono::Datelike;
-use diesel::dsl::{count_star, max};
+use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use domain::matching::{INDEX_VERSION, KeyQuery, index_keys};
 use domain::minor::MinorData;
@@ -17,7 +16,7 @@ use super::{Database, DbConnection};
 /// Records re-keyed per transaction when the index is rebuilt.
 const REBUILD_BATCH: i64 = 1_000;
 
-/// Replaces the name keys of a record with those of `data`, each with the record's birth year.
+/// Replaces the name keys of a record with those of `data`, each with the record's date of birth.
 pub(super) fn write_name_keys(
     conn: &mut DbConnection,
     seq: i64,
@@ -26,18 +25,23 @@ pub(super) fn write_name_keys(
     diesel::delete(minor_name_keys::table.filter(minor_name_keys::minor_seq.eq(seq)))
         .execute(conn)?;
     let identity = data.identity.as_ref();
-    let birth_year = identity.and_then(|i| i.date_of_birth).map(|d| d.year());
+    let birth_day = identity.and_then(|i| i.date_of_birth).map(day);
     // One statement per key: the multi-backend connection has no batch insert.
     for key in index_keys(identity) {
         diesel::insert_into(minor_name_keys::table)
             .values((
                 minor_name_keys::key.eq(key),
                 minor_name_keys::minor_seq.eq(seq),
-                minor_name_keys::birth_year.eq(birth_year),
+                minor_name_keys::birth_day.eq(birth_day),
             ))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A date as stored in `birth_day`: days from 0001-01-01.
+fn day(date: NaiveDate) -> i32 {
+    date.num_days_from_ce()
 }
 
 /// Rebuilds the keys of every record when the index was built under another key scheme than
@@ -84,74 +88,66 @@ pub fn ensure_current(db: &Database) -> anyhow::Result<usize> {
     Ok(rebuilt)
 }
 
+/// Days of distance counted for a record without a date of birth.
+const UNKNOWN_BIRTH_DISTANCE: i32 = 365;
+
 /// The registration sequence numbers of at most `limit` records for `query`, most likely first,
-/// as `ports::MinorRepository::candidates` specifies.
+/// as `ports::MinorRepository::candidates` specifies: per key one bounded index scan for a
+/// selective key, two (or one without a date) for a common key.
 pub(super) fn candidate_seqs(
     conn: &mut DbConnection,
     query: &KeyQuery,
     limit: usize,
 ) -> QueryResult<Vec<i64>> {
     let cap = i64::try_from(COMMON_KEY_POSTINGS).unwrap_or(i64::MAX);
-    let mut selective: Vec<String> = query.pairs.clone();
-    let mut common: Vec<String> = Vec::new();
-    for key in &query.singles {
-        let postings: Vec<i64> = minor_name_keys::table
-            .filter(minor_name_keys::key.eq(key))
-            .select(minor_name_keys::minor_seq)
-            .limit(cap)
-            .load(conn)?;
-        if postings.len() < COMMON_KEY_POSTINGS {
-            selective.push(key.clone());
-        } else {
-            common.push(key.clone());
+    let near = i64::try_from(limit).unwrap_or(i64::MAX);
+    let born = query.born.map(day);
+    // Per record: the keys it was found under, and its date of birth.
+    let mut found: HashMap<i64, (u32, Option<i32>)> = HashMap::new();
+    for key in query.pairs.iter().chain(&query.singles) {
+        let by_key = || minor_name_keys::table.filter(minor_name_keys::key.eq(key));
+        let columns = (minor_name_keys::minor_seq, minor_name_keys::birth_day);
+        let mut postings: Vec<(i64, Option<i32>)> =
+            by_key().select(columns).limit(cap).load(conn)?;
+        if postings.len() >= COMMON_KEY_POSTINGS {
+            postings = match born {
+                Some(b) => {
+                    let mut nearest: Vec<(i64, Option<i32>)> = by_key()
+                        .filter(minor_name_keys::birth_day.ge(b))
+                        .order(minor_name_keys::birth_day.asc())
+                        .select(columns)
+                        .limit(near)
+                        .load(conn)?;
+                    nearest.extend(
+                        by_key()
+                            .filter(minor_name_keys::birth_day.lt(b))
+                            .order(minor_name_keys::birth_day.desc())
+                            .select(columns)
+                            .limit(near)
+                            .load::<(i64, Option<i32>)>(conn)?,
+                    );
+                    nearest
+                }
+                None => by_key()
+                    .order(minor_name_keys::minor_seq.desc())
+                    .select(columns)
+                    .limit(near)
+                    .load(conn)?,
+            };
+        }
+        for (seq, birth_day) in postings {
+            found.entry(seq).or_insert((0, birth_day)).0 += 1;
         }
     }
-    let distance = |year: Option<i32>| match (year, query.birth_year) {
-        (Some(y), Some(q)) => (y - q).abs(),
-        _ => 1,
+    let distance = |birth_day: Option<i32>| match (birth_day, born) {
+        (Some(d), Some(b)) => (d - b).abs(),
+        _ => UNKNOWN_BIRTH_DISTANCE,
     };
-    let mut ranked: Vec<(i64, i64, i32)> = if selective.is_empty() {
-        vec![]
-    } else {
-        minor_name_keys::table
-            .filter(minor_name_keys::key.eq_any(&selective))
-            .group_by(minor_name_keys::minor_seq)
-            .select((
-                minor_name_keys::minor_seq,
-                count_star(),
-                max(minor_name_keys::birth_year),
-            ))
-            .load::<(i64, i64, Option<i32>)>(conn)?
-            .into_iter()
-            .map(|(seq, shared, year)| (seq, shared, distance(year)))
-            .collect()
-    };
+    let mut ranked: Vec<(i64, u32, i32)> = found
+        .into_iter()
+        .map(|(seq, (shared, birth_day))| (seq, shared, distance(birth_day)))
+        .collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)).then(b.0.cmp(&a.0)));
     ranked.truncate(limit);
-    let mut seqs: Vec<i64> = ranked.into_iter().map(|(seq, _, _)| seq).collect();
-    if seqs.len() < limit && !common.is_empty() {
-        let wanted = i64::try_from(limit).unwrap_or(i64::MAX);
-        let fill = minor_name_keys::table
-            .filter(minor_name_keys::key.eq_any(&common))
-            .select((minor_name_keys::minor_seq, minor_name_keys::birth_year))
-            .limit(wanted);
-        let mut extra: Vec<(i64, Option<i32>)> = match query.birth_year {
-            // Within a year of the one sought, any order: the index on (key, birth_year) bounds it.
-            Some(year) => fill
-                .filter(minor_name_keys::birth_year.between(year - 1, year + 1))
-                .load(conn)?,
-            None => fill.order(minor_name_keys::minor_seq.desc()).load(conn)?,
-        };
-        extra.sort_by_key(|(seq, year)| (distance(*year), -seq));
-        let mut seen: HashSet<i64> = seqs.iter().copied().collect();
-        for (seq, _) in extra {
-            if seqs.len() >= limit {
-                break;
-            }
-            if seen.insert(seq) {
-                seqs.push(seq);
-            }
-        }
-    }
-    Ok(seqs)
+    Ok(ranked.into_iter().map(|(seq, _, _)| seq).collect())
 }

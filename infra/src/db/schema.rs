@@ -171,7 +171,7 @@ diesel::table! {
     minor_name_keys (key, minor_seq) {
         key -> Text,
         minor_seq -> BigInt,
-        birth_year -> Nullable<Integer>,
+        birth_day -> Nullable<Integer>,
     }
 }
 
