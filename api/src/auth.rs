@@ -3,9 +3,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::principal::Principal;
 use domain::usecase::authenticate::{AuthenticateError, Gate, authenticate};
 use domain::usecase::minors::Request;
@@ -66,6 +69,9 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Problem>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(caller) = req.extensions().get::<Caller>().cloned() {
+            return Box::pin(async move { Ok(caller) });
+        }
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         let request_id = request_id(req);
@@ -117,5 +123,24 @@ fn bearer_token(req: &HttpRequest) -> Result<String, Problem> {
         _ => Err(unauthorized(
             "the Authorization header must be `Bearer <JWT>`".into(),
         )),
+    }
+}
+
+/// Authenticates every `/v1` request before anything else of it is read: a caller without a valid
+/// token gets 401 whatever its body, path or purpose, and no body of an unauthenticated caller is
+/// buffered or parsed. The handlers' [`Caller`] is the one found here.
+pub async fn authenticate_first(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if req.path() != "/v1" && !req.path().starts_with("/v1/") {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    match Caller::extract(req.request()).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(problem) => Ok(req.into_response(problem.response()).map_into_right_body()),
     }
 }

@@ -1,13 +1,17 @@
 //! HTTP plumbing shared by every route: problem+json for every failure, extractor limits and
 //! errors, the request id header, and the fallback for unknown routes.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 use tracing_actix_web::RequestId;
 
 use crate::problem::{PROBLEM_JSON, Problem};
@@ -83,6 +87,9 @@ fn json_problem(err: &JsonPayloadError) -> Problem {
                 format!("{what} at line {} column {}: {e}", e.line(), e.column()),
             )
         }
+        JsonPayloadError::Payload(PayloadError::Io(e)) if e.kind() == ErrorKind::TimedOut => {
+            Problem::from_status(StatusCode::REQUEST_TIMEOUT, e.to_string())
+        }
         other => {
             tracing::debug!(error = %other, "unreadable JSON body");
             Problem::from_status(
@@ -90,6 +97,81 @@ fn json_problem(err: &JsonPayloadError) -> Problem {
                 format!("the body cannot be read: {other}"),
             )
         }
+    }
+}
+
+/// Longest wait for the next piece of a request body. The HTTP layer bounds the wait for the
+/// request head (`client_request_timeout`) but not for the body: without this, a client that
+/// promises a body and stalls would hold its connection and buffer for ever.
+pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Ends a request body that stalls for [`BODY_IDLE_TIMEOUT`] with an error the extractors turn
+/// into 408; the connection is then closed.
+pub async fn body_idle_timeout(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let payload = req.take_payload();
+    if matches!(payload, Payload::None) {
+        req.set_payload(payload);
+    } else {
+        let stream = futures_util::stream::unfold(Some(payload), |payload| async move {
+            let mut payload = payload?;
+            match tokio::time::timeout(BODY_IDLE_TIMEOUT, payload.next()).await {
+                Ok(Some(item)) => Some((item, Some(payload))),
+                Ok(None) => None,
+                Err(_) => Some((Err(body_timed_out()), None)),
+            }
+        });
+        let stream: BodyStream = Box::pin(stream);
+        req.set_payload(Payload::from(stream));
+    }
+    next.call(req).await
+}
+
+/// A request body as actix streams it.
+type BodyStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, PayloadError>>>>;
+
+fn body_timed_out() -> PayloadError {
+    PayloadError::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!(
+            "no part of the body arrived for {} seconds",
+            BODY_IDLE_TIMEOUT.as_secs()
+        ),
+    ))
+}
+
+/// Refuses a URL that encodes a NUL character (`%00`), which no id, filter or cursor holds and
+/// PostgreSQL text cannot: 404 in the path (no resource is named so), 400 in the query.
+pub async fn refuse_nul_in_url(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let has_nul = |text: &str| {
+        text.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
+    let problem = if has_nul(req.uri().path()) {
+        Some(Problem::from_status(
+            StatusCode::NOT_FOUND,
+            "nothing at a path with a NUL character".to_owned(),
+        ))
+    } else if req.uri().query().is_some_and(has_nul) {
+        Some(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "Invalid query parameters",
+            "query parameters may not hold NUL characters".to_owned(),
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Ok(req.into_response(problem.response()).map_into_right_body()),
+        None => Ok(next.call(req).await?.map_into_left_body()),
     }
 }
 

@@ -268,10 +268,19 @@ impl Application {
                         .config(utoipa_swagger_ui::Config::from("/openapi.json")),
                 )
                 .default_service(web::to(http::not_found))
+                .wrap(from_fn(http::body_idle_timeout))
+                .wrap(from_fn(crate::auth::authenticate_first))
+                .wrap(from_fn(http::refuse_nul_in_url))
                 .wrap(ErrorHandlers::new().default_handler(http::problem_body))
                 .wrap(from_fn(http::request_id_and_access_log))
                 .wrap(TracingLogger::default())
         })
+        // Slow clients: the request head must arrive within 5 s of the first byte (else 408 and
+        // the connection closes), an idle keep-alive connection closes after 5 s, and a closing
+        // connection is given 1 s to read the answer; body stalls end in `body_idle_timeout`.
+        .client_request_timeout(Duration::from_secs(5))
+        .keep_alive(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
         .listen(listener)?
         .shutdown_timeout(settings.shutdown_timeout_seconds);
         if settings.workers > 0 {

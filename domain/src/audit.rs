@@ -73,10 +73,24 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// Times are kept to the microsecond, as both databases store them: the hash covers exactly
-    /// what is stored.
+    /// Times are kept to the microsecond, and NUL characters (which a caller can put in an id in
+    /// a path, a body or a token, and PostgreSQL text cannot hold) become U+FFFD, as both databases
+    /// store them: the hash covers exactly what is stored.
     pub fn normalised(mut self) -> Self {
+        fn storable(text: &mut String) {
+            if text.contains('\0') {
+                *text = text.replace('\0', "\u{FFFD}");
+            }
+        }
         self.at = self.at.trunc_subsecs(6);
+        for text in [&mut self.subject, &mut self.agency, &mut self.role]
+            .into_iter()
+            .flatten()
+            .chain(self.minors.iter_mut())
+            .chain([&mut self.request_id])
+        {
+            storable(text);
+        }
         self
     }
 }

@@ -87,6 +87,7 @@ pub struct ListQuery {
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 

@@ -75,6 +75,8 @@ impl From<MergeError> for Problem {
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn merge(
@@ -85,7 +87,7 @@ pub async fn merge(
     id: web::Path<String>,
     body: web::Json<MergeBody>,
 ) -> Result<HttpResponse, Problem> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let survivor = id.into_inner();
     let duplicate = body.into_inner().duplicate;
     let view = blocking::run(move || {

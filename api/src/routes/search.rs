@@ -40,6 +40,7 @@ pub struct SearchBody {
     #[serde(default)]
     pub distinguishing_marks: Vec<String>,
     /// How many candidates at most, 1 to 50 (default 10).
+    #[schema(minimum = 1, maximum = 50)]
     pub limit: Option<usize>,
 }
 
@@ -114,6 +115,8 @@ impl From<SearchError> for Problem {
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn search(

@@ -155,11 +155,28 @@ fn prefixed(errors: FieldErrors, prefix: &str) -> AlertUseError {
     AlertUseError::Fields(out)
 }
 
+/// A text of an alert, normalised as the record's texts are and held to the same rules: 1 to `max`
+/// characters, no control characters (a place is one line; longer texts may hold line feeds and
+/// tabs). Alerts travel to webhooks, Kafka and CAP XML, where a NUL or an escape has no place.
 fn bounded(field: &str, value: &str, max: usize) -> Result<String, AlertUseError> {
     let value = crate::minor::validate::normalise(value);
     if value.is_empty() || value.chars().count() > max {
         return Err(AlertUseError::Invalid(format!(
             "`{field}` must be 1 to {max} characters"
+        )));
+    }
+    let multiline = max > crate::minor::validate::MAX_SHORT_CHARS;
+    if value
+        .chars()
+        .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\t')))
+    {
+        return Err(AlertUseError::Invalid(format!(
+            "`{field}` must not contain control characters{}",
+            if multiline {
+                " but line feeds and tabs"
+            } else {
+                ""
+            }
         )));
     }
     Ok(value)

@@ -101,9 +101,12 @@ impl Minors {
                     "record `{duplicate_id}` is missing: resolve its alert first, or keep it as the survivor"
                 )));
             }
-            if let Some(Precondition::Version(v)) = if_match
-                && v != survivor.version
-            {
+            let stale = match if_match {
+                Some(Precondition::Version(v)) => v != survivor.version,
+                Some(Precondition::NoVersion) => true,
+                Some(Precondition::Any) | None => false,
+            };
+            if stale {
                 return Err(MergeError::Stale {
                     current: survivor.version,
                 });

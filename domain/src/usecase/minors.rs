@@ -164,6 +164,11 @@ pub enum Precondition {
     Any,
     /// The version the caller saw.
     Version(i64),
+    /// Entity tags none of which names a version (a weak or foreign tag, an empty list): they
+    /// match no version, so the change fails as a stale one would (RFC 9110, section 13.1.1). Judged
+    /// here, after the purpose and the caller's rights, so that such a request is refused in the
+    /// same order, and audited, like any other.
+    NoVersion,
 }
 
 /// A record's revisions as the caller may see them, and the categories withheld from it.
@@ -503,6 +508,11 @@ impl Minors {
             let expected = match if_match.ok_or(AmendError::PreconditionRequired)? {
                 Precondition::Any => minor.version,
                 Precondition::Version(v) => v,
+                Precondition::NoVersion => {
+                    return Err(AmendError::Stale {
+                        current: minor.version,
+                    });
+                }
             };
             if expected != minor.version {
                 return Err(AmendError::Stale {

@@ -257,6 +257,10 @@ impl MinorRepository for DieselMinorRepository {
     }
 
     fn find(&self, id: &str) -> anyhow::Result<Option<Minor>> {
+        // No id holds a NUL character, and PostgreSQL refuses one in a query (text cannot hold it).
+        if id.contains('\0') {
+            return Ok(None);
+        }
         let mut conn = self.db.conn()?;
         load_by_id(&mut conn, id)
             .context("reading a record")?
@@ -333,10 +337,9 @@ impl MinorRepository for DieselMinorRepository {
         let at = stored_time(merge.at);
         let mut conn = self.db.conn()?;
         let result = conn.transaction::<_, TxError, _>(|c| {
-            let duplicate = load_by_id(c, merge.duplicate)?.ok_or(TxError::NotFound)?;
-            if duplicate.version != merge.duplicate_version || duplicate.merged_into.is_some() {
-                return Err(TxError::Stale(duplicate.version));
-            }
+            // The first statement writes, so SQLite takes its write lock at once: a read first
+            // would have to be upgraded, and that fails at once ("database is locked") when another
+            // writer committed meanwhile, whatever the busy timeout.
             let updated = diesel::update(
                 minors::table
                     .filter(minors::id.eq(merge.survivor))
@@ -358,6 +361,10 @@ impl MinorRepository for DieselMinorRepository {
                     .first(c)
                     .optional()?;
                 return Err(current.map_or(TxError::NotFound, TxError::Stale));
+            }
+            let duplicate = load_by_id(c, merge.duplicate)?.ok_or(TxError::NotFound)?;
+            if duplicate.version != merge.duplicate_version || duplicate.merged_into.is_some() {
+                return Err(TxError::Stale(duplicate.version));
             }
             let survivor_seq: i64 = minors::table
                 .filter(minors::id.eq(merge.survivor))
