@@ -1,6 +1,6 @@
 //! Children's records: the access matrix, behaviour of each endpoint, photos, concurrency.
 
-mod fixtures;
+pub(crate) mod fixtures;
 mod lifecycle;
 mod matrix;
 mod photos;

@@ -1,0 +1,595 @@
+//! Property-level authorization (OWASP API3) of alerts and their events: the alert views (one
+//! alert, the list, the answers to reports, sightings and resolutions), the CAP rendering, every
+//! webhook payload of every demo agency, the SSE stream of every role that may hold one, and the
+//! possible-match event's `candidate`, in four phases (alerts raised, a look-alike registered,
+//! sightings, resolutions) so that each output is compared with the state it was rendered in.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use futures_util::StreamExt;
+use reqwest::Method;
+use rstest_reuse::apply;
+use serde_json::{Value, json};
+
+use super::policy::{PolicyFile, RECEIVERS, ROLES, assert_none, check_optional};
+use super::world::{ELSEWHERE, OTHER_POLICE, Placement, World, an_hour_ago, own_of};
+use crate::helpers::{Backend, backends};
+
+/// Members of an alert: anything else in it would be data of another kind.
+const ALERT_MEMBERS: [&str; 21] = [
+    "id",
+    "minor_id",
+    "status",
+    "risk",
+    "risk_factors",
+    "last_seen_at",
+    "last_seen_place",
+    "circumstances",
+    "reported_by",
+    "raised_at",
+    "notified",
+    "acknowledgements",
+    "acknowledgement_due_at",
+    "escalated_at",
+    "sightings",
+    "resolution",
+    "measures_due_at",
+    "measures",
+    "measures_overdue_at",
+    "version",
+    "minor",
+];
+
+/// Roles that may hold the stream (a grant names `disappearance` for them).
+const STREAMERS: [&str; 5] = [
+    "reception_staff",
+    "guardianship_officer",
+    "guardian",
+    "police_officer",
+    "child_focus_case_manager",
+];
+
+type Got = Arc<Mutex<Vec<Value>>>;
+
+/// A webhook receiver on a random port that keeps every body.
+async fn receiver() -> (String, Got) {
+    let got: Got = Arc::default();
+    let data = got.clone();
+    let server = HttpServer::new(move || {
+        let data = data.clone();
+        App::new().default_service(web::to(move |body: web::Bytes| {
+            let data = data.clone();
+            async move {
+                data.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                HttpResponse::NoContent().finish()
+            }
+        }))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    (format!("http://127.0.0.1:{port}/hook"), got)
+}
+
+/// The events of the stream after `last`, until `n` have come or 15 s have passed.
+async fn stream(world: &World, who: (&str, &str), last: i64, n: usize) -> Vec<(i64, Value)> {
+    let res = world
+        .as_(Method::GET, "/v1/alerts/stream", who, "disappearance")
+        .header("last-event-id", last.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "stream of {who:?}");
+    let mut body = res.bytes_stream();
+    let (mut text, mut events) = (String::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while events.len() < n {
+        let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, body.next()).await else {
+            break;
+        };
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let frame: String = text.drain(..end + 2).collect();
+            let id = frame.lines().find_map(|l| l.strip_prefix("id: "));
+            let data = frame.lines().find_map(|l| l.strip_prefix("data: "));
+            if let (Some(id), Some(data)) = (id, data) {
+                events.push((id.parse().unwrap(), serde_json::from_str(data).unwrap()));
+            }
+        }
+    }
+    events
+}
+
+/// The children of the scenario: `own` placed with the demo centre and ward of the demo guardian,
+/// `elsewhere` related to no demo agency, `youth` placed with the demo youth-care service.
+struct Scenario {
+    children: BTreeMap<&'static str, (String, Placement)>,
+}
+
+impl Scenario {
+    /// Whether `agency` follows the alert of child `name`: police, Child Focus and the
+    /// guardianship service follow every alert; the child's centre and guardian theirs.
+    fn follows(&self, agency: &str, name: &str) -> bool {
+        let at = self.children[name].1;
+        ["demo-police", "demo-child-focus", "demo-guardianship"].contains(&agency)
+            || at.centre == agency
+            || at.guardian == agency
+    }
+
+    fn expected(&self, agency: &str, events_on: &[&str]) -> usize {
+        events_on
+            .iter()
+            .filter(|name| self.follows(agency, name))
+            .count()
+    }
+}
+
+/// Checks one output that carries an alert: the alert holds nothing but its own members, the
+/// child (`minor`) and a possible match's `candidate` through the mask of `role` at `agency` for
+/// the purpose `disappearance`, with the state as it is now.
+fn check_alert_output(
+    world: &World,
+    policy: &PolicyFile,
+    data: &Value,
+    alert: &Value,
+    (role, agency): (&str, &str),
+    at: &str,
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for key in alert.as_object().unwrap().keys() {
+        if !ALERT_MEMBERS.contains(&key.as_str()) {
+            wrong.push(format!("{at}: the alert holds `{key}`"));
+        }
+    }
+    let child = world.stored(alert["minor_id"].as_str().unwrap());
+    let readable = policy.readable(role, agency, "disappearance", &child);
+    wrong.extend(check_optional(
+        &data["minor"],
+        &child,
+        &readable,
+        "disappearance",
+        &format!("{at} minor"),
+    ));
+    if let Some(m) = data.get("possible_match") {
+        let candidate = world.stored(m["minor_id"].as_str().unwrap());
+        let readable = policy.readable(role, agency, "disappearance", &candidate);
+        wrong.extend(check_optional(
+            &m["candidate"],
+            &candidate,
+            &readable,
+            "disappearance",
+            &format!("{at} candidate"),
+        ));
+    }
+    wrong
+}
+
+/// Checks a CloudEvent received by `role` at `agency`.
+fn check_event(
+    world: &World,
+    policy: &PolicyFile,
+    event: &Value,
+    who: (&str, &str),
+    kind: &str,
+    at: &str,
+) -> Vec<String> {
+    let at = format!("{at} {}", event["type"]);
+    let mut wrong = Vec::new();
+    if event["type"] != kind {
+        wrong.push(format!("{at}: expected a {kind}"));
+    }
+    let data = &event["data"];
+    wrong.extend(check_alert_output(
+        world,
+        policy,
+        data,
+        &data["alert"],
+        who,
+        &at,
+    ));
+    wrong
+}
+
+/// Checks an answer of the alerts API (`AlertBody`: the alert with `minor`).
+fn check_answer(
+    world: &World,
+    policy: &PolicyFile,
+    body: &Value,
+    who: (&str, &str),
+    at: &str,
+) -> Vec<String> {
+    check_alert_output(world, policy, body, body, who, at)
+}
+
+/// Text of the child's record that a CAP message must never hold.
+const RECORD_TEXT: [&str; 8] = [
+    "Semhar",
+    "Haile",
+    "ሰምሃር",
+    "+32 471",
+    "asthma",
+    "eyebrow",
+    "Yonas",
+    "BE1-2025",
+];
+
+struct Run<'a> {
+    world: &'a World,
+    policy: PolicyFile,
+    scenario: Scenario,
+    hooks: Vec<(&'static str, &'static str, Got)>,
+    /// Ids of the webhook events checked so far, per agency.
+    seen: BTreeMap<&'static str, BTreeSet<String>>,
+    last: BTreeMap<&'static str, i64>,
+    wrong: Vec<String>,
+    checked: usize,
+}
+
+impl Run<'_> {
+    /// Waits for the events of a phase on every webhook and every stream, and checks them.
+    async fn phase(&mut self, name: &str, kind: &str, events_on: &[&str]) {
+        let hooks: Vec<_> = self
+            .hooks
+            .iter()
+            .map(|(a, r, g)| (*a, *r, g.clone()))
+            .collect();
+        for (agency, role, got) in hooks {
+            let want = self.scenario.expected(agency, events_on);
+            // At least once: a redelivery keeps the event's id; each id is checked once, in the
+            // phase it was first delivered in.
+            let new = |seen: &BTreeSet<String>| {
+                let mut ids = seen.clone();
+                got.lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| ids.insert(e["id"].to_string()))
+                    .cloned()
+                    .collect::<Vec<Value>>()
+            };
+            for _ in 0..150 {
+                if new(&self.seen[agency]).len() >= want {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            if want == 0 {
+                // Let the relay pass: nothing may come.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            let received = new(&self.seen[agency]);
+            if received.len() != want {
+                self.wrong.push(format!(
+                    "{name}: webhook of {agency}: {} events, expected {want}: {:?}",
+                    received.len(),
+                    received
+                        .iter()
+                        .map(|e| format!("{} {}", e["type"], e["subject"]))
+                        .collect::<Vec<_>>()
+                ));
+            }
+            for event in &received {
+                self.wrong.extend(check_event(
+                    self.world,
+                    &self.policy,
+                    event,
+                    (role, agency),
+                    kind,
+                    &format!("{name}: webhook of {agency}"),
+                ));
+                self.checked += 1;
+                self.seen
+                    .get_mut(agency)
+                    .unwrap()
+                    .insert(event["id"].to_string());
+            }
+        }
+        for role in STREAMERS {
+            let agency = ROLES.iter().find(|(r, _)| *r == role).unwrap().1;
+            let want = self.scenario.expected(agency, events_on);
+            let events = stream(self.world, (role, agency), self.last[role], want).await;
+            if events.len() != want {
+                self.wrong.push(format!(
+                    "{name}: stream of {role}@{agency}: {} events, expected {want}",
+                    events.len()
+                ));
+            }
+            for (id, event) in &events {
+                self.wrong.extend(check_event(
+                    self.world,
+                    &self.policy,
+                    event,
+                    (role, agency),
+                    kind,
+                    &format!("{name}: stream of {role}@{agency}"),
+                ));
+                self.checked += 1;
+                self.last.insert(role, *id);
+            }
+        }
+    }
+
+    /// Every role reads every alert (JSON and CAP) and the list; each view that answers is checked.
+    async fn views(&mut self, name: &str) {
+        for (role, agency) in ROLES {
+            let at = format!("{name}: {role}@{agency}");
+            let list: Value = self
+                .world
+                .as_(
+                    Method::GET,
+                    "/v1/alerts?limit=200",
+                    (role, agency),
+                    "disappearance",
+                )
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            for item in list["items"].as_array().into_iter().flatten() {
+                let at = format!("{at} list item {}", item["id"]);
+                self.wrong.extend(check_answer(
+                    self.world,
+                    &self.policy,
+                    item,
+                    (role, agency),
+                    &at,
+                ));
+                self.checked += 1;
+            }
+            for (child, alert) in self.alerts() {
+                let path = format!("/v1/alerts/{alert}");
+                let res = self
+                    .world
+                    .as_(Method::GET, &path, (role, agency), "disappearance")
+                    .send()
+                    .await
+                    .unwrap();
+                if res.status() != 200 {
+                    continue;
+                }
+                let body: Value = res.json().await.unwrap();
+                let at = format!("{at} GET alert of {child}");
+                self.wrong.extend(check_answer(
+                    self.world,
+                    &self.policy,
+                    &body,
+                    (role, agency),
+                    &at,
+                ));
+                self.checked += 1;
+                let cap = self
+                    .world
+                    .as_(Method::GET, &path, (role, agency), "disappearance")
+                    .header("accept", "application/cap+xml")
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                for text in RECORD_TEXT {
+                    if cap.contains(text) {
+                        self.wrong
+                            .push(format!("{at} (CAP): holds `{text}` of the record"));
+                    }
+                }
+                self.checked += 1;
+            }
+        }
+    }
+
+    fn alerts(&self) -> Vec<(String, String)> {
+        self.scenario
+            .children
+            .iter()
+            .filter_map(|(name, (id, _))| {
+                let alert = self.world.alerts_of(id)?;
+                Some((name.to_string(), alert))
+            })
+            .collect()
+    }
+
+    /// Acts on an alert as `who`; checks the answer.
+    async fn act(&mut self, who: (&str, &str), child: &str, what: &str, body: Value) {
+        let id = &self.scenario.children[child].0;
+        let alert = self.world.alerts_of(id).unwrap();
+        let res = self
+            .world
+            .as_(
+                Method::POST,
+                &format!("/v1/alerts/{alert}/{what}"),
+                who,
+                "disappearance",
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let answer: Value = res.json().await.unwrap();
+        assert_eq!(status, 201, "{what} by {who:?}: {answer}");
+        self.wrong.extend(check_answer(
+            self.world,
+            &self.policy,
+            &answer,
+            who,
+            &format!("{what} of {child} by {}@{}", who.0, who.1),
+        ));
+        self.checked += 1;
+    }
+}
+
+impl World {
+    /// The last alert raised for a child, if any.
+    fn alerts_of(&self, id: &str) -> Option<String> {
+        use domain::ports::AlertRepository;
+        let page = self
+            .alerts
+            .list(
+                &domain::ports::AlertFilter::default(),
+                &domain::page::PageRequest {
+                    after: None,
+                    limit: domain::page::PageSize::new(200).unwrap(),
+                },
+            )
+            .unwrap();
+        page.items
+            .into_iter()
+            .map(|(_, a)| a)
+            .filter(|a| a.minor_id == id)
+            .map(|a| a.id)
+            .next_back()
+    }
+}
+
+#[apply(backends)]
+async fn alert_views_streams_webhooks_and_candidates_hold_only_what_the_receiver_may_read(
+    #[case] backend: Backend,
+) {
+    let world = World::new(backend).await;
+    let own = Placement {
+        centre: "demo-reception",
+        guardian: "demo-guardian",
+    };
+    let mut children = BTreeMap::new();
+    for (name, at) in [
+        ("own", own),
+        ("elsewhere", ELSEWHERE),
+        ("youth", own_of("youth_care_worker").unwrap()),
+    ] {
+        let id = world.child(at);
+        world.add_photo(&id);
+        children.insert(name, (id, at));
+    }
+    let mut hooks = Vec::new();
+    for (agency, role) in RECEIVERS {
+        let (url, got) = receiver().await;
+        let res = world
+            .as_(
+                Method::POST,
+                "/v1/subscriptions",
+                ("registry_admin", "registry"),
+                "",
+            )
+            .json(&json!({"agency": agency, "kind": "webhook", "url": url}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        hooks.push((agency, role, got));
+    }
+    let mut run = Run {
+        world: &world,
+        policy: PolicyFile::load(),
+        scenario: Scenario { children },
+        seen: RECEIVERS
+            .iter()
+            .map(|(a, _)| (*a, BTreeSet::new()))
+            .collect(),
+        last: STREAMERS.iter().map(|r| (*r, 0)).collect(),
+        hooks,
+        wrong: Vec::new(),
+        checked: 0,
+    };
+    let all = ["own", "elsewhere", "youth"];
+
+    // 1. Another police zone reports the three children missing.
+    for name in all {
+        let id = run.scenario.children[name].0.clone();
+        let res = world
+            .as_(
+                Method::POST,
+                &format!("/v1/minors/{id}/disappearances"),
+                ("police_officer", OTHER_POLICE),
+                "disappearance",
+            )
+            .json(&json!({"last_seen_at": an_hour_ago(), "last_seen_place": "Brussels-North"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let answer: Value = res.json().await.unwrap();
+        run.wrong.extend(check_answer(
+            &world,
+            &run.policy,
+            &answer,
+            ("police_officer", OTHER_POLICE),
+            &format!("report of {name}"),
+        ));
+        run.checked += 1;
+    }
+    run.phase("raised", "be.uam.alert.raised", &all).await;
+    run.views("while missing").await;
+
+    // 2. The demo centre registers a girl who may be any of them: a possible match per alert,
+    //    whose candidate (placed with the centre, not missing) each receiver sees through its mask.
+    let res = world
+        .as_(
+            Method::POST,
+            "/v1/minors",
+            ("reception_staff", "demo-reception"),
+            "care",
+        )
+        .json(&json!({
+            "identity": {"family_name": "Haile", "given_names": "Semhar", "sex": "female",
+                "date_of_birth": "2011-03-14", "nationalities": ["ER"], "languages": ["ti", "ar"],
+                "names_original_script": [{"family_name": "ሃይለ", "given_names": "ሰምሃር", "script": "Ethi"}]},
+            "physical": {"height_cm": 150, "distinguishing_marks": ["scar above left eyebrow"]},
+            "contacts": {"phone_numbers": ["+32 470 00 00 00"]},
+            "health": {"medical_needs": "asthma"},
+            "placement": {"current_agency": "demo-reception", "since": "2026-01-02"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    run.phase("possible match", "be.uam.minor.possible_match", &all)
+        .await;
+
+    // 3. Every agency that follows the centre's child records a sighting.
+    for who in [
+        ("reception_staff", "demo-reception"),
+        ("guardian", "demo-guardian"),
+        ("police_officer", "demo-police"),
+        ("child_focus_case_manager", "demo-child-focus"),
+        ("guardianship_officer", "demo-guardianship"),
+    ] {
+        run.act(
+            who,
+            "own",
+            "sightings",
+            json!({"seen_at": an_hour_ago(), "place": "Ghent"}),
+        )
+        .await;
+    }
+    run.phase("sightings", "be.uam.alert.sighting", &["own"; 5])
+        .await;
+
+    // 4. Two alerts end; the grants that held during them end too.
+    run.act(
+        ("police_officer", "demo-police"),
+        "own",
+        "resolution",
+        json!({"outcome": "found_safe"}),
+    )
+    .await;
+    run.act(
+        ("child_focus_case_manager", "demo-child-focus"),
+        "youth",
+        "resolution",
+        json!({"outcome": "returned"}),
+    )
+    .await;
+    run.phase("resolved", "be.uam.alert.resolved", &["own", "youth"])
+        .await;
+    run.views("after resolution").await;
+
+    assert_none(&run.wrong, run.checked, "alerts, streams and webhooks");
+}

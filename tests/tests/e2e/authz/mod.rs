@@ -1,0 +1,17 @@
+//! Authorization suites (issue 7).
+//!
+//! - `endpoints`: object- and function-level authorization (OWASP API1, API5): every operation of
+//!   the OpenAPI document, called by every role, on children it has no relation to and on its own,
+//!   answered as the table `tests/data/authz/expected.csv` says.
+//! - `records`, `events`, `kafka`: property-level authorization (OWASP API3): every output that
+//!   carries child data (search results and their reasons, possible matches, history, alert views,
+//!   the SSE stream, webhook and Kafka payloads, the possible-match candidate) holds exactly the
+//!   categories its receiver may read, and `_meta.withheld` names the rest, compared with an
+//!   independent reading of `policy/default.toml` (`policy`).
+
+mod endpoints;
+mod events;
+mod kafka;
+mod policy;
+mod records;
+mod world;
