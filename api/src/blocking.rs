@@ -26,10 +26,7 @@ where
 /// The answer to an unexpected error: 503 when the database could not be reached (the caller may
 /// retry), 500 otherwise. The cause is logged, never shown.
 pub fn unexpected(error: &anyhow::Error) -> Problem {
-    if error
-        .chain()
-        .any(|c| c.is::<infra::db::DatabaseUnavailable>())
-    {
+    if infra::db::DatabaseUnavailable::is_cause_of(error) {
         tracing::warn!(error = format!("{error:#}"), "database unavailable");
         return Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,

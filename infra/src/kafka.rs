@@ -1,6 +1,7 @@
 //! The Kafka sink: one topic per subscribing agency (`uam.alerts.<agency-id>`), created through the
 //! admin API; records keyed by child id, from an idempotent producer with `acks=all`.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -27,21 +28,34 @@ fn config(brokers: &str) -> ClientConfig {
 
 /// Delivers each event and waits for the broker's acknowledgement before the next, so the
 /// subscription's cursor moves only past events the broker has (at least once, in order).
+///
+/// After a failed send the producer is replaced by a new one: a send that timed out or was refused
+/// while the broker was down leaves an idempotent producer with sequence numbers the broker no
+/// longer accepts once it is back, and every later attempt would fail the same way until the
+/// events went to the dead letters. A new producer starts a new idempotent session.
 pub struct KafkaSink {
-    producer: FutureProducer,
+    brokers: String,
+    producer: Mutex<FutureProducer>,
     timeout: Duration,
+}
+
+fn producer(brokers: &str, timeout: Duration) -> anyhow::Result<FutureProducer> {
+    config(brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("message.timeout.ms", timeout.as_millis().to_string())
+        .set("linger.ms", "1")
+        .create()
+        .context("creating the Kafka producer")
 }
 
 impl KafkaSink {
     pub fn new(brokers: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let producer = config(brokers)
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("message.timeout.ms", timeout.as_millis().to_string())
-            .set("linger.ms", "1")
-            .create()
-            .context("creating the Kafka producer")?;
-        Ok(Self { producer, timeout })
+        Ok(Self {
+            brokers: brokers.to_owned(),
+            producer: Mutex::new(producer(brokers, timeout)?),
+            timeout,
+        })
     }
 }
 
@@ -54,6 +68,7 @@ impl EventSink for KafkaSink {
         let Endpoint::Kafka { topic } = &subscription.endpoint else {
             return (0, Some(SinkError("not a Kafka subscription".into())));
         };
+        let mut current = self.producer.lock().unwrap_or_else(PoisonError::into_inner);
         for (i, event) in events.iter().enumerate() {
             let body = event.cloudevent.to_string();
             let headers = OwnedHeaders::new()
@@ -69,8 +84,13 @@ impl EventSink for KafkaSink {
                 .key(&event.key)
                 .payload(&body)
                 .headers(headers);
-            if let Err((e, _)) = block_on(self.producer.send(record, Timeout::After(self.timeout)))
-            {
+            if let Err((e, _)) = block_on(current.send(record, Timeout::After(self.timeout))) {
+                match producer(&self.brokers, self.timeout) {
+                    Ok(fresh) => *current = fresh,
+                    Err(err) => {
+                        tracing::warn!(error = format!("{err:#}"), "Kafka producer not renewed")
+                    }
+                }
                 return (i, Some(SinkError(format!("Kafka topic {topic}: {e}"))));
             }
         }
@@ -82,7 +102,11 @@ impl Drop for KafkaSink {
     /// Nothing is left in flight after a delivery round returns, but a round cut short by shutdown
     /// gets its chance to finish.
     fn drop(&mut self) {
-        if let Err(e) = self.producer.flush(Timeout::After(self.timeout)) {
+        let producer = self
+            .producer
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = producer.flush(Timeout::After(self.timeout)) {
             tracing::warn!(error = %e, "Kafka producer not flushed at shutdown");
         }
     }

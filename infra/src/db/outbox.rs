@@ -40,13 +40,27 @@ type OutboxRow = (
     Option<String>,
 );
 
+/// The PostgreSQL advisory lock that writers of the outbox hold until they commit.
+const OUTBOX_WRITE_LOCK: i64 = 0x7561_6d5f_6f75_7462; // "uam_outb"
+
 /// Writes an event to the outbox inside the caller's transaction, with its alert as it stands
 /// (`alert_json`).
+///
+/// Events must become visible in `seq` order: relays and SSE streams read past the last position
+/// they handled, so an event committed after one with a higher `seq` would never be read. On
+/// PostgreSQL `seq` is handed out at insert, not at commit, and concurrent transactions may commit
+/// in another order; so each writer first takes a lock that it holds until it commits or rolls
+/// back, and the outbox grows one transaction at a time. (SQLite has one writer at a time.)
 pub(super) fn append_in(
     conn: &mut DbConnection,
     e: &AlertEvent,
     alert_json: &str,
 ) -> QueryResult<()> {
+    if matches!(conn, DbConnection::Postgres(_)) {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(OUTBOX_WRITE_LOCK)
+            .execute(conn)?;
+    }
     let possible_match = e
         .possible_match
         .as_ref()

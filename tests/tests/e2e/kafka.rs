@@ -62,7 +62,7 @@ impl Broker {
         broker
     }
 
-    fn run(&mut self) {
+    pub(crate) fn run(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         let child = Command::new(tansu())
             .args([
@@ -87,7 +87,7 @@ impl Broker {
         }
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
