@@ -1,0 +1,398 @@
+//! Consult: `GET /v1/minors/{id}` (token verification, policy projection, a durable audit entry
+//! per read) with many concurrent keep-alive connections for a fixed time; the reference is the
+//! same primary-key SELECT straight to the database: pgbench with as many clients on PostgreSQL,
+//! an in-process SELECT loop on SQLite.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::generate::record_id;
+use crate::http::async_client;
+use crate::registry::{self, Backend, Env, Raw, Registry};
+use crate::report::{Report, Row, Target};
+use crate::rng::Rng;
+use crate::server::{Server, token};
+use crate::stats::{Accounting, CoreShare, Latency};
+
+/// The sizes of a consult benchmark.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ConsultConfig {
+    pub records: u64,
+    pub connections: usize,
+    /// Load before measuring (connections opened, caches warm).
+    pub warmup_seconds: f64,
+    pub seconds: f64,
+}
+
+/// What a load of consultations gave.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadResult {
+    pub requests: usize,
+    pub errors: usize,
+    /// Statuses other than 200 and transport errors, with counts.
+    pub error_kinds: Vec<(String, usize)>,
+    pub requests_per_second: f64,
+    pub latency: Latency,
+    pub cores: CoreShare,
+}
+
+/// What each request of a load asks: the consultation itself, or a cheaper request that does only
+/// part of its work, to see where the time of a consultation goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ask {
+    /// `GET /health/live`: HTTP, routing, logging; no token, no database.
+    Live,
+    /// `GET /v1/policy`: the above plus token verification and the agency look-up.
+    Policy,
+    /// `GET /v1/minors/{id}`: the above plus loading the record, projecting it and a durable
+    /// audit entry.
+    Consult,
+}
+
+/// Consults random records among `records` of seed `seed` through `connections` keep-alive
+/// connections (or asks what `ask` says): `warmup` unmeasured, then `seconds` measured. Each
+/// connection sends its next request as soon as the answer is read (closed loop).
+#[allow(clippy::too_many_arguments)]
+pub fn consult_load(
+    ask: Ask,
+    base: &str,
+    bearer: &str,
+    seed: u64,
+    records: u64,
+    connections: usize,
+    warmup: Duration,
+    seconds: Duration,
+    server_pid: u32,
+) -> anyhow::Result<LoadResult> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let client = async_client(connections)?;
+    let base = Arc::new(base.to_owned());
+    let bearer = Arc::new(bearer.to_owned());
+    runtime.block_on(async move {
+        let started = Instant::now();
+        let measure_from = started + warmup;
+        let end = measure_from + seconds;
+        let mut tasks = Vec::new();
+        for c in 0..connections {
+            let (client, base, bearer) = (client.clone(), base.clone(), bearer.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut rng = Rng::new(seed ^ 0xC0_5017, c as u64);
+                let mut samples = Vec::new();
+                let mut errors: Vec<String> = Vec::new();
+                loop {
+                    let now = Instant::now();
+                    if now >= end {
+                        break;
+                    }
+                    let path = match ask {
+                        Ask::Live => "/health/live".to_owned(),
+                        Ask::Policy => "/v1/policy".to_owned(),
+                        Ask::Consult => {
+                            format!("/v1/minors/{}", record_id(seed, rng.next_u64() % records))
+                        }
+                    };
+                    let sent = Instant::now();
+                    let outcome = client
+                        .get(format!("{base}{path}"))
+                        .header("Authorization", bearer.as_str())
+                        .header("X-Purpose", "identification")
+                        .send()
+                        .await;
+                    let status = match outcome {
+                        Ok(response) => {
+                            let status = response.status().as_u16();
+                            match response.bytes().await {
+                                Ok(_) => status.to_string(),
+                                Err(e) => format!("body: {e}"),
+                            }
+                        }
+                        Err(e) => format!("transport: {e}"),
+                    };
+                    if sent >= measure_from {
+                        if status == "200" {
+                            samples.push(sent.elapsed());
+                        } else {
+                            errors.push(status);
+                        }
+                    }
+                }
+                (samples, errors)
+            }));
+        }
+        tokio::time::sleep_until(measure_from.into()).await;
+        let accounting = Accounting::start(Some(server_pid));
+        let mut samples = Vec::new();
+        let mut errors: Vec<String> = Vec::new();
+        for t in tasks {
+            let (s, e) = t.await?;
+            samples.extend(s);
+            errors.extend(e);
+        }
+        let cores = accounting.finish();
+        let wall = Instant::now().duration_since(measure_from).as_secs_f64();
+        let mut kinds: Vec<(String, usize)> = Vec::new();
+        for e in &errors {
+            match kinds.iter_mut().find(|(k, _)| k == e) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((e.clone(), 1)),
+            }
+        }
+        Ok(LoadResult {
+            requests: samples.len() + errors.len(),
+            errors: errors.len(),
+            error_kinds: kinds,
+            requests_per_second: samples.len() as f64 / wall,
+            latency: Latency::of(&samples),
+            cores,
+        })
+    })
+}
+
+/// The reference on PostgreSQL: pgbench, `-M prepared`, the same number of clients, a SELECT of
+/// a random record by primary key.
+#[derive(Debug, Clone, Serialize)]
+pub struct PgbenchResult {
+    pub transactions_per_second: f64,
+    pub latency_average_ms: Option<f64>,
+    pub command: String,
+    pub cores: CoreShare,
+}
+
+pub fn pgbench(
+    work_dir: &Path,
+    url: &str,
+    records: u64,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<PgbenchResult> {
+    let script = work_dir.join("consult.pgbench");
+    std::fs::write(
+        &script,
+        format!("\\set n random(1, {records})\nSELECT data FROM minors WHERE seq = :n;\n"),
+    )?;
+    let args = [
+        "-n".to_owned(),
+        "-M".to_owned(),
+        "prepared".to_owned(),
+        "-c".to_owned(),
+        clients.to_string(),
+        "-j".to_owned(),
+        "2".to_owned(),
+        "-T".to_owned(),
+        seconds.to_string(),
+        "-f".to_owned(),
+        script.display().to_string(),
+        url.to_owned(),
+    ];
+    let accounting = Accounting::start(None);
+    let output = std::process::Command::new("pgbench")
+        .args(&args)
+        .output()
+        .context("running pgbench (apt-get install postgresql-contrib or postgresql-client)")?;
+    let cores = accounting.finish();
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    anyhow::ensure!(
+        output.status.success(),
+        "pgbench failed: {}{}",
+        text,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let field = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+    };
+    Ok(PgbenchResult {
+        transactions_per_second: field("tps = ").context("no tps in the pgbench output")?,
+        latency_average_ms: field("latency average = "),
+        command: format!("pgbench {}", args.join(" ")),
+        cores,
+    })
+}
+
+#[derive(QueryableByName)]
+struct DataRow {
+    #[diesel(sql_type = Text)]
+    #[allow(dead_code)]
+    data: String,
+}
+
+/// The reference on SQLite: two threads (one per core), each with its own connection, selecting
+/// random records by primary key for `seconds`; rows per second.
+pub fn sqlite_selects(url: &str, records: u64, seconds: Duration) -> anyhow::Result<f64> {
+    let end = Instant::now() + seconds;
+    let counts: Vec<anyhow::Result<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2_u64)
+            .map(|t| {
+                s.spawn(move || -> anyhow::Result<u64> {
+                    let Raw::Sqlite(mut conn) = Raw::open(url)? else {
+                        anyhow::bail!("not a SQLite URL");
+                    };
+                    let mut rng = Rng::new(t, 77);
+                    let mut n = 0;
+                    while Instant::now() < end {
+                        let seq = 1 + (rng.next_u64() % records) as i64;
+                        let rows: Vec<DataRow> =
+                            diesel::sql_query("SELECT data FROM minors WHERE seq = ?")
+                                .bind::<BigInt, _>(seq)
+                                .load(&mut conn)?;
+                        n += rows.len() as u64;
+                    }
+                    Ok(n)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("thread panicked")))
+            })
+            .collect()
+    });
+    let mut total = 0;
+    for c in counts {
+        total += c?;
+    }
+    Ok(total as f64 / seconds.as_secs_f64())
+}
+
+/// Consults one registry through the service, after the cheaper requests of [`Ask`] for the
+/// same time each (the ladder, returned second); stops the server afterwards.
+pub fn consult_registry(
+    env: &Env,
+    registry: &Registry,
+    config: ConsultConfig,
+    label: &str,
+) -> anyhow::Result<(LoadResult, Vec<(Ask, LoadResult)>)> {
+    let mut server = Server::start(env, &registry.url, label, &[])?;
+    server.wait_ready(Duration::from_secs(600))?;
+    let bearer = format!(
+        "Bearer {}",
+        token(env, "demo-guardianship", "guardianship_officer")?
+    );
+    eprintln!(
+        "consult {}: {} connections, {} s ...",
+        registry.backend.label(),
+        config.connections,
+        config.seconds
+    );
+    let load = |ask: Ask, seconds: f64| {
+        consult_load(
+            ask,
+            &server.base,
+            &bearer,
+            registry.seed,
+            registry.records,
+            config.connections,
+            Duration::from_secs_f64(config.warmup_seconds),
+            Duration::from_secs_f64(seconds),
+            server.pid(),
+        )
+    };
+    let result = load(Ask::Consult, config.seconds)?;
+    let mut ladder = Vec::new();
+    for ask in [Ask::Live, Ask::Policy] {
+        ladder.push((ask, load(ask, (config.seconds / 3.0).max(1.0))?));
+    }
+    server.stop();
+    Ok((result, ladder))
+}
+
+/// Runs the consult benchmark on both backends; adds rows to `report`.
+pub fn run(env: &Env, config: ConsultConfig, report: &mut Report) -> anyhow::Result<()> {
+    let mut details = serde_json::Map::new();
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let (registry, readiness) = registry::ensure(env, backend, config.records)?;
+        let label = format!(
+            "consult-{}-{}",
+            registry.records,
+            crate::search::wire_name(&backend)
+        );
+        let (api, ladder) = consult_registry(env, &registry, config, &label)?;
+        let name = format!(
+            "consult {} / {}, {} conns",
+            crate::search::human_count(config.records),
+            backend.label(),
+            config.connections
+        );
+        let (reference, reference_label, extra) = match backend {
+            Backend::Postgres => {
+                eprintln!(
+                    "pgbench: {} clients, {} s ...",
+                    config.connections, config.seconds
+                );
+                let pg = pgbench(
+                    &env.work_dir,
+                    &registry.url,
+                    config.records,
+                    config.connections,
+                    config.seconds.ceil() as u64,
+                )?;
+                (pg.transactions_per_second, "pgbench tps", json!(pg))
+            }
+            Backend::Sqlite => {
+                let rate = sqlite_selects(
+                    &registry.url,
+                    config.records,
+                    Duration::from_secs_f64(config.seconds),
+                )?;
+                (
+                    rate,
+                    "SQLite SELECT/s, 2 threads",
+                    json!({ "selects_per_second": rate }),
+                )
+            }
+        };
+        let mut throughput = Row::new(&name, "throughput", api.requests_per_second, "req/s")
+            .reference(reference, reference_label);
+        if backend == Backend::Postgres {
+            throughput = throughput.target(Target::RatioAtLeast(0.5));
+        }
+        report.rows.push(throughput);
+        let mut p99 = Row::new(&name, "p99", api.latency.p99_ms, "ms");
+        if backend == Backend::Postgres {
+            p99 = p99.target(Target::AtMost(10.0));
+        }
+        report
+            .rows
+            .push(Row::new(&name, "p50", api.latency.p50_ms, "ms"));
+        report.rows.push(p99);
+        report
+            .rows
+            .push(Row::new(&name, "errors", api.errors as f64, "").target(Target::AtMost(0.0)));
+        for (ask, result) in &ladder {
+            let what = match ask {
+                Ask::Live => "GET /health/live (no token, no db)",
+                Ask::Policy => "GET /v1/policy (token + agency)",
+                Ask::Consult => "consult",
+            };
+            report.rows.push(Row::new(
+                &name,
+                &format!("ladder: {what}"),
+                result.requests_per_second,
+                "req/s",
+            ));
+        }
+        details.insert(
+            crate::search::wire_name(&backend),
+            json!({ "readiness": readiness, "api": api, "reference": extra, "ladder": ladder }),
+        );
+    }
+    details.insert("config".to_owned(), json!(config));
+    report
+        .details
+        .insert("consult".to_owned(), serde_json::Value::Object(details));
+    Ok(())
+}
