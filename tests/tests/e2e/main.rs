@@ -20,3 +20,4 @@ mod merge;
 mod openapi;
 mod records;
 mod search;
+mod statistics;
