@@ -7,6 +7,33 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+/// `Display` and `FromStr` by the wire name (`as_str`) of each member of `ALL`, and the error
+/// naming an unknown one.
+macro_rules! wire_names {
+    ($type:ident, $error:ident, $what:literal) => {
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        #[doc = concat!("The text names no ", $what, ".")]
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        #[error("`{0}` is not a {what}", what = $what)]
+        pub struct $error(pub String);
+
+        impl FromStr for $type {
+            type Err = $error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| $error(s.to_owned()))
+            }
+        }
+    };
+}
+
 /// A published figure. Every figure but `registrations` counts disappearances (alerts not resolved
 /// as reported in error), by the month the alert was raised; see `docs/statistics.md`.
 #[derive(
@@ -90,26 +117,7 @@ impl Figure {
     }
 }
 
-impl fmt::Display for Figure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The text names no figure.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a figure")]
-pub struct UnknownFigure(pub String);
-
-impl FromStr for Figure {
-    type Err = UnknownFigure;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.as_str() == s)
-            .ok_or_else(|| UnknownFigure(s.to_owned()))
-    }
-}
+wire_names!(Figure, UnknownFigure, "figure");
 
 /// What a figure is broken down by.
 #[derive(
@@ -178,26 +186,7 @@ impl Dimension {
     }
 }
 
-impl fmt::Display for Dimension {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The text names no dimension.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a dimension")]
-pub struct UnknownDimension(pub String);
-
-impl FromStr for Dimension {
-    type Err = UnknownDimension;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|d| d.as_str() == s)
-            .ok_or_else(|| UnknownDimension(s.to_owned()))
-    }
-}
+wire_names!(Dimension, UnknownDimension, "dimension");
 
 /// Age bands, youngest first.
 pub const AGE_BANDS: [&str; 5] = ["0-13", "14-15", "16-17", "18+", "unknown"];
