@@ -56,6 +56,9 @@ pub struct Settings {
     pub policy: String,
     /// Kafka bootstrap servers (`host:port,...`); empty disables the Kafka sink.
     pub kafka_brokers: String,
+    /// Smallest count published in statistics; smaller cells, and cells that would reveal them,
+    /// are suppressed (see docs/statistics.md).
+    pub statistics_threshold: u64,
 }
 
 impl Default for Settings {
@@ -77,6 +80,7 @@ impl Default for Settings {
             log_level: "info".into(),
             policy: String::new(),
             kafka_brokers: String::new(),
+            statistics_threshold: domain::statistics::DEFAULT_THRESHOLD,
         }
     }
 }
@@ -152,6 +156,9 @@ impl Settings {
                 "log_level",
                 "is not a tracing filter (e.g. `info` or `api=debug,info`)",
             );
+        }
+        if !(3..=100).contains(&self.statistics_threshold) {
+            return invalid("statistics_threshold", "must be between 3 and 100");
         }
         if !self.policy.is_empty() && !Path::new(&self.policy).is_file() {
             return invalid("policy", "names no file");

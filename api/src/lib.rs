@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod blocking;
 pub mod cap;
+pub mod charts;
 pub mod config;
 pub mod demo;
 pub mod http;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::problem::{InvalidParam, Problem};
 use crate::routes::{
-    agencies, alerts, audit, health, merge, minors, policy, search, subscriptions,
+    agencies, alerts, audit, health, merge, minors, policy, search, statistics, subscriptions,
 };
 
 #[derive(OpenApi)]
@@ -49,6 +49,8 @@ use crate::routes::{
         subscriptions::list,
         subscriptions::get,
         subscriptions::delete,
+        statistics::series,
+        statistics::chart,
     ),
     components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor, search::ReasonBody)),
     modifiers(&BearerAuth),
@@ -60,6 +62,7 @@ use crate::routes::{
         (name = "audit", description = "Who saw what of a child, and the integrity of the audit trail"),
         (name = "alerts", description = "Disappearance reports and the alerts that follow"),
         (name = "subscriptions", description = "Agencies receiving the alert stream by webhook or Kafka"),
+        (name = "statistics", description = "Aggregated figures for analysts, small cells suppressed"),
     )
 )]
 pub struct ApiDoc;

@@ -15,13 +15,14 @@ use domain::ports::{EventSink, TopicAdmin};
 use domain::usecase::alerts::Alerts;
 use domain::usecase::minors::Minors;
 use domain::usecase::relay::Relay;
+use domain::usecase::statistics::Statistics;
 use domain::usecase::subscriptions::Subscriptions;
 use infra::auth::{DevKey, JwksSource, JwksVerifier, VerifierSettings};
 use infra::clock::SystemClock;
 use infra::db::{
     Database, DieselAgencyRepository, DieselAuditLog, DieselMinorRepository, PoolSettings,
 };
-use infra::db::{DieselAlertRepository, DieselOutbox, listen_for_events};
+use infra::db::{DieselAlertRepository, DieselOutbox, DieselStatisticsSource, listen_for_events};
 use infra::ids::UuidGenerator;
 use infra::kafka::{KafkaSink, KafkaTopics};
 use infra::photo::PhotoSanitizer;
@@ -201,6 +202,12 @@ impl Application {
                 webhooks: Arc::new(WebhookSink::new(Duration::from_secs(10))?),
                 kafka: kafka.map(|(sink, _)| sink),
             };
+            let statistics = Statistics {
+                source: Arc::new(DieselStatisticsSource::new(db.clone())),
+                clock: clock.clone(),
+                audit: audit.clone(),
+                threshold: prepared.statistics_threshold,
+            };
             let minors = Minors {
                 minors: minor_repository,
                 agencies: agencies.clone(),
@@ -220,6 +227,7 @@ impl Application {
                 alerts,
                 subscriptions,
                 relay,
+                statistics,
                 audit,
                 matching: domain::matching::MatchingConfig::default(),
             })
@@ -261,6 +269,7 @@ impl Application {
                 .configure(routes::audit::configure)
                 .configure(routes::alerts::configure)
                 .configure(routes::subscriptions::configure)
+                .configure(routes::statistics::configure)
                 .route("/openapi.json", web::get().to(openapi_json))
                 .route("/docs", web::get().to(docs_redirect))
                 .service(

@@ -6,6 +6,7 @@ use domain::ports::{AgencyRepository, AuditLog, Clock, HealthCheck, TokenVerifie
 use domain::usecase::alerts::Alerts;
 use domain::usecase::minors::Minors;
 use domain::usecase::relay::Relay;
+use domain::usecase::statistics::Statistics;
 use domain::usecase::subscriptions::Subscriptions;
 
 /// Shared, immutable application state.
@@ -19,6 +20,7 @@ pub struct AppState {
     pub alerts: Alerts,
     pub subscriptions: Subscriptions,
     pub relay: Relay,
+    pub statistics: Statistics,
     pub audit: Arc<dyn AuditLog>,
     /// Weights and thresholds of identity matching.
     pub matching: domain::matching::MatchingConfig,

@@ -32,6 +32,7 @@ pub enum Action {
     AlertStream,
     Search,
     Merge,
+    Statistics,
 }
 
 /// How the request ended.

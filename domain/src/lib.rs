@@ -20,5 +20,6 @@ pub mod projection;
 pub mod purpose;
 pub mod record;
 pub mod role;
+pub mod statistics;
 pub mod usecase;
 pub mod validation;

@@ -440,3 +440,10 @@ pub trait TopicAdmin: Send + Sync {
     /// MUST succeed if the topic exists already.
     fn ensure_topic(&self, topic: &str) -> anyhow::Result<()>;
 }
+
+/// What statistics are computed from.
+pub trait StatisticsSource: Send + Sync {
+    /// The facts of every stored record and every stored alert (see
+    /// [`crate::statistics::Facts::build`]), read in one consistent snapshot.
+    fn facts(&self) -> anyhow::Result<crate::statistics::Facts>;
+}

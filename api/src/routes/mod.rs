@@ -8,4 +8,5 @@ pub mod merge;
 pub mod minors;
 pub mod policy;
 pub mod search;
+pub mod statistics;
 pub mod subscriptions;

@@ -16,7 +16,7 @@ use super::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = minors)]
-struct MinorRow {
+pub(super) struct MinorRow {
     seq: i64,
     id: String,
     registry_number: Option<String>,
@@ -29,7 +29,7 @@ struct MinorRow {
 }
 
 impl MinorRow {
-    fn into_domain(self) -> anyhow::Result<(i64, Minor)> {
+    pub(super) fn into_domain(self) -> anyhow::Result<(i64, Minor)> {
         let id = self.id;
         let minor = Minor {
             registry_number: self

@@ -10,6 +10,7 @@ mod minors;
 mod name_index;
 mod outbox;
 mod schema;
+mod statistics;
 
 pub use agencies::DieselAgencyRepository;
 pub use alerts::DieselAlertRepository;
@@ -21,3 +22,4 @@ pub use listen::listen_for_events;
 pub use minors::DieselMinorRepository;
 pub use name_index::ensure_current as ensure_name_index;
 pub use outbox::DieselOutbox;
+pub use statistics::DieselStatisticsSource;

@@ -23,3 +23,4 @@ mod records;
 mod resilience;
 mod search;
 mod security;
+mod statistics;
