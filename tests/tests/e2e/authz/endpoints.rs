@@ -251,6 +251,7 @@ async fn call(
     if path.contains("{id}") {
         path = path.replace("{id}", &id.expect("the target names an id"));
     }
+    path = path.replace("{figure}", "disappearances");
     let method = Method::from_bytes(row.method.as_bytes()).unwrap();
     let mut rq = world.as_(method, &path, (role, agency), purpose);
     if row.variant == "cap" {
