@@ -60,6 +60,7 @@ pub struct JwksVerifier {
     /// rotated in after start is picked up at once.
     last_refresh: Mutex<Option<Instant>>,
     http: Option<reqwest::blocking::Client>,
+    verified: quick_cache::sync::Cache<String, Verified>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +68,21 @@ struct Claims {
     sub: String,
     agency: String,
     role: String,
+    exp: i64,
+}
+
+/// Tokens verified recently, at most this many: a caller sends the same token with every request
+/// until it expires, and checking its signature again costs more than the rest of a consultation.
+const VERIFIED_TOKENS: usize = 10_000;
+
+/// A token whose signature and claims were verified: valid, as far as the token itself goes, until
+/// `valid_until` (its `exp` plus the leeway, in seconds since the epoch), as long as the key `kid`
+/// is still in the key set.
+#[derive(Clone)]
+struct Verified {
+    claims: VerifiedClaims,
+    kid: String,
+    valid_until: i64,
 }
 
 impl JwksVerifier {
@@ -87,6 +103,7 @@ impl JwksVerifier {
             last_refresh: Mutex::new(None),
             http,
             settings,
+            verified: quick_cache::sync::Cache::new(VERIFIED_TOKENS),
         };
         let keys = verifier.fetch()?;
         if keys.is_empty() {
@@ -163,7 +180,7 @@ impl JwksVerifier {
         v
     }
 
-    fn check(&self, token: &str) -> Result<VerifiedClaims, String> {
+    fn check(&self, token: &str) -> Result<Verified, String> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
             ErrorKind::Json(_) | ErrorKind::InvalidAlgorithmName => {
                 "the token's header is not acceptable (algorithm must be RS256, ES256 or EdDSA)"
@@ -198,6 +215,7 @@ impl JwksVerifier {
         }
         let data = jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation(key.algorithm))
             .map_err(|e| describe(e.kind()))?;
+        drop(keys);
         let claims = data.claims;
         for (name, value) in [
             ("sub", &claims.sub),
@@ -208,20 +226,59 @@ impl JwksVerifier {
                 return Err(format!("the claim `{name}` is empty"));
             }
         }
-        Ok(VerifiedClaims {
-            subject: claims.sub,
-            agency: claims.agency,
-            role: claims.role,
+        let leeway = i64::try_from(self.settings.leeway.as_secs()).unwrap_or(i64::MAX);
+        Ok(Verified {
+            claims: VerifiedClaims {
+                subject: claims.sub,
+                agency: claims.agency,
+                role: claims.role,
+            },
+            kid,
+            valid_until: claims.exp.saturating_add(leeway),
         })
+    }
+
+    /// The claims of `token` if it was verified before, has not expired since, and its key is
+    /// still in the key set.
+    fn recall(&self, token: &str) -> Option<VerifiedClaims> {
+        let verified = self.verified.get(token)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_secs()).ok())?;
+        let key_kept = self
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(&verified.kid);
+        if now < verified.valid_until && key_kept {
+            Some(verified.claims)
+        } else {
+            self.verified.remove(token);
+            None
+        }
     }
 }
 
 impl TokenVerifier for JwksVerifier {
+    /// Verifies the token's signature and claims once; until it expires (or its key leaves the key
+    /// set) the same token is answered from memory. The agency and role are checked by the caller
+    /// on every request all the same.
     fn verify(&self, token: &str) -> Result<VerifiedClaims, TokenRejected> {
-        self.check(token).map_err(|reason| TokenRejected {
-            reason,
-            claimed_subject: claimed_subject(token),
-        })
+        if let Some(claims) = self.recall(token) {
+            return Ok(claims);
+        }
+        match self.check(token) {
+            Ok(verified) => {
+                let claims = verified.claims.clone();
+                self.verified.insert(token.to_owned(), verified);
+                Ok(claims)
+            }
+            Err(reason) => Err(TokenRejected {
+                reason,
+                claimed_subject: claimed_subject(token),
+            }),
+        }
     }
 }
 
