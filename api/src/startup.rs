@@ -46,6 +46,16 @@ pub struct Options {
 /// How often the deadline sweep (escalations, overdue protective measures) runs.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
+/// Relay rounds at once on PostgreSQL, where each takes a subscription no other holds (`FOR UPDATE
+/// SKIP LOCKED`): a report notifies up to ten agencies, and one round would serve them one after
+/// another, each waiting for its endpoint's acknowledgement. A round holds one pooled connection
+/// while delivering and takes another to render events, so one round is run per four connections
+/// of the pool (the rest serve requests), at least one and at most four. SQLite has one round at
+/// a time.
+fn relay_workers_postgres(pool_size: u32) -> usize {
+    usize::try_from(pool_size / 4).unwrap_or(1).clamp(1, 4)
+}
+
 /// A built, bound, not yet running server, with its background work.
 pub struct Application {
     port: u16,
@@ -56,6 +66,8 @@ pub struct Application {
     wake: Arc<tokio::sync::Notify>,
     /// How long the relay waits for a wake-up before looking anyway.
     relay_poll: Duration,
+    /// Relay rounds run at once on each wake-up: each serves other subscriptions.
+    relay_workers: usize,
     /// Ends the outbox listener thread.
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -241,13 +253,16 @@ impl Application {
         let relay = state.relay.clone();
         let wake = Arc::new(tokio::sync::Notify::new());
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let relay_poll = match settings.database_url()? {
+        let (relay_poll, relay_workers) = match settings.database_url()? {
             infra::db::DatabaseUrl::Postgres(url) => {
                 let waker = wake.clone();
                 listen_for_events(url, stop.clone(), move || waker.notify_one())?;
-                Duration::from_secs(2)
+                (
+                    Duration::from_secs(2),
+                    relay_workers_postgres(settings.database_pool_size),
+                )
             }
-            infra::db::DatabaseUrl::Sqlite(_) => Duration::from_millis(250),
+            infra::db::DatabaseUrl::Sqlite(_) => (Duration::from_millis(250), 1),
         };
         let state = web::Data::new(state);
         let limit = settings.body_limit_bytes;
@@ -302,6 +317,7 @@ impl Application {
             relay,
             wake,
             relay_poll,
+            relay_workers,
             stop,
         })
     }
@@ -327,17 +343,25 @@ impl Application {
             }
         };
         let (relay, wake, poll) = (self.relay, self.wake, self.relay_poll);
+        let workers = self.relay_workers;
         let relaying = async move {
             loop {
                 tokio::select! {
                     () = wake.notified() => {}
                     () = tokio::time::sleep(poll) => {}
                 }
-                let relay = relay.clone();
-                match tokio::task::spawn_blocking(move || relay.run_once()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "relay round failed"),
-                    Err(e) => tracing::error!(error = %e, "relay round panicked"),
+                let rounds = (0..workers).map(|_| {
+                    let relay = relay.clone();
+                    tokio::task::spawn_blocking(move || relay.run_once())
+                });
+                for round in futures_util::future::join_all(rounds).await {
+                    match round {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = format!("{e:#}"), "relay round failed");
+                        }
+                        Err(e) => tracing::error!(error = %e, "relay round panicked"),
+                    }
                 }
             }
         };

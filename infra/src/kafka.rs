@@ -1,7 +1,7 @@
 //! The Kafka sink: one topic per subscribing agency (`uam.alerts.<agency-id>`), created through the
 //! admin API; records keyed by child id, from an idempotent producer with `acks=all`.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -33,9 +33,12 @@ fn config(brokers: &str) -> ClientConfig {
 /// while the broker was down leaves an idempotent producer with sequence numbers the broker no
 /// longer accepts once it is back, and every later attempt would fail the same way until the
 /// events went to the dead letters. A new producer starts a new idempotent session.
+///
+/// Relay rounds running at once share the producer (it is thread-safe); only its renewal is
+/// exclusive.
 pub struct KafkaSink {
     brokers: String,
-    producer: Mutex<FutureProducer>,
+    producer: RwLock<Arc<FutureProducer>>,
     timeout: Duration,
 }
 
@@ -53,9 +56,24 @@ impl KafkaSink {
     pub fn new(brokers: &str, timeout: Duration) -> anyhow::Result<Self> {
         Ok(Self {
             brokers: brokers.to_owned(),
-            producer: Mutex::new(producer(brokers, timeout)?),
+            producer: RwLock::new(Arc::new(producer(brokers, timeout)?)),
             timeout,
         })
+    }
+
+    /// Replaces `failed` by a new producer, unless another round already did.
+    fn renew(&self, failed: &Arc<FutureProducer>) {
+        let mut current = self
+            .producer
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !Arc::ptr_eq(&current, failed) {
+            return;
+        }
+        match producer(&self.brokers, self.timeout) {
+            Ok(fresh) => *current = Arc::new(fresh),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "Kafka producer not renewed"),
+        }
     }
 }
 
@@ -68,7 +86,7 @@ impl EventSink for KafkaSink {
         let Endpoint::Kafka { topic } = &subscription.endpoint else {
             return (0, Some(SinkError("not a Kafka subscription".into())));
         };
-        let mut current = self.producer.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = Arc::clone(&self.producer.read().unwrap_or_else(PoisonError::into_inner));
         for (i, event) in events.iter().enumerate() {
             let body = event.cloudevent.to_string();
             let headers = OwnedHeaders::new()
@@ -85,12 +103,7 @@ impl EventSink for KafkaSink {
                 .payload(&body)
                 .headers(headers);
             if let Err((e, _)) = block_on(current.send(record, Timeout::After(self.timeout))) {
-                match producer(&self.brokers, self.timeout) {
-                    Ok(fresh) => *current = fresh,
-                    Err(err) => {
-                        tracing::warn!(error = format!("{err:#}"), "Kafka producer not renewed")
-                    }
-                }
+                self.renew(&current);
                 return (i, Some(SinkError(format!("Kafka topic {topic}: {e}"))));
             }
         }

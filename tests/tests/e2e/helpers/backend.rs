@@ -42,8 +42,11 @@ impl TestDatabase {
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .unwrap();
+                // Without TLS: on loopback it protects nothing, and libpq's OpenSSL state torn down
+                // at process exit under a pool thread still connected crashed a test process
+                // (SIGSEGV after the test had passed).
                 Self {
-                    url: format!("{}/{name}", postgres_server()),
+                    url: format!("{}/{name}?sslmode=disable", postgres_server()),
                     pg_name: Some(name),
                     data_dir,
                     _dir: dir,
