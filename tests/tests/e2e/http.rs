@@ -115,7 +115,7 @@ async fn oversized_bodies_are_413(#[case] backend: Backend) {
 #[tokio::test]
 async fn readiness_fails_when_the_database_is_gone() {
     let app = spawn_app(Backend::Postgres).await;
-    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    let name = app.db.pg_name().unwrap().to_owned();
     let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&format!(
         "{}/postgres",
         crate::helpers::backend_server()

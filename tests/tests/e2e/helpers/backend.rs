@@ -56,6 +56,13 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The PostgreSQL database's name; `None` on SQLite.
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg_name.as_deref()
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some(name) = &self.pg_name
