@@ -14,7 +14,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use serde_json::{Value, json};
 
-use super::{client, ms, name, token};
+use super::{client, ms, name, register, subscribe, token};
 use crate::cli::{Server, uam};
 use crate::helpers::{Backend, TestDatabase};
 use crate::kafka::Broker;
@@ -89,18 +89,13 @@ async fn reports_are_accepted_while_the_broker_is_down_and_every_alert_arrives_i
     let officer = token(&dir, "demo-guardianship", "guardianship_officer");
     let police = token(&dir, "demo-police", "police_officer");
 
-    let res = client
-        .post(server.url("/v1/subscriptions"))
-        .bearer_auth(&admin)
-        .json(&json!({"agency": "demo-police", "kind": "kafka"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let subscription = res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let subscription = subscribe(
+        &client,
+        &server,
+        &admin,
+        json!({"agency": "demo-police", "kind": "kafka"}),
+    )
+    .await;
     let cursor = async || -> (i64, u64) {
         let body: Value = client
             .get(server.url(&format!("/v1/subscriptions/{subscription}")))
@@ -117,24 +112,13 @@ async fn reports_are_accepted_while_the_broker_is_down_and_every_alert_arrives_i
         )
     };
 
-    let mut children = Vec::new();
-    for n in 0..BEFORE + DURING {
-        let res = client
-            .post(server.url("/v1/minors"))
-            .bearer_auth(&officer)
-            .header("x-purpose", "guardianship")
-            .json(&json!({"identity": {"given_names": name(n), "family_name": "Broker"}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201);
-        children.push(
-            res.json::<Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let children = register(
+        &client,
+        &server,
+        &officer,
+        (0..BEFORE + DURING).map(|n| (name(n), "Broker".to_owned())),
+    )
+    .await;
     let report = async |child: &str| -> (u16, Option<String>, Duration) {
         let started = Instant::now();
         let res = client

@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde_json::{Value, json};
 
-use super::{client, first_arrivals, ms, name, token, webhook_receiver};
+use super::{client, first_arrivals, ms, name, register, subscribe, token, webhook_receiver};
 use crate::cli::{Server, uam};
 use crate::helpers::{Backend, TestDatabase};
 
@@ -38,37 +38,20 @@ async fn a_burst_of_concurrent_reports_loses_no_alert_event() {
     let admin = token(&dir, "registry", "registry_admin");
     let officer = token(&dir, "demo-guardianship", "guardianship_officer");
     let (hook, deliveries) = webhook_receiver().await;
-    let res = client
-        .post(server.url("/v1/subscriptions"))
-        .bearer_auth(&admin)
-        .json(&json!({"agency": "demo-police", "kind": "webhook", "url": hook}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let subscription = res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
-    let mut children = Vec::new();
-    for n in 0..REPORTS {
-        let res = client
-            .post(server.url("/v1/minors"))
-            .bearer_auth(&officer)
-            .header("x-purpose", "guardianship")
-            .json(&json!({"identity": {"given_names": name(n), "family_name": name(n + 7)}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201);
-        children.push(
-            res.json::<Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let subscription = subscribe(
+        &client,
+        &server,
+        &admin,
+        json!({"agency": "demo-police", "kind": "webhook", "url": hook}),
+    )
+    .await;
+    let children = register(
+        &client,
+        &server,
+        &officer,
+        (0..REPORTS).map(|n| (name(n), name(n + 7))),
+    )
+    .await;
 
     // Every report at once.
     let started = Instant::now();

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::cli::uam;
 
@@ -385,4 +385,54 @@ pub(crate) fn name(n: usize) -> String {
     let mut chars = word.chars();
     let first = chars.next().unwrap().to_ascii_uppercase();
     format!("{first}{}", chars.as_str())
+}
+
+/// Subscribes an agency as `registry_admin` (`body` as `POST /v1/subscriptions` takes it); the
+/// subscription's id.
+pub(crate) async fn subscribe(
+    client: &reqwest::Client,
+    server: &crate::cli::Server,
+    admin: &str,
+    body: Value,
+) -> String {
+    let res = client
+        .post(server.url("/v1/subscriptions"))
+        .bearer_auth(admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Registers one child per name as the guardianship officer; their ids, in order.
+pub(crate) async fn register(
+    client: &reqwest::Client,
+    server: &crate::cli::Server,
+    officer: &str,
+    names: impl Iterator<Item = (String, String)>,
+) -> Vec<String> {
+    let mut children = Vec::new();
+    for (given, family) in names {
+        let res = client
+            .post(server.url("/v1/minors"))
+            .bearer_auth(officer)
+            .header("x-purpose", "guardianship")
+            .json(&json!({"identity": {"given_names": given, "family_name": family}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        children.push(
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    children
 }

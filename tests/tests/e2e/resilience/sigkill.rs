@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde_json::{Value, json};
 
-use super::{client, first_arrivals, ms, name, token, webhook_receiver};
+use super::{client, first_arrivals, ms, name, register, subscribe, token, webhook_receiver};
 use crate::cli::{Server, uam};
 use crate::helpers::{Backend, TestDatabase};
 
@@ -58,33 +58,20 @@ async fn a_sigkill_mid_burst_loses_no_acknowledged_report_and_leaves_none_half_s
     let admin = token(&dir, "registry", "registry_admin");
     let officer = token(&dir, "demo-guardianship", "guardianship_officer");
     let (hook, deliveries) = webhook_receiver().await;
-    let res = client
-        .post(server.url("/v1/subscriptions"))
-        .bearer_auth(&admin)
-        .json(&json!({"agency": "demo-police", "kind": "webhook", "url": hook}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-
-    let mut children = Vec::new();
-    for n in 0..CHILDREN {
-        let res = client
-            .post(server.url("/v1/minors"))
-            .bearer_auth(&officer)
-            .header("x-purpose", "guardianship")
-            .json(&json!({"identity": {"given_names": name(n), "family_name": "Killed"}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201);
-        children.push(
-            res.json::<Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    subscribe(
+        &client,
+        &server,
+        &admin,
+        json!({"agency": "demo-police", "kind": "webhook", "url": hook}),
+    )
+    .await;
+    let children = register(
+        &client,
+        &server,
+        &officer,
+        (0..CHILDREN).map(|n| (name(n), "Killed".to_owned())),
+    )
+    .await;
 
     // Every report at once; SIGKILL as soon as a few have been answered, others still in flight.
     let (answered_tx, mut answered_rx) = tokio::sync::mpsc::unbounded_channel();
