@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use domain::matching::{MatchingConfig, Probe, probe_of, query_keys, score};
 use domain::ports::MinorRepository;
+use domain::usecase::search::CANDIDATE_POOL;
 use infra::db::DieselMinorRepository;
 use serde::Serialize;
 use serde_json::json;
@@ -39,8 +40,6 @@ pub struct SearchConfig {
     pub perf: bool,
 }
 
-/// Candidates the use case scores at most (`domain::usecase::search::CANDIDATE_POOL`).
-const CANDIDATE_POOL: usize = 500;
 /// p99 target of issue 6 and 8.
 const P99_TARGET_MS: f64 = 50.0;
 

@@ -154,7 +154,8 @@ pub trait PhotoCleaner: Send + Sync {
     fn clean(&self, bytes: &[u8]) -> Result<CleanPhoto, PhotoRejected>;
 }
 
-/// Postings from which a single name key counts as common; see [`MinorRepository::candidates`].
+/// Postings from which a name key (single or pair) counts as common; see
+/// [`MinorRepository::candidates`].
 pub const COMMON_KEY_POSTINGS: usize = 2_000;
 
 /// Storage of children's records, their revisions and photos. Each write is one transaction.

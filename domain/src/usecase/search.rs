@@ -67,7 +67,7 @@ impl Audited for SearchError {
 
 /// Records looked at, at most, before scoring: the name index ranks them (see
 /// `MinorRepository::candidates`), so the true record of a fair description is among the first.
-const CANDIDATE_POOL: usize = 200;
+pub const CANDIDATE_POOL: usize = 200;
 
 impl Minors {
     /// Ranked candidates at or above the matching configuration's candidate threshold.

@@ -50,8 +50,9 @@ pub struct Statistics {
 impl Statistics {
     /// One series (see [`statistics::compute`]). Only the role `analyst` with the purpose
     /// `statistics` is answered: a missing or unknown purpose is `Denied(PurposeMissing)`, anyone
-    /// else `NotAnalyst`; an invalid query (checked after access) `Invalid`. Audited with no child and no category: the
-    /// answer holds counts and quartiles of groups, never a child's data.
+    /// else `NotAnalyst`; an invalid query (checked after access) `Invalid`. Audited with no
+    /// child and no category: the answer holds counts and quartiles of groups, never a child's
+    /// data.
     pub fn series(
         &self,
         rq: &Request,

@@ -92,8 +92,9 @@ pub fn ensure_current(db: &Database) -> anyhow::Result<usize> {
 const UNKNOWN_BIRTH_DISTANCE: i32 = 365;
 
 /// The registration sequence numbers of at most `limit` records for `query`, most likely first,
-/// as `ports::MinorRepository::candidates` specifies: per key one bounded index scan for a
-/// selective key, two (or one without a date) for a common key.
+/// as `ports::MinorRepository::candidates` specifies: per key one index scan of at most
+/// [`COMMON_KEY_POSTINGS`] postings, which is all of a selective key; for a common key two more
+/// (one without a date), of at most `limit` postings each.
 pub(super) fn candidate_seqs(
     conn: &mut DbConnection,
     query: &KeyQuery,
