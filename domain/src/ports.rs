@@ -392,16 +392,19 @@ pub trait SubscriptionRepository: Send + Sync {
     /// Removes a subscription; `false` if there was none.
     fn delete(&self, id: &str) -> anyhow::Result<bool>;
 
-    /// Takes one subscription with events pending (its cursor before the outbox head), due for
-    /// delivery at `now` (no retry waiting), that no other worker holds (on PostgreSQL
-    /// `FOR UPDATE SKIP LOCKED`), runs `deliver` for it, and records its progress: the new cursor,
-    /// the dead letters, and on failure the attempt count and the time of the next attempt
-    /// (exponential backoff). Returns `false` when no subscription was due.
-    fn deliver_next(
+    /// Takes up to `limit` subscriptions with events pending (cursor before the outbox head), due
+    /// for delivery at `now` (no retry waiting), that no other worker holds (on PostgreSQL
+    /// `FOR UPDATE SKIP LOCKED`, held until their progress is recorded), runs `deliver` once for
+    /// all of them, and records each one's progress (`deliver` answers one [`Progress`] per
+    /// subscription, in the order given): the new cursor, the dead letters, and on failure the
+    /// attempt count and the time of the next attempt (exponential backoff). Returns how many
+    /// subscriptions were taken; 0 when none was due.
+    fn deliver_due(
         &self,
         now: DateTime<Utc>,
-        deliver: &mut dyn FnMut(&Subscription) -> Progress,
-    ) -> anyhow::Result<bool>;
+        limit: usize,
+        deliver: &mut dyn FnMut(&[Subscription]) -> Vec<Progress>,
+    ) -> anyhow::Result<usize>;
 }
 
 /// A delivery endpoint refused or could not be reached.
@@ -418,6 +421,24 @@ pub trait EventSink: Send + Sync {
         subscription: &Subscription,
         events: &[RenderedEvent],
     ) -> (usize, Option<SinkError>);
+
+    /// [`EventSink::deliver`] for several subscriptions, one answer per batch in the order given.
+    /// Each batch keeps its order and its own failure; a sink may serve the batches at once, so
+    /// that no subscription waits for the acknowledgements of the others. By default one after
+    /// another.
+    fn deliver_all(&self, batches: &[Batch<'_>]) -> Vec<(usize, Option<SinkError>)> {
+        batches
+            .iter()
+            .map(|b| self.deliver(b.subscription, b.events))
+            .collect()
+    }
+}
+
+/// The events of one delivery round for one subscription.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    pub subscription: &'a Subscription,
+    pub events: &'a [RenderedEvent],
 }
 
 /// An event rendered for one receiver: the CloudEvent, and the key that keeps a child's events in

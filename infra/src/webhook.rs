@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use domain::ports::{Endpoint, EventSink, RenderedEvent, SinkError, Subscription};
+use domain::ports::{Batch, Endpoint, EventSink, RenderedEvent, SinkError, Subscription};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -83,6 +83,28 @@ impl EventSink for WebhookSink {
             }
         }
         (events.len(), None)
+    }
+
+    /// Serves each subscription on its own thread, so that one slow endpoint does not hold up the
+    /// agencies after it in the round.
+    fn deliver_all(&self, batches: &[Batch<'_>]) -> Vec<(usize, Option<SinkError>)> {
+        if let [one] = batches {
+            return vec![self.deliver(one.subscription, one.events)];
+        }
+        std::thread::scope(|scope| {
+            let running: Vec<_> = batches
+                .iter()
+                .map(|b| scope.spawn(|| self.deliver(b.subscription, b.events)))
+                .collect();
+            running
+                .into_iter()
+                .map(|r| {
+                    r.join().unwrap_or_else(|_| {
+                        (0, Some(SinkError("the delivery thread panicked".into())))
+                    })
+                })
+                .collect()
+        })
     }
 }
 

@@ -1,14 +1,16 @@
 //! The relay: delivers outbox events to every subscribing agency, each rendered through that
 //! agency's field policy, in outbox order (so in order per child), at least once.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use crate::agency::AgencyId;
 use crate::alert::Alert;
 use crate::policy::Policy;
 use crate::ports::{
-    AgencyRepository, Clock, Endpoint, EventSink, MinorRepository, Outbox, OutboxEvent, Progress,
-    RenderedEvent, Subscription, SubscriptionRepository,
+    AgencyRepository, Batch, Clock, Endpoint, EventSink, MinorRepository, Outbox, OutboxEvent,
+    Progress, RenderedEvent, SinkError, Subscription, SubscriptionRepository,
 };
 use crate::projection::project;
 use crate::purpose::Purpose;
@@ -128,52 +130,104 @@ pub struct Relay {
     pub kafka: Option<Arc<dyn EventSink>>,
 }
 
+/// Subscriptions served together in one delivery round: their events are sent before any
+/// acknowledgement is awaited, so the agencies a report notifies receive it at about the same time.
+pub const SUBSCRIPTIONS_PER_ROUND: usize = 32;
+
+/// What one round reads once for all its subscriptions: the outbox after each cursor, the role
+/// acting for each agency, and the records the events name.
+#[derive(Default)]
+struct Reads {
+    events: HashMap<i64, Vec<OutboxEvent>>,
+    roles: HashMap<AgencyId, Option<Role>>,
+    minors: HashMap<String, Option<Minor>>,
+}
+
+/// A subscription's part of a round, ready to send.
+struct Prepared<'r> {
+    /// The last outbox event read, of concern or not; `None` when there was none.
+    last: Option<i64>,
+    rendered: Vec<RenderedEvent>,
+    sink: &'r dyn EventSink,
+}
+
 impl Relay {
-    /// Serves every subscription due now once; returns how many were served.
+    /// Serves every subscription due now once, [`SUBSCRIPTIONS_PER_ROUND`] at a time; returns how
+    /// many were served.
     pub fn run_once(&self) -> anyhow::Result<usize> {
         let mut served = 0;
-        while served < 10_000
-            && self
-                .subscriptions
-                .deliver_next(self.clock.now(), &mut |s| self.deliver(s))?
-        {
-            served += 1;
+        while served < 10_000 {
+            let taken = self.subscriptions.deliver_due(
+                self.clock.now(),
+                SUBSCRIPTIONS_PER_ROUND,
+                &mut |subscriptions| self.deliver(subscriptions),
+            )?;
+            if taken == 0 {
+                break;
+            }
+            served += taken;
         }
         Ok(served)
     }
 
-    fn deliver(&self, subscription: &Subscription) -> Progress {
-        match self.try_deliver(subscription) {
-            Ok(progress) => progress,
-            Err(e) => Progress {
-                failure: Some(format!("{e:#}")),
-                ..Progress::default()
-            },
+    /// One round: renders each subscription's pending events, hands every sink all of its batches
+    /// at once, and answers each subscription's progress in the order given. A subscription that
+    /// cannot be prepared or delivered fails alone.
+    fn deliver(&self, subscriptions: &[Subscription]) -> Vec<Progress> {
+        let mut reads = Reads::default();
+        let prepared: Vec<anyhow::Result<Prepared<'_>>> = subscriptions
+            .iter()
+            .map(|s| self.prepare(s, &mut reads))
+            .collect();
+        let mut outcomes: Vec<(usize, Option<SinkError>)> = vec![(0, None); subscriptions.len()];
+        let sinks = std::iter::once(self.webhooks.as_ref()).chain(self.kafka.as_deref());
+        for sink in sinks {
+            let chosen: Vec<usize> = prepared
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    let p = p.as_ref().ok()?;
+                    (!p.rendered.is_empty() && std::ptr::addr_eq(p.sink, sink)).then_some(i)
+                })
+                .collect();
+            if chosen.is_empty() {
+                continue;
+            }
+            let batches: Vec<Batch<'_>> = chosen
+                .iter()
+                .filter_map(|&i| {
+                    let p = prepared[i].as_ref().ok()?;
+                    Some(Batch {
+                        subscription: &subscriptions[i],
+                        events: &p.rendered,
+                    })
+                })
+                .collect();
+            for (i, outcome) in chosen.into_iter().zip(sink.deliver_all(&batches)) {
+                outcomes[i] = outcome;
+            }
         }
+        subscriptions
+            .iter()
+            .zip(prepared)
+            .zip(outcomes)
+            .map(|((subscription, prepared), outcome)| match prepared {
+                Ok(prepared) => progress(subscription, &prepared, outcome),
+                Err(e) => Progress {
+                    failure: Some(format!("{e:#}")),
+                    ..Progress::default()
+                },
+            })
+            .collect()
     }
 
-    fn try_deliver(&self, subscription: &Subscription) -> anyhow::Result<Progress> {
-        let events = self.outbox.after(subscription.cursor, BATCH)?;
-        let Some(last) = events.last().map(|e| e.seq) else {
-            return Ok(Progress::default());
-        };
-        let role = self
-            .agencies
-            .find(&subscription.agency)?
-            .and_then(|a| Role::acting_for(a.kind));
-        let mut rendered = Vec::new();
-        for event in events
-            .iter()
-            .filter(|e| concerns(&e.alert, &subscription.agency))
-        {
-            rendered.push(render_from(
-                self.minors.as_ref(),
-                event,
-                role,
-                &subscription.agency,
-                &self.policy,
-            )?);
-        }
+    /// Reads and renders the events after the subscription's cursor that concern its agency,
+    /// through the mask of the role acting for it.
+    fn prepare<'r>(
+        &'r self,
+        subscription: &Subscription,
+        reads: &mut Reads,
+    ) -> anyhow::Result<Prepared<'r>> {
         let sink: &dyn EventSink = match &subscription.endpoint {
             Endpoint::Webhook { .. } => self.webhooks.as_ref(),
             Endpoint::Kafka { .. } => match &self.kafka {
@@ -181,32 +235,83 @@ impl Relay {
                 None => anyhow::bail!("Kafka is not configured (kafka_brokers)"),
             },
         };
-        let (delivered, failure) = if rendered.is_empty() {
-            (0, None)
-        } else {
-            sink.deliver(subscription, &rendered)
+        let events = match reads.events.entry(subscription.cursor) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(self.outbox.after(subscription.cursor, BATCH)?),
         };
-        let Some(failure) = failure else {
-            return Ok(Progress {
-                cursor: Some(last),
-                ..Progress::default()
-            });
+        let last = events.last().map(|e| e.seq);
+        let role = match reads.roles.entry(subscription.agency.clone()) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => *e.insert(
+                self.agencies
+                    .find(&subscription.agency)?
+                    .and_then(|a| Role::acting_for(a.kind)),
+            ),
         };
-        // Everything before the failed event is done; events of no concern before it too.
-        let failed = &rendered[delivered];
-        let before = failed.seq - 1;
-        if subscription.attempts + 1 >= MAX_ATTEMPTS {
-            return Ok(Progress {
-                cursor: Some(failed.seq),
-                failure: None,
-                dead_letters: vec![(failed.seq, failed.id.clone(), failure.0)],
-            });
+        let mut rendered = Vec::new();
+        for event in events
+            .iter()
+            .filter(|e| concerns(&e.alert, &subscription.agency))
+        {
+            let named = std::iter::once(&event.event.minor_id)
+                .chain(event.event.possible_match.as_ref().map(|m| &m.minor_id));
+            for id in named {
+                if !reads.minors.contains_key(id) {
+                    reads.minors.insert(id.clone(), self.minors.find(id)?);
+                }
+            }
+            let record = |id: &String| reads.minors.get(id).and_then(Option::as_ref);
+            rendered.push(render(
+                event,
+                record(&event.event.minor_id),
+                event
+                    .event
+                    .possible_match
+                    .as_ref()
+                    .and_then(|m| record(&m.minor_id)),
+                role,
+                &subscription.agency,
+                &self.policy,
+            ));
         }
-        Ok(Progress {
-            cursor: (before > subscription.cursor).then_some(before),
-            failure: Some(failure.0),
-            dead_letters: vec![],
+        Ok(Prepared {
+            last,
+            rendered,
+            sink,
         })
+    }
+}
+
+/// A subscription's progress after its sink answered `(delivered, failure)`: past every event
+/// read when all were delivered; otherwise past those before the failure, and on the last attempt
+/// past the failed one too, dead-lettered.
+fn progress(
+    subscription: &Subscription,
+    prepared: &Prepared<'_>,
+    (delivered, failure): (usize, Option<SinkError>),
+) -> Progress {
+    let Some(last) = prepared.last else {
+        return Progress::default();
+    };
+    let (Some(failure), Some(failed)) = (failure, prepared.rendered.get(delivered)) else {
+        return Progress {
+            cursor: Some(last),
+            ..Progress::default()
+        };
+    };
+    // Everything before the failed event is done; events of no concern before it too.
+    let before = failed.seq - 1;
+    if subscription.attempts + 1 >= MAX_ATTEMPTS {
+        return Progress {
+            cursor: Some(failed.seq),
+            failure: None,
+            dead_letters: vec![(failed.seq, failed.id.clone(), failure.0)],
+        };
+    }
+    Progress {
+        cursor: (before > subscription.cursor).then_some(before),
+        failure: Some(failure.0),
+        dead_letters: vec![],
     }
 }
 
@@ -221,7 +326,7 @@ mod tests {
     use crate::alert::{AlertEvent, EventType, NewAlert, Reporter};
     use crate::minor::{MinorData, RiskLevel};
     use crate::page::{Page, PageRequest};
-    use crate::ports::{Change, InsertAgencyError, SinkError, StoredPhoto, UpdateMinorError};
+    use crate::ports::{Change, InsertAgencyError, StoredPhoto, UpdateMinorError};
     use crate::record::{Actor, ListScope, MinorFilter, Revision};
 
     fn alert(n: i64, notified: &[&str]) -> OutboxEvent {
@@ -272,9 +377,10 @@ mod tests {
         }
     }
 
-    /// Delivers to "ok" endpoints, fails "down" ones; records what it was given.
+    /// Delivers to "ok" endpoints, fails "down" ones; records what it was given, and how many
+    /// batches each call of `deliver_all` held.
     #[derive(Default)]
-    struct Sink(Mutex<Vec<(String, i64)>>);
+    struct Sink(Mutex<Vec<(String, i64)>>, Mutex<Vec<usize>>);
     impl EventSink for Sink {
         fn deliver(
             &self,
@@ -289,6 +395,14 @@ mod tests {
                 .unwrap()
                 .extend(events.iter().map(|e| (s.agency.to_string(), e.seq)));
             (events.len(), None)
+        }
+
+        fn deliver_all(&self, batches: &[Batch<'_>]) -> Vec<(usize, Option<SinkError>)> {
+            self.1.lock().unwrap().push(batches.len());
+            batches
+                .iter()
+                .map(|b| self.deliver(b.subscription, b.events))
+                .collect()
         }
     }
 
@@ -306,15 +420,26 @@ mod tests {
         fn delete(&self, _: &str) -> anyhow::Result<bool> {
             unimplemented!()
         }
-        fn deliver_next(
+        fn deliver_due(
             &self,
             _: DateTime<Utc>,
-            deliver: &mut dyn FnMut(&Subscription) -> Progress,
-        ) -> anyhow::Result<bool> {
-            let next = self.0.lock().unwrap().pop();
-            let Some(s) = next else { return Ok(false) };
-            self.1.lock().unwrap().push(deliver(&s));
-            Ok(true)
+            limit: usize,
+            deliver: &mut dyn FnMut(&[Subscription]) -> Vec<Progress>,
+        ) -> anyhow::Result<usize> {
+            let mut taken = Vec::new();
+            while taken.len() < limit {
+                match self.0.lock().unwrap().pop() {
+                    Some(s) => taken.push(s),
+                    None => break,
+                }
+            }
+            if taken.is_empty() {
+                return Ok(0);
+            }
+            let progress = deliver(&taken);
+            assert_eq!(progress.len(), taken.len(), "one progress per subscription");
+            self.1.lock().unwrap().extend(progress);
+            Ok(taken.len())
         }
     }
 
@@ -451,6 +576,27 @@ mod tests {
             Some(1),
             "pz-b is past the event that was not its own"
         );
+    }
+
+    #[test]
+    fn one_round_hands_the_sink_every_subscription_at_once() {
+        let sink = Arc::new(Sink::default());
+        let (relay, repo) = relay(
+            vec![
+                sub("pz-b", "ok", 0),
+                sub("pz-a", "ok", 0),
+                sub("pz-c", "ok", 0),
+            ],
+            sink.clone(),
+        );
+        assert_eq!(relay.run_once().unwrap(), 3);
+        assert_eq!(
+            *sink.1.lock().unwrap(),
+            [2],
+            "pz-a and pz-b in one call; pz-c has no event of its own"
+        );
+        let cursors: Vec<_> = repo.1.lock().unwrap().iter().map(|p| p.cursor).collect();
+        assert_eq!(cursors, [Some(3); 3], "all past every event read");
     }
 
     #[test]

@@ -56,19 +56,19 @@ struct NewMinor<'a> {
     audit_seq: i64,
 }
 
-/// Appends entries to the chain inside the caller's transaction: locks the head (the first statement
-/// writes, so SQLite takes its write lock at once and PostgreSQL a row lock), links each entry to
-/// the one before, and moves the head. The entries, and the children they name, are written with
-/// one statement each however many there are: the writer holds the chain's lock meanwhile, so every
-/// round trip under it delays every other append.
+/// Appends entries to the chain inside the caller's transaction: locks and reads the head (the
+/// first statement writes, so SQLite takes its write lock at once and PostgreSQL a row lock), links
+/// each entry to the one before, and moves the head. The entries, and the children they name, are
+/// written with one statement each however many there are: the writer holds the chain's lock
+/// meanwhile, so every round trip under it delays every other append.
 pub(super) fn append_in(conn: &mut DbConnection, entries: &[AuditEntry]) -> QueryResult<()> {
-    diesel::update(audit_head::table.find(1))
-        .set(audit_head::seq.eq(audit_head::seq))
-        .execute(conn)?;
-    let (mut seq, mut prev): (i64, String) = audit_head::table
-        .find(1)
-        .select((audit_head::seq, audit_head::hash))
-        .first(conn)?;
+    // Lock and read the head in one round trip. `RETURNING` exists per backend only.
+    let lock = diesel::update(audit_head::table.find(1)).set(audit_head::seq.eq(audit_head::seq));
+    let returning = (audit_head::seq, audit_head::hash);
+    let (mut seq, mut prev): (i64, String) = match &mut *conn {
+        DbConnection::Postgres(c) => lock.returning(returning).get_result(c)?,
+        DbConnection::Sqlite(c) => lock.returning(returning).get_result(c)?,
+    };
     let mut rows = Vec::with_capacity(entries.len());
     let mut named = Vec::new();
     for entry in entries {

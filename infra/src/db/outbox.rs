@@ -278,72 +278,86 @@ impl SubscriptionRepository for DieselOutbox {
         Ok(n > 0)
     }
 
-    fn deliver_next(
+    fn deliver_due(
         &self,
         now: DateTime<Utc>,
-        deliver: &mut dyn FnMut(&Subscription) -> Progress,
-    ) -> anyhow::Result<bool> {
+        limit: usize,
+        deliver: &mut dyn FnMut(&[Subscription]) -> Vec<Progress>,
+    ) -> anyhow::Result<usize> {
         let mut conn = self.db.conn()?;
-        let due = subscriptions::next_attempt_at
-            .is_null()
-            .or(subscriptions::next_attempt_at.le(micros(now)));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         if self.db.backend() == Backend::Postgres {
-            // Several relays at once: each takes a subscription no other holds, and holds it while
-            // delivering, so a subscription's events go out once and in order.
+            // Several relays at once: each takes subscriptions no other holds, and holds them
+            // while delivering, so a subscription's events go out once and in order.
             return conn.transaction::<_, anyhow::Error, _>(|c| {
                 let ids: Vec<String> = diesel::sql_query(
                     "SELECT id FROM subscriptions \
                      WHERE (next_attempt_at IS NULL OR next_attempt_at <= $1) \
                        AND cursor < (SELECT COALESCE(MAX(seq), 0) FROM outbox) \
-                     ORDER BY next_attempt_at NULLS FIRST, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                     ORDER BY next_attempt_at NULLS FIRST, id LIMIT $2 FOR UPDATE SKIP LOCKED",
                 )
                 .bind::<diesel::sql_types::Timestamp, _>(micros(now))
+                .bind::<diesel::sql_types::BigInt, _>(limit)
                 .load::<IdRow>(c)?
                 .into_iter()
                 .map(|r| r.id)
                 .collect();
-                let Some(id) = ids.first() else {
-                    return Ok(false);
-                };
-                let row = subscriptions::table
-                    .find(id)
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                let subs = subscriptions::table
+                    .filter(subscriptions::id.eq_any(&ids))
+                    .order(subscriptions::id.asc())
                     .select(SubscriptionRow::as_select())
-                    .first(c)?;
-                let sub = row.into_domain()?;
-                let progress = deliver(&sub);
-                record(c, &sub, &progress, now)?;
-                Ok(true)
+                    .load(c)?
+                    .into_iter()
+                    .map(SubscriptionRow::into_domain)
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let progress = deliver(&subs);
+                for (sub, progress) in subs.iter().zip(&progress) {
+                    record(c, sub, progress, now)?;
+                }
+                Ok(subs.len())
             });
         }
         // SQLite: one process, one relay. No transaction is held while delivering, so writers are
-        // not blocked by a slow endpoint; the cursor moves only if nobody moved it meanwhile.
+        // not blocked by a slow endpoint; a cursor moves only if nobody moved it meanwhile.
         let head: Option<i64> = outbox::table
             .select(diesel::dsl::max(outbox::seq))
             .first(&mut *conn)?;
-        let row: Option<SubscriptionRow> = subscriptions::table
+        let due = subscriptions::next_attempt_at
+            .is_null()
+            .or(subscriptions::next_attempt_at.le(micros(now)));
+        let subs = subscriptions::table
             .filter(due)
             .filter(subscriptions::cursor.lt(head.unwrap_or(0)))
             .order(subscriptions::id.asc())
+            .limit(limit)
             .select(SubscriptionRow::as_select())
-            .first(&mut *conn)
-            .optional()?;
-        let Some(row) = row else { return Ok(false) };
-        let sub = row.into_domain()?;
+            .load(&mut *conn)?
+            .into_iter()
+            .map(SubscriptionRow::into_domain)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if subs.is_empty() {
+            return Ok(0);
+        }
         drop(conn);
-        let progress = deliver(&sub);
+        let progress = deliver(&subs);
         let mut conn = self.db.conn()?;
         conn.transaction::<_, anyhow::Error, _>(|c| {
-            let current: Option<i64> = subscriptions::table
-                .find(&sub.id)
-                .select(subscriptions::cursor)
-                .first(c)
-                .optional()?;
-            if current == Some(sub.cursor) {
-                record(c, &sub, &progress, now)?;
+            for (sub, progress) in subs.iter().zip(&progress) {
+                let current: Option<i64> = subscriptions::table
+                    .find(&sub.id)
+                    .select(subscriptions::cursor)
+                    .first(c)
+                    .optional()?;
+                if current == Some(sub.cursor) {
+                    record(c, sub, progress, now)?;
+                }
             }
             Ok(())
         })?;
-        Ok(true)
+        Ok(subs.len())
     }
 }
 
