@@ -91,6 +91,12 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     if rekeyed > 0 {
         tracing::info!(records = rekeyed, "rebuilt the name index");
     }
+    if db.autovacuum_off()? {
+        tracing::warn!(
+            "PostgreSQL runs with autovacuum off: as the registry grows, queries keep plans made \
+             while it was small; turn autovacuum on or ANALYZE regularly (docs/operations.md)"
+        );
+    }
     Ok(db)
 }
 
@@ -150,9 +156,15 @@ impl Application {
         let prepared = settings.clone();
         let chosen_clock = options.clock.clone();
         let demo = options.demo;
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let waker = wake.clone();
         let state = tokio::task::spawn_blocking(move || -> anyhow::Result<AppState> {
             let policy = Arc::new(load_policy(&prepared)?);
             let db = open_database(&prepared)?;
+            if db.backend() == infra::db::Backend::Sqlite {
+                // No NOTIFY on SQLite: the writers in this process wake the relay themselves.
+                db.on_events_written(move || waker.notify_one());
+            }
             let agencies = Arc::new(DieselAgencyRepository::new(db.clone()));
             let clock: Arc<dyn domain::ports::Clock> =
                 chosen_clock.unwrap_or_else(|| Arc::new(SystemClock));
@@ -251,7 +263,6 @@ impl Application {
         let port = listener.local_addr()?.port();
         let alerts = state.alerts.clone();
         let relay = state.relay.clone();
-        let wake = Arc::new(tokio::sync::Notify::new());
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (relay_poll, relay_workers) = match settings.database_url()? {
             infra::db::DatabaseUrl::Postgres(url) => {

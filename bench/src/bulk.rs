@@ -1,7 +1,8 @@
 //! Bulk registration: records registered one by one through `POST /v1/minors` (validation, policy,
 //! possible-match search, durable audit entry), by a reception centre, into an empty registry;
 //! the reference is a bulk copy of the same rows (id and record JSON) into a plain table of the
-//! same database: `COPY` on PostgreSQL, one transaction of INSERTs on SQLite.
+//! same database: `COPY` on PostgreSQL, one transaction of INSERTs on SQLite. Where PostgreSQL
+//! runs without autovacuum, the bench runs the analyses autovacuum would (see [`Analyzer`]).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -41,6 +42,71 @@ pub struct BulkResult {
     pub reference_seconds: f64,
     pub reference_records_per_second: f64,
     pub reference: &'static str,
+    /// `ANALYZE`s run by the bench in place of PostgreSQL's autovacuum, which was off; `None`
+    /// when autovacuum was on (or on SQLite).
+    pub emulated_analyzes: Option<u32>,
+}
+
+/// PostgreSQL's autovacuum defaults: it looks at each database once a minute
+/// (`autovacuum_naptime`) and analyses a table once 50 rows plus 10% of it have changed since the
+/// last analysis (`autovacuum_analyze_threshold`, `autovacuum_analyze_scale_factor`).
+const NAPTIME: Duration = Duration::from_secs(60);
+const ANALYZE_THRESHOLD: f64 = 50.0;
+const ANALYZE_SCALE_FACTOR: f64 = 0.1;
+
+/// Does what autovacuum's analyses would do, where the server runs without it (as on the
+/// benchmark machines' image): a registry filled from empty is a registry that production's
+/// default settings analyse as it grows, and whose statements PostgreSQL then re-plans.
+struct Analyzer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<anyhow::Result<u32>>,
+}
+
+impl Analyzer {
+    /// Starts when `url` is a PostgreSQL database whose server has autovacuum off.
+    fn start(url: &str) -> anyhow::Result<Option<Self>> {
+        let mut raw = Raw::open(url)?;
+        let Raw::Pg(conn) = &mut raw else {
+            return Ok(None);
+        };
+        #[derive(QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = Text)]
+            autovacuum: String,
+        }
+        let setting: Setting = diesel::sql_query("SHOW autovacuum").get_result(conn)?;
+        if setting.autovacuum != "off" {
+            return Ok(None);
+        }
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || -> anyhow::Result<u32> {
+            let (mut analyzes, mut analyzed_rows) = (0, 0.0);
+            let mut nap_started = Instant::now();
+            while !stopping.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                if nap_started.elapsed() < NAPTIME {
+                    continue;
+                }
+                nap_started = Instant::now();
+                let rows = raw.scalar("(SELECT count(*) FROM minors)")? as f64;
+                if rows - analyzed_rows > ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * analyzed_rows {
+                    raw.execute("ANALYZE")?;
+                    analyzes += 1;
+                    analyzed_rows = rows;
+                }
+            }
+            Ok(analyzes)
+        });
+        Ok(Some(Self { stop, thread }))
+    }
+
+    fn finish(self) -> anyhow::Result<u32> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the analyzer panicked"))?
+    }
 }
 
 /// The records of the run, as (id, JSON) — the same for the API and the reference. A stream of
@@ -198,10 +264,12 @@ pub fn run(env: &Env, config: BulkConfig, report: &mut Report) -> anyhow::Result
             config.records,
             config.connections
         );
+        let analyzer = Analyzer::start(&registry.url)?;
         let accounting = Accounting::start(Some(server.pid()));
         let (samples, errors, seconds) =
             register_all(&server.base, &bearer, &rows, config.connections)?;
         let cores = accounting.finish();
+        let emulated_analyzes = analyzer.map(Analyzer::finish).transpose()?;
         server.stop();
         let (reference_seconds, reference) = match backend {
             Backend::Postgres => (
@@ -224,6 +292,7 @@ pub fn run(env: &Env, config: BulkConfig, report: &mut Report) -> anyhow::Result
             reference_seconds,
             reference_records_per_second: rows.len() as f64 / reference_seconds,
             reference,
+            emulated_analyzes,
         };
         let name = format!(
             "bulk {} / {}, {} conns",

@@ -126,7 +126,10 @@ impl AlertRepository for DieselAlertRepository {
             write_side_effects(c, change, &data)
         });
         match result {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.db.events_written();
+                Ok(())
+            }
             Err(TxError::Db(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => {
                 Err(CreateAlertError::AlreadyOpen)
             }
@@ -165,7 +168,10 @@ impl AlertRepository for DieselAlertRepository {
             write_side_effects(c, change, &data)
         });
         match result {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.db.events_written();
+                Ok(())
+            }
             Err(TxError::Stale) => Err(UpdateAlertError::Stale),
             Err(e) => Err(anyhow::Error::new(e).context("updating an alert").into()),
         }

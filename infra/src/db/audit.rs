@@ -209,7 +209,10 @@ impl DieselAuditLog {
     }
 }
 
+/// The writer's loop, on a connection of its own (opened again after any failure, so a lost
+/// connection costs the batch it failed, not the next).
 fn write_batches(db: &Database, pending: &Receiver<Pending>, max_batch: usize) {
+    let mut own: Option<DbConnection> = None;
     // Ends when every sender (every clone of the log) is gone.
     while let Ok(first) = pending.recv() {
         let mut batch = vec![first];
@@ -220,11 +223,16 @@ fn write_batches(db: &Database, pending: &Receiver<Pending>, max_batch: usize) {
             }
         }
         let entries: Vec<AuditEntry> = batch.iter().map(|p| p.entry.clone()).collect();
-        let result = db
-            .conn()
+        let conn = match own.take() {
+            Some(conn) => Ok(conn),
+            None => db.dedicated(),
+        };
+        let result = conn
             .and_then(|mut conn| {
                 conn.transaction(|c| append_in(c, &entries))
-                    .context("committing audit entries")
+                    .context("committing audit entries")?;
+                own = Some(conn);
+                Ok(())
             })
             .map_err(|e| format!("{e:#}"));
         if let Err(e) = &result {

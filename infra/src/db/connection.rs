@@ -1,14 +1,15 @@
 //! Connection URLs, the connection pool and embedded migrations.
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use domain::ports::HealthCheck;
 
@@ -64,7 +65,7 @@ impl DatabaseUrl {
 }
 
 /// Opens connections of the backend its URL names, never guessing from a failed attempt.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
     busy_timeout: Duration,
@@ -152,11 +153,17 @@ pub struct PoolSettings {
 
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
+/// Called once a transaction that wrote outbox events has committed.
+type EventsWritten = Arc<OnceLock<Box<dyn Fn() + Send + Sync>>>;
+
 /// A connection pool to one database. Every method blocks.
 #[derive(Clone)]
 pub struct Database {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// Opens the connections kept outside the pool.
+    manager: Manager,
+    events_written: EventsWritten,
 }
 
 impl std::fmt::Debug for Database {
@@ -186,12 +193,28 @@ impl Database {
             .min_idle(Some(0))
             .connection_timeout(settings.acquire_timeout)
             .test_on_check_out(true)
-            .build(manager)
+            .build(manager.clone())
             .context("cannot connect to the database")?;
         Ok(Self {
             pool,
             backend: url.backend(),
+            manager,
+            events_written: EventsWritten::default(),
         })
+    }
+
+    /// Has `wake` called, in this process, each time a transaction that wrote outbox events has
+    /// committed (through any clone of this pool). Set once; later calls are ignored. This is how
+    /// the relay learns of new events on SQLite, which has no `NOTIFY`.
+    pub fn on_events_written(&self, wake: impl Fn() + Send + Sync + 'static) {
+        let _ = self.events_written.set(Box::new(wake));
+    }
+
+    /// Tells the relay that events were committed.
+    pub(super) fn events_written(&self) {
+        if let Some(wake) = self.events_written.get() {
+            wake();
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -204,6 +227,34 @@ impl Database {
         self.pool
             .get()
             .map_err(|e| DatabaseUnavailable(e.to_string()).into())
+    }
+
+    /// A new connection of its own, outside the pool (not counted in its size), set up as the
+    /// pool's are, for a worker that uses the database all the time: it neither waits for a free
+    /// connection nor pays the pool's check of each connection it takes.
+    pub fn dedicated(&self) -> anyhow::Result<DbConnection> {
+        self.manager
+            .connect()
+            .map_err(|e| DatabaseUnavailable(e.to_string()).into())
+    }
+
+    /// Whether PostgreSQL runs without autovacuum: its tables are then never analysed as they
+    /// grow, and statements keep plans made when they were small (docs/performance.md, finding
+    /// 4). Always `false` on SQLite.
+    pub fn autovacuum_off(&self) -> anyhow::Result<bool> {
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            autovacuum: String,
+        }
+        if self.backend != Backend::Postgres {
+            return Ok(false);
+        }
+        let mut conn = self.conn()?;
+        let setting: Setting = diesel::sql_query("SHOW autovacuum")
+            .get_result(&mut *conn)
+            .context("reading the autovacuum setting")?;
+        Ok(setting.autovacuum == "off")
     }
 
     /// Applies every embedded migration not yet applied; returns the versions applied now.

@@ -1,15 +1,25 @@
 //! Wake-ups from PostgreSQL: `LISTEN uam_outbox`, notified by a trigger when an event is written.
+//!
+//! The listening connection is a `postgres` client, not a diesel one: diesel can only look for
+//! notifications already received, so it would have to poll, and every poll interval would add
+//! to the time an alert takes to reach the agencies. The client blocks until one arrives.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, NoTls};
 
-/// Listens on its own connection and calls `wake` for every batch of notifications, until `stop`
-/// is set. Reconnects after a failure. Checking for received notifications reads the socket only,
-/// no query, so the 50 ms tick costs the database nothing.
+/// How long a wait for a notification lasts before `stop` is looked at again.
+const STOP_CHECK: Duration = Duration::from_millis(500);
+
+/// Listens on its own connection and calls `wake` as soon as notifications arrive (once per batch
+/// received together), until `stop` is set. Reconnects after a failure, every second; stops for
+/// good when the database does not exist. The connection is made without TLS: it carries
+/// notifications only, which name no child.
 pub fn listen_for_events(
     url: String,
     stop: Arc<AtomicBool>,
@@ -19,11 +29,11 @@ pub fn listen_for_events(
         .name("outbox-listener".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let mut conn = match PgConnection::establish(&url) {
+                let mut client = match Client::connect(&url, NoTls) {
                     Ok(c) => c,
                     // A database that does not exist will not appear: stop listening (the relay
                     // still looks every few seconds) rather than retry for ever.
-                    Err(e) if e.to_string().contains("does not exist") => {
+                    Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
                         tracing::error!(error = %e, "outbox listener stopped: the database is gone");
                         return;
                     }
@@ -33,31 +43,43 @@ pub fn listen_for_events(
                         continue;
                     }
                 };
-                if let Err(e) = diesel::sql_query("LISTEN uam_outbox").execute(&mut conn) {
+                if let Err(e) = client.batch_execute("LISTEN uam_outbox") {
                     tracing::warn!(error = %e, "outbox listener cannot LISTEN; retrying");
                     thread::sleep(Duration::from_secs(1));
                     continue;
                 }
-                // Whatever was written while not listening is found by the first wake-up.
+                // Events written before LISTEN took effect are not notified.
                 wake();
-                while !stop.load(Ordering::Relaxed) {
-                    let mut woke = false;
-                    let mut broken = false;
-                    for n in conn.notifications_iter() {
-                        match n {
-                            Ok(_) => woke = true,
-                            Err(_) => broken = true,
-                        }
-                    }
-                    if woke {
-                        wake();
-                    }
-                    if broken {
-                        break;
-                    }
-                    thread::sleep(Duration::from_millis(50));
+                if let Err(e) = wait_and_wake(&mut client, &stop, &wake) {
+                    tracing::warn!(error = %e, "outbox listener lost its connection; reconnecting");
                 }
             }
         })?;
+    Ok(())
+}
+
+/// Calls `wake` for each batch of notifications until `stop` is set (`Ok`) or the connection
+/// fails (`Err`).
+fn wait_and_wake(
+    client: &mut Client,
+    stop: &AtomicBool,
+    wake: &impl Fn(),
+) -> Result<(), postgres::Error> {
+    while !stop.load(Ordering::Relaxed) {
+        let woke = {
+            let mut notifications = client.notifications();
+            let first = notifications.timeout_iter(STOP_CHECK).next()?;
+            // The others already received belong to the same wake-up.
+            notifications.iter().count()?;
+            first.is_some()
+        };
+        if woke {
+            wake();
+        } else if client.is_closed() {
+            // The wait ends without an error when the server closes the connection; a statement
+            // on the closed client gives that error.
+            client.batch_execute("")?;
+        }
+    }
     Ok(())
 }

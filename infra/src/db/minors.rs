@@ -253,6 +253,9 @@ impl MinorRepository for DieselMinorRepository {
                 load_by_id(c, id)?.ok_or(TxError::NotFound)
             })
             .context("registering a record")?;
+        if !events.is_empty() {
+            self.db.events_written();
+        }
         Ok(row.into_domain()?.1)
     }
 

@@ -345,6 +345,12 @@ impl SubscriptionRepository for DieselOutbox {
         let progress = deliver(&subs);
         let mut conn = self.db.conn()?;
         conn.transaction::<_, anyhow::Error, _>(|c| {
+            // Write first, so that the transaction takes SQLite's write lock at once, waiting for
+            // it if need be: one that read first could not upgrade while a request is writing.
+            let ids: Vec<&str> = subs.iter().map(|s| s.id.as_str()).collect();
+            diesel::update(subscriptions::table.filter(subscriptions::id.eq_any(&ids)))
+                .set(subscriptions::cursor.eq(subscriptions::cursor))
+                .execute(c)?;
             for (sub, progress) in subs.iter().zip(&progress) {
                 let current: Option<i64> = subscriptions::table
                     .find(&sub.id)
