@@ -143,12 +143,19 @@ struct Reads {
     minors: HashMap<String, Option<Minor>>,
 }
 
+/// Which sink delivers to an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SinkKind {
+    Webhook,
+    Kafka,
+}
+
 /// A subscription's part of a round, ready to send.
-struct Prepared<'r> {
+struct Prepared {
     /// The last outbox event read, of concern or not; `None` when there was none.
     last: Option<i64>,
     rendered: Vec<RenderedEvent>,
-    sink: &'r dyn EventSink,
+    sink: SinkKind,
 }
 
 impl Relay {
@@ -175,19 +182,23 @@ impl Relay {
     /// cannot be prepared or delivered fails alone.
     fn deliver(&self, subscriptions: &[Subscription]) -> Vec<Progress> {
         let mut reads = Reads::default();
-        let prepared: Vec<anyhow::Result<Prepared<'_>>> = subscriptions
+        let prepared: Vec<anyhow::Result<Prepared>> = subscriptions
             .iter()
             .map(|s| self.prepare(s, &mut reads))
             .collect();
         let mut outcomes: Vec<(usize, Option<SinkError>)> = vec![(0, None); subscriptions.len()];
-        let sinks = std::iter::once(self.webhooks.as_ref()).chain(self.kafka.as_deref());
-        for sink in sinks {
+        let sinks = [
+            (SinkKind::Webhook, Some(self.webhooks.as_ref())),
+            (SinkKind::Kafka, self.kafka.as_deref()),
+        ];
+        for (kind, sink) in sinks {
+            let Some(sink) = sink else { continue };
             let chosen: Vec<usize> = prepared
                 .iter()
                 .enumerate()
                 .filter_map(|(i, p)| {
                     let p = p.as_ref().ok()?;
-                    (!p.rendered.is_empty() && std::ptr::addr_eq(p.sink, sink)).then_some(i)
+                    (!p.rendered.is_empty() && p.sink == kind).then_some(i)
                 })
                 .collect();
             if chosen.is_empty() {
@@ -223,17 +234,11 @@ impl Relay {
 
     /// Reads and renders the events after the subscription's cursor that concern its agency,
     /// through the mask of the role acting for it.
-    fn prepare<'r>(
-        &'r self,
-        subscription: &Subscription,
-        reads: &mut Reads,
-    ) -> anyhow::Result<Prepared<'r>> {
-        let sink: &dyn EventSink = match &subscription.endpoint {
-            Endpoint::Webhook { .. } => self.webhooks.as_ref(),
-            Endpoint::Kafka { .. } => match &self.kafka {
-                Some(k) => k.as_ref(),
-                None => anyhow::bail!("Kafka is not configured (kafka_brokers)"),
-            },
+    fn prepare(&self, subscription: &Subscription, reads: &mut Reads) -> anyhow::Result<Prepared> {
+        let sink = match &subscription.endpoint {
+            Endpoint::Webhook { .. } => SinkKind::Webhook,
+            Endpoint::Kafka { .. } if self.kafka.is_some() => SinkKind::Kafka,
+            Endpoint::Kafka { .. } => anyhow::bail!("Kafka is not configured (kafka_brokers)"),
         };
         let events = match reads.events.entry(subscription.cursor) {
             Entry::Occupied(e) => e.into_mut(),
@@ -287,7 +292,7 @@ impl Relay {
 /// past the failed one too, dead-lettered.
 fn progress(
     subscription: &Subscription,
-    prepared: &Prepared<'_>,
+    prepared: &Prepared,
     (delivered, failure): (usize, Option<SinkError>),
 ) -> Progress {
     let Some(last) = prepared.last else {
