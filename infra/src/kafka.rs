@@ -99,7 +99,11 @@ impl EventSink for KafkaSink {
     /// batch counts as delivered up to its first record not acknowledged.
     fn deliver_all(&self, batches: &[Batch<'_>]) -> Vec<(usize, Option<SinkError>)> {
         let current = Arc::clone(&self.producer.read().unwrap_or_else(PoisonError::into_inner));
-        let (started, age_at_send) = (std::time::Instant::now(), oldest_age_ms(batches));
+        let started = std::time::Instant::now();
+        // Parsing every event's time costs a little on each round: only when it will be logged.
+        let age_at_send = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| oldest_age_ms(batches))
+            .flatten();
         let sent: Vec<_> = batches
             .iter()
             .map(|batch| send_batch(&current, batch))
