@@ -65,19 +65,17 @@ struct Analyzer {
 impl Analyzer {
     /// Starts when `url` is a PostgreSQL database whose server has autovacuum off.
     fn start(url: &str) -> anyhow::Result<Option<Self>> {
+        let db = infra::db::Database::connect(
+            &infra::db::DatabaseUrl::parse(url)?,
+            infra::db::PoolSettings {
+                max_size: 1,
+                acquire_timeout: Duration::from_secs(10),
+            },
+        )?;
+        if !db.autovacuum_off()? {
+            return Ok(None);
+        }
         let mut raw = Raw::open(url)?;
-        let Raw::Pg(conn) = &mut raw else {
-            return Ok(None);
-        };
-        #[derive(QueryableByName)]
-        struct Setting {
-            #[diesel(sql_type = Text)]
-            autovacuum: String,
-        }
-        let setting: Setting = diesel::sql_query("SHOW autovacuum").get_result(conn)?;
-        if setting.autovacuum != "off" {
-            return Ok(None);
-        }
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopping = stop.clone();
         let thread = std::thread::spawn(move || -> anyhow::Result<u32> {

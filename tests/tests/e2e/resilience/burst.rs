@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde_json::{Value, json};
 
-use super::{client, first_arrivals, ms, name, register, subscribe, token, webhook_receiver};
+use super::{client, first_arrivals, ms, name, police_webhook, register, token};
 use crate::cli::{Server, uam};
 use crate::helpers::{Backend, TestDatabase};
 
@@ -35,16 +35,8 @@ async fn a_burst_of_concurrent_reports_loses_no_alert_event() {
         .env("UAM_DATABASE_POOL_SIZE", (REPORTS + 8).to_string());
     let server = Server::start(cmd);
     let client = client();
+    let (subscription, deliveries, officer) = police_webhook(&client, &server, &dir).await;
     let admin = token(&dir, "registry", "registry_admin");
-    let officer = token(&dir, "demo-guardianship", "guardianship_officer");
-    let (hook, deliveries) = webhook_receiver().await;
-    let subscription = subscribe(
-        &client,
-        &server,
-        &admin,
-        json!({"agency": "demo-police", "kind": "webhook", "url": hook}),
-    )
-    .await;
     let children = register(
         &client,
         &server,

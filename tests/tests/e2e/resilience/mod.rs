@@ -409,6 +409,27 @@ pub(crate) async fn subscribe(
         .to_owned()
 }
 
+/// The set-up of a burst: a webhook of demo-police subscribed by the registry administrator, and
+/// a token of the guardianship officer who registers the children. Returns the subscription's id,
+/// the deliveries the webhook receives, and the officer's token.
+pub(crate) async fn police_webhook(
+    client: &reqwest::Client,
+    server: &crate::cli::Server,
+    dir: &Path,
+) -> (String, Deliveries, String) {
+    let admin = token(dir, "registry", "registry_admin");
+    let officer = token(dir, "demo-guardianship", "guardianship_officer");
+    let (hook, deliveries) = webhook_receiver().await;
+    let subscription = subscribe(
+        client,
+        server,
+        &admin,
+        json!({"agency": "demo-police", "kind": "webhook", "url": hook}),
+    )
+    .await;
+    (subscription, deliveries, officer)
+}
+
 /// Registers one child per name as the guardianship officer; their ids, in order.
 pub(crate) async fn register(
     client: &reqwest::Client,

@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde_json::{Value, json};
 
-use super::{client, first_arrivals, ms, name, register, subscribe, token, webhook_receiver};
+use super::{client, first_arrivals, ms, name, police_webhook, register};
 use crate::cli::{Server, uam};
 use crate::helpers::{Backend, TestDatabase};
 
@@ -55,16 +55,7 @@ async fn a_sigkill_mid_burst_loses_no_acknowledged_report_and_leaves_none_half_s
     };
     let mut server = Server::start(command());
     let client = client();
-    let admin = token(&dir, "registry", "registry_admin");
-    let officer = token(&dir, "demo-guardianship", "guardianship_officer");
-    let (hook, deliveries) = webhook_receiver().await;
-    subscribe(
-        &client,
-        &server,
-        &admin,
-        json!({"agency": "demo-police", "kind": "webhook", "url": hook}),
-    )
-    .await;
+    let (_, deliveries, officer) = police_webhook(&client, &server, &dir).await;
     let children = register(
         &client,
         &server,
