@@ -189,6 +189,20 @@ fn record_schemas() -> serde_json::Map<String, Value> {
         required.push(json!("possible_matches"));
     }
     schemas.insert("RegisteredRecord".into(), registered);
+    let mut merged = schemas
+        .get("MinorRecord")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    merged["properties"]["left_for_owners"] = json!({
+        "description": "Categories of the duplicate the merging role may not write: the merge left \
+                        them with the duplicate, for the agencies that keep them.",
+        "type": "array",
+        "items": category,
+    });
+    if let Some(required) = merged["required"].as_array_mut() {
+        required.push(json!("left_for_owners"));
+    }
+    schemas.insert("MergedRecord".into(), merged);
     schemas.insert(
         "SearchHit".into(),
         json!({

@@ -193,12 +193,13 @@ impl Application {
                     ))
                 };
             let alert_repository = Arc::new(DieselAlertRepository::new(db.clone()));
+            let risk = Arc::new(risk.checked()?);
             let alerts = Alerts {
                 alerts: alert_repository.clone(),
                 minors: minor_repository.clone(),
                 agencies: agencies.clone(),
                 policy: policy.clone(),
-                risk: Arc::new(risk.checked()?),
+                risk: risk.clone(),
                 clock: clock.clone(),
                 ids: ids.clone(),
                 audit: audit.clone(),
@@ -222,7 +223,9 @@ impl Application {
                 minors: minor_repository.clone(),
                 agencies: agencies.clone(),
                 policy: policy.clone(),
+                risk,
                 clock: clock.clone(),
+                audit: audit.clone(),
                 webhooks: Arc::new(WebhookSink::new(Duration::from_secs(10))?),
                 kafka: kafka.map(|(sink, _)| sink),
             };
@@ -230,13 +233,14 @@ impl Application {
                 source: Arc::new(DieselStatisticsSource::new(db.clone())),
                 clock: clock.clone(),
                 audit: audit.clone(),
+                policy: policy.clone(),
                 threshold: prepared.statistics_threshold,
             };
             let minors = Minors {
                 minors: minor_repository,
                 agencies: agencies.clone(),
                 alerts: alert_repository,
-                policy,
+                policy: policy.clone(),
                 clock: clock.clone(),
                 ids,
                 photos: Arc::new(PhotoSanitizer::default()),
@@ -253,6 +257,7 @@ impl Application {
                 relay,
                 statistics,
                 audit,
+                policy,
                 matching: domain::matching::MatchingConfig::default(),
             })
         })

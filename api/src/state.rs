@@ -22,6 +22,8 @@ pub struct AppState {
     pub relay: Relay,
     pub statistics: Statistics,
     pub audit: Arc<dyn AuditLog>,
+    /// The access policy: field grants and operation rights.
+    pub policy: Arc<domain::policy::Policy>,
     /// Weights and thresholds of identity matching.
     pub matching: domain::matching::MatchingConfig,
 }

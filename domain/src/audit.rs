@@ -33,6 +33,14 @@ pub enum Action {
     Search,
     Merge,
     Statistics,
+    /// An event delivered to a webhook and acknowledged by it.
+    DeliverWebhook,
+    /// An event delivered to a Kafka topic and acknowledged by the broker.
+    DeliverKafka,
+    /// A subscription created, proposed, confirmed or removed.
+    Subscription,
+    /// The oversight listing of alerts opened and closed in error.
+    Oversight,
 }
 
 /// How the request ended.

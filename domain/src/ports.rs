@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::agency::{Agency, AgencyId, AgencyKind, NewAgency};
-use crate::alert::{Alert, AlertEvent, AlertStatus};
+use crate::alert::{Alert, AlertEvent, AlertStatus, Following};
 use crate::audit::{AuditEntry, ChainedEntry, VerifyReport};
 use crate::category::CategorySet;
 use crate::matching::KeyQuery;
@@ -232,6 +232,15 @@ pub trait AuditLog: Send + Sync {
     /// when it cannot be stored. Concurrent calls may share one commit.
     fn append(&self, entry: AuditEntry) -> Result<(), AuditUnavailable>;
 
+    /// [`AuditLog::append`] for several entries, committed together, in order: `Ok` once all are
+    /// durable, [`AuditUnavailable`] if any is not (then none is).
+    fn append_all(&self, entries: Vec<AuditEntry>) -> Result<(), AuditUnavailable> {
+        for entry in entries {
+            self.append(entry)?;
+        }
+        Ok(())
+    }
+
     /// Entries that name the child, oldest first, after the cursor (an entry's `seq`).
     fn for_minor(
         &self,
@@ -243,13 +252,15 @@ pub trait AuditLog: Send + Sync {
     fn verify(&self) -> anyhow::Result<VerifyReport>;
 }
 
-/// Filters of `GET /v1/alerts`, combined with AND.
+/// Filters of an alert listing in storage, combined with AND.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AlertFilter {
     pub status: Option<AlertStatus>,
     pub risk: Option<RiskLevel>,
-    /// Alerts this agency reported or was notified of.
-    pub agency: Option<String>,
+    /// Only the alerts so followed (see [`crate::alert::following`]): with
+    /// [`Following::ChildrenOf`], the alerts of the children whose record names the agency as
+    /// current placement or guardian agency now.
+    pub following: Option<Following>,
 }
 
 /// A change to an alert, written with its event and audit entry in one transaction.
@@ -303,7 +314,7 @@ pub trait AlertRepository: Send + Sync {
         page: &PageRequest<i64>,
     ) -> anyhow::Result<Page<(i64, Alert), i64>>;
 
-    /// How many alerts the child has had.
+    /// How many alerts the child has had, not counting those resolved as reported in error.
     fn count_for_minor(&self, minor_id: &str) -> anyhow::Result<u32>;
 
     /// The child's open alert, if there is one (there is at most one).
@@ -441,14 +452,18 @@ pub struct Batch<'a> {
     pub events: &'a [RenderedEvent],
 }
 
-/// An event rendered for one receiver: the CloudEvent, and the key that keeps a child's events in
-/// order (the child id).
+/// An event rendered for one receiver: the CloudEvent, the key that keeps a child's events in
+/// order (the child id), and what it discloses, for the audit trail.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderedEvent {
     pub seq: i64,
     pub id: String,
     pub key: String,
     pub cloudevent: serde_json::Value,
+    /// The children the event names (the child of the alert, and a possible match's candidate).
+    pub children: Vec<String>,
+    /// The categories of their records the event carries.
+    pub disclosed: CategorySet,
 }
 
 /// New shared secrets for webhook signatures.

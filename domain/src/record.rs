@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::agency::AgencyId;
-use crate::category::CategorySet;
+use crate::category::{Category, CategorySet};
 use crate::minor::{MinorData, MinorStatus};
 use crate::policy::Relation;
 use crate::principal::Principal;
@@ -90,4 +90,19 @@ pub struct MinorFilter {
     pub placement_agency: Option<AgencyId>,
     pub nationality: Option<String>,
     pub registered_since: Option<NaiveDate>,
+}
+
+impl MinorFilter {
+    /// The filters given that select on a category, by query name: a caller may filter only on
+    /// what it may read. (`status` and `registered_since` are core fields.)
+    pub fn categories(&self) -> Vec<(&'static str, Category)> {
+        let mut out = Vec::new();
+        if self.placement_agency.is_some() {
+            out.push(("placement_agency", Category::Placement));
+        }
+        if self.nationality.is_some() {
+            out.push(("nationality", Category::Identity));
+        }
+        out
+    }
 }

@@ -224,6 +224,7 @@ pub async fn create(
         create_agency(
             state.agencies.as_ref(),
             state.clock.as_ref(),
+            &state.policy,
             &caller.principal,
             &draft,
         )

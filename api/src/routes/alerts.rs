@@ -8,8 +8,9 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use domain::alert::{Alert, AlertError, AlertStatus, ResolutionOutcome};
 use domain::minor::RiskLevel;
-use domain::ports::AlertFilter;
-use domain::usecase::alerts::{AlertUpdate, AlertUseError, AlertView, Report};
+use domain::usecase::alerts::{
+    AlertQuery as AlertFilter, AlertUpdate, AlertUseError, AlertView, Report,
+};
 use domain::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -113,7 +114,7 @@ pub struct AlertQuery {
     pub status: Option<String>,
     /// `low`, `medium` or `high`.
     pub risk: Option<String>,
-    /// Alerts this agency reported or was notified of.
+    /// Alerts this agency follows (for callers that follow every alert; others see their own).
     pub agency: Option<String>,
     pub after: Option<String>,
     /// Page size, 1 to 200 (default 50).
@@ -157,12 +158,6 @@ impl From<AlertUseError> for Problem {
                 StatusCode::BAD_REQUEST,
                 "validation",
                 "Invalid input",
-                e.to_string(),
-            ),
-            AlertUseError::Conflict(AlertError::NotNotified(_)) => Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden",
                 e.to_string(),
             ),
             AlertUseError::Conflict(AlertError::LoweringNeedsReason) => Problem::new(

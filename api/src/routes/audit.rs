@@ -192,7 +192,8 @@ impl From<VerifyReport> for VerifyBody {
 )]
 pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
     let report =
-        blocking::run(move || verify_audit(state.audit.as_ref(), &caller.principal)).await?;
+        blocking::run(move || verify_audit(state.audit.as_ref(), &state.policy, &caller.principal))
+            .await?;
     Ok(HttpResponse::Ok().json(VerifyBody::from(report)))
 }
 

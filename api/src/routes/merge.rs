@@ -1,19 +1,32 @@
 //! `POST /v1/minors/{id}/merge`: the guardianship service merges a duplicate into record `{id}`.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use domain::usecase::merge::MergeError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::blocking;
 use crate::problem::Problem;
 use crate::purpose::Stated;
-use crate::routes::minors::{
-    MinorRecordSchema, forbidden, if_match, invalid, not_found, record_response, stale,
-};
+use crate::routes::minors::{RecordBody, etag, forbidden, if_match, invalid, not_found, stale};
 use crate::state::AppState;
+
+/// The survivor after a merge, and what the merge left with the duplicate.
+#[derive(Debug, Serialize)]
+struct MergedBody {
+    #[serde(flatten)]
+    record: RecordBody,
+    left_for_owners: Vec<String>,
+}
+
+/// Placeholder for the merge's answer, replaced in `openapi.rs`.
+#[derive(ToSchema)]
+#[schema(as = MergedRecord)]
+#[allow(dead_code)]
+pub struct MergedRecordSchema(serde_json::Value);
 
 /// Which record is the duplicate.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -28,12 +41,6 @@ impl From<MergeError> for Problem {
     fn from(e: MergeError) -> Self {
         match e {
             MergeError::Denied(d) => forbidden(&d),
-            MergeError::NotGuardianshipService => Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden",
-                e.to_string(),
-            ),
             MergeError::NotFound(_) => not_found(e.to_string()),
             MergeError::Invalid(f) => invalid(&f),
             MergeError::Conflict(_) => Problem::new(
@@ -52,10 +59,11 @@ impl From<MergeError> for Problem {
 /// Merge the duplicate named in the body into this record (the survivor), in one transaction.
 /// The survivor keeps its own fields and gains the duplicate's names as aliases, its
 /// original-script names, nationalities, languages, documents, photos and marks, and any category
-/// it lacked; both revision histories and the audit trail stay. The duplicate then answers
-/// `GET` with 308 and a `Location` pointing to the survivor. Only the guardianship service
-/// (`guardianship_officer`, purpose `identification` or `guardianship`) merges. `If-Match`, when
-/// sent, is the survivor's ETag.
+/// it lacked — of the categories the merging role may write; the others stay with the duplicate and
+/// are named in `left_for_owners`. Both revision histories and the audit trail stay. The duplicate
+/// then answers `GET` with 308 and a `Location` pointing to the survivor. Who merges is the
+/// policy's `merge` permit (the guardianship service, purpose `identification` or
+/// `guardianship`). `If-Match`, when sent, is the survivor's ETag.
 #[utoipa::path(
     post,
     path = "/v1/minors/{id}/merge",
@@ -68,7 +76,7 @@ impl From<MergeError> for Problem {
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = MinorRecordSchema, headers(("ETag" = String))),
+        (status = 200, body = MergedRecordSchema, headers(("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -90,13 +98,24 @@ pub async fn merge(
     let expected = if_match(&req);
     let survivor = id.into_inner();
     let duplicate = body.into_inner().duplicate;
-    let view = blocking::run(move || {
+    let merged = blocking::run(move || {
         state
             .minors
             .merge(&caller.request(purpose), &survivor, &duplicate, expected)
     })
     .await?;
-    Ok(record_response(StatusCode::OK, view))
+    let version = merged.survivor.version;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(MergedBody {
+            record: RecordBody::from(merged.survivor),
+            left_for_owners: merged
+                .left_for_owners
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        }))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -250,6 +250,10 @@ pub fn forbidden(denied: &Denied) -> Problem {
         denied.to_string(),
     );
     match denied {
+        Denied::FilterNotPermitted { filter, .. } => problem.with_fields(&[FieldError {
+            path: filter.clone(),
+            message: "filters on a category your role may not read for this purpose".into(),
+        }]),
         Denied::WriteNotPermitted(fields) => problem.with_fields(
             &fields
                 .iter()
@@ -371,7 +375,7 @@ impl From<GetPhotoError> for Problem {
     }
 }
 
-fn etag(version: i64) -> String {
+pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 

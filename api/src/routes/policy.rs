@@ -21,15 +21,33 @@ pub struct GrantBody {
     pub condition: String,
 }
 
+/// One operation right of the loaded policy.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermitBody {
+    /// Operations permitted (`consult`, `list`, `resolve`, `subscribe`, ...; docs/policy.md).
+    pub operations: Vec<String>,
+    /// Purposes (X-Purpose) the permit holds for; empty for operations that take none.
+    pub purposes: Vec<String>,
+    /// `always`, `assigned`, `active_alert`, `follows` (the caller's agency follows the alert) or
+    /// `reporter` (the caller's agency reported the alert).
+    pub condition: String,
+    /// For `resolve`: the outcomes permitted; absent means every outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<Vec<String>>,
+}
+
 /// The caller's effective rules: everything not listed is refused.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EffectivePolicy {
     pub role: String,
     pub agency: String,
+    /// Which categories the role reads and writes, for which purposes, in which standing.
     pub grants: Vec<GrantBody>,
+    /// Which operations the role may use, for which purposes, in which standing.
+    pub permits: Vec<PermitBody>,
 }
 
-/// The access rules of the caller's role, as loaded at start.
+/// The access rules of the caller's role, as loaded at start: field grants and operation rights.
 #[utoipa::path(
     get,
     path = "/v1/policy",
@@ -41,9 +59,17 @@ pub struct EffectivePolicy {
     )
 )]
 pub async fn effective(state: web::Data<AppState>, caller: Caller) -> HttpResponse {
-    let grants = state
-        .minors
-        .effective_policy(&caller.principal)
+    let (grants, permits) = state.minors.effective_policy(&caller.principal);
+    let permits = permits
+        .into_iter()
+        .map(|p| PermitBody {
+            operations: names(&p.operations),
+            purposes: names(&p.purposes),
+            condition: name(&p.condition),
+            outcomes: p.outcomes.as_ref().map(|o| names(o)),
+        })
+        .collect();
+    let grants = grants
         .into_iter()
         .map(|g| GrantBody {
             access: names(&g.access),
@@ -56,6 +82,7 @@ pub async fn effective(state: web::Data<AppState>, caller: Caller) -> HttpRespon
         role: caller.principal.role.to_string(),
         agency: caller.principal.agency.to_string(),
         grants,
+        permits,
     })
 }
 

@@ -38,6 +38,17 @@ pub enum ResolutionOutcome {
 }
 
 impl ResolutionOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FoundSafe => "found_safe",
+            Self::FoundHarmed => "found_harmed",
+            Self::Returned => "returned",
+            Self::LocatedAbroad => "located_abroad",
+            Self::Deceased => "deceased",
+            Self::ReportedInError => "reported_in_error",
+        }
+    }
+
     /// Outcomes after which the child is somewhere known and protective measures must be decided.
     pub fn located(self) -> bool {
         matches!(
@@ -103,6 +114,9 @@ pub struct Alert {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circumstances: Option<String>,
     pub reported_by: Reporter,
+    /// The reporter's agency was neither the child's placement nor its guardian when it reported.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reporter_unrelated: bool,
     pub raised_at: DateTime<Utc>,
     /// Agencies that must act, each of which acknowledges.
     pub notified: Vec<String>,
@@ -127,8 +141,6 @@ pub struct Alert {
 pub enum AlertError {
     #[error("the alert is resolved")]
     Resolved,
-    #[error("agency `{0}` was not notified of this alert")]
-    NotNotified(String),
     #[error("agency `{0}` has already acknowledged this alert")]
     AlreadyAcknowledged(String),
     #[error("the risk level can be lowered only with a reason")]
@@ -137,6 +149,15 @@ pub enum AlertError {
     NotLocated,
     #[error("protective measures are already decided")]
     MeasuresDecided,
+}
+
+/// The level's name as written in the API (`high`, `medium`, `low`).
+fn level_name(level: RiskLevel) -> &'static str {
+    match level {
+        RiskLevel::High => "high",
+        RiskLevel::Medium => "medium",
+        RiskLevel::Low => "low",
+    }
 }
 
 /// Time allowed for a protective-measures decision after location (SIS Art. 33).
@@ -153,6 +174,8 @@ pub struct NewAlert {
     pub last_seen_place: String,
     pub circumstances: Option<String>,
     pub reported_by: Reporter,
+    /// See [`Alert::reporter_unrelated`].
+    pub reporter_unrelated: bool,
     pub notified: Vec<String>,
     pub acknowledgement_within: Duration,
 }
@@ -188,6 +211,7 @@ impl Alert {
             last_seen_place: new.last_seen_place,
             circumstances: new.circumstances,
             reported_by: new.reported_by,
+            reporter_unrelated: new.reporter_unrelated,
             raised_at: now,
             notified: new.notified,
             acknowledgements: vec![],
@@ -204,7 +228,8 @@ impl Alert {
         (alert, event)
     }
 
-    /// One acknowledgement per notified agency.
+    /// One acknowledgement per agency; whether the agency may acknowledge (it follows the alert)
+    /// is the caller's decision.
     pub fn acknowledge(
         &mut self,
         by: &Reporter,
@@ -212,9 +237,6 @@ impl Alert {
         event_id: String,
     ) -> Result<AlertEvent, AlertError> {
         self.open()?;
-        if !self.notified.contains(&by.agency) {
-            return Err(AlertError::NotNotified(by.agency.clone()));
-        }
         if self.acknowledgements.iter().any(|a| a.agency == by.agency) {
             return Err(AlertError::AlreadyAcknowledged(by.agency.clone()));
         }
@@ -238,15 +260,14 @@ impl Alert {
     }
 
     /// New information. The risk level may be raised freely; lowering it needs a reason, which is
-    /// kept with the factors.
-    #[allow(clippy::too_many_arguments)]
+    /// kept with the factors. (Who changed it is in the event's audit entry, not in the factors,
+    /// which every follower reading `risk` sees.)
     pub fn update(
         &mut self,
         last_seen_place: Option<String>,
         circumstances: Option<String>,
         risk: Option<RiskLevel>,
         reason: Option<String>,
-        by: &Reporter,
         now: DateTime<Utc>,
         event_id: String,
     ) -> Result<AlertEvent, AlertError> {
@@ -254,12 +275,11 @@ impl Alert {
         if let Some(level) = risk {
             if level < self.risk {
                 let reason = reason.clone().ok_or(AlertError::LoweringNeedsReason)?;
-                self.risk_factors.push(
-                    format!("lowered to {level:?} by {}: {reason}", by.agency).to_lowercase(),
-                );
+                self.risk_factors
+                    .push(format!("lowered to {}: {reason}", level_name(level)));
             } else if level > self.risk {
                 self.risk_factors
-                    .push(format!("raised to {level:?} by {}", by.agency).to_lowercase());
+                    .push(format!("raised to {}", level_name(level)));
             }
             self.risk = level;
         }
@@ -398,6 +418,7 @@ mod tests {
                 last_seen_place: "Brussels-North".into(),
                 circumstances: None,
                 reported_by: who("centre"),
+                reporter_unrelated: false,
                 notified: vec!["police".into(), "child-focus".into()],
                 acknowledgement_within: Duration::minutes(15),
             },
@@ -408,17 +429,13 @@ mod tests {
     }
 
     #[test]
-    fn acknowledgements_once_per_notified_agency() {
+    fn acknowledgements_once_per_agency() {
         let now = DateTime::UNIX_EPOCH;
         let mut a = alert(now);
         assert!(a.acknowledge(&who("police"), now, "e2".into()).is_ok());
         assert_eq!(
             a.acknowledge(&who("police"), now, "e3".into()),
             Err(AlertError::AlreadyAcknowledged("police".into()))
-        );
-        assert_eq!(
-            a.acknowledge(&who("elsewhere"), now, "e4".into()),
-            Err(AlertError::NotNotified("elsewhere".into()))
         );
         assert_eq!(a.unacknowledged(), ["child-focus"]);
     }
@@ -456,15 +473,7 @@ mod tests {
         let now = DateTime::UNIX_EPOCH;
         let mut a = alert(now);
         assert_eq!(
-            a.update(
-                None,
-                None,
-                Some(RiskLevel::Low),
-                None,
-                &who("police"),
-                now,
-                "e".into()
-            ),
+            a.update(None, None, Some(RiskLevel::Low), None, now, "e".into()),
             Err(AlertError::LoweringNeedsReason)
         );
         assert_eq!(a.risk, RiskLevel::High);
@@ -473,7 +482,6 @@ mod tests {
             None,
             Some(RiskLevel::Low),
             Some("seen with family".into()),
-            &who("police"),
             now,
             "e".into(),
         )

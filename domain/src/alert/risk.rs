@@ -4,7 +4,11 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 
+use crate::category::Category;
 use crate::minor::{MinorData, RiskLevel};
+
+/// How the factors a person adds begin: the level raised by the reporter, raised or lowered later.
+pub const PERSON_FACTORS: [&str; 3] = ["raised by the reporter", "raised to ", "lowered to "];
 
 /// The shipped default rules.
 pub const DEFAULT_RISK_TOML: &str = include_str!("../../../policy/risk.toml");
@@ -78,6 +82,25 @@ impl RiskRules {
             RiskLevel::Medium => d.medium,
             RiskLevel::Low => d.low,
         }))
+    }
+
+    /// The category a recorded risk factor derives from: that of its rule's condition (a young age
+    /// from `identity`, trafficking and debt from `vulnerability`, a medical need from `health`, a
+    /// recorded level and earlier disappearances from `risk`), and `risk` for a level a person
+    /// raised or lowered. `None` for a factor no rule names any more.
+    pub fn factor_category(&self, factor: &str) -> Option<Category> {
+        if let Some(rule) = self.rules.iter().find(|r| r.factor == factor) {
+            return Some(match rule.when {
+                When::YoungerThan(_) => Category::Identity,
+                When::TraffickingIndicators(_) | When::DebtBondage(_) => Category::Vulnerability,
+                When::UrgentMedicalNeed(_) => Category::Health,
+                When::RecordedRisk(_) | When::PreviousDisappearances(_) => Category::Risk,
+            });
+        }
+        PERSON_FACTORS
+            .iter()
+            .any(|p| factor.starts_with(p))
+            .then_some(Category::Risk)
     }
 
     /// The highest level among matching rules (at least `base`), with the matching factors.
@@ -186,6 +209,23 @@ mod tests {
                 "previous_disappearance"
             ]
         );
+    }
+
+    #[test]
+    fn each_factor_carries_the_category_it_derives_from() {
+        let r = rules();
+        for (factor, category) in [
+            ("young_age", Some(Category::Identity)),
+            ("trafficking_indicators", Some(Category::Vulnerability)),
+            ("debt_bondage", Some(Category::Vulnerability)),
+            ("urgent_medical_need", Some(Category::Health)),
+            ("previous_disappearance", Some(Category::Risk)),
+            ("raised by the reporter", Some(Category::Risk)),
+            ("lowered to low: found a relative", Some(Category::Risk)),
+            ("a rule since removed", None),
+        ] {
+            assert_eq!(r.factor_category(factor), category, "{factor}");
+        }
     }
 
     #[test]

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use super::document::{Access, Condition, Grant, PolicyDocument};
 use super::invariants;
+use super::operation::{Facts, Operation, Permit, Standing};
+use crate::alert::ResolutionOutcome;
 use crate::category::CategorySet;
 use crate::purpose::Purpose;
 use crate::role::Role;
@@ -62,6 +64,8 @@ struct Cell {
 pub struct Policy {
     table: HashMap<(crate::role::Role, Purpose), [Cell; 3]>,
     grants: Vec<Grant>,
+    permits: HashMap<(Role, Operation), Vec<Permit>>,
+    written_permits: Vec<Permit>,
 }
 
 fn slot(condition: Condition) -> usize {
@@ -85,7 +89,23 @@ impl Policy {
                 )));
             }
         }
+        for (i, p) in doc.permits.iter().enumerate() {
+            if p.operations.is_empty() {
+                return Err(PolicyError(format!(
+                    "permit #{} ({}) must list at least one operation",
+                    i + 1,
+                    p.role
+                )));
+            }
+        }
         invariants::check(&doc.grants)?;
+        invariants::check_permits(&doc.permits, &doc.grants)?;
+        let mut permits: HashMap<(Role, Operation), Vec<Permit>> = HashMap::new();
+        for p in &doc.permits {
+            for op in &p.operations {
+                permits.entry((p.role, *op)).or_default().push(p.clone());
+            }
+        }
         let mut table: HashMap<(Role, Purpose), [Cell; 3]> = HashMap::new();
         for g in &doc.grants {
             let categories: CategorySet = g.categories.iter().copied().collect();
@@ -102,7 +122,69 @@ impl Policy {
         Ok(Self {
             table,
             grants: doc.grants,
+            permits,
+            written_permits: doc.permits,
         })
+    }
+
+    /// Whether `role` may do `op` for `purpose` (`None` for an operation that takes no purpose) in
+    /// standing `facts`. For `resolve`, [`Policy::permits_outcome`] also decides the outcome.
+    pub fn permits(
+        &self,
+        role: Role,
+        op: Operation,
+        purpose: Option<Purpose>,
+        facts: Facts,
+    ) -> bool {
+        self.permits_of(role, op)
+            .any(|p| p.allows(role, op, purpose, None, facts))
+    }
+
+    /// Whether `role` may resolve an alert with `outcome` for `purpose` in standing `facts`.
+    pub fn permits_outcome(
+        &self,
+        role: Role,
+        purpose: Purpose,
+        facts: Facts,
+        outcome: ResolutionOutcome,
+    ) -> bool {
+        self.permits_of(role, Operation::Resolve).any(|p| {
+            p.allows(
+                role,
+                Operation::Resolve,
+                Some(purpose),
+                Some(outcome),
+                facts,
+            )
+        })
+    }
+
+    /// Whether some permit of `role` names `op` for `purpose`, in whatever standing: when none
+    /// does, the purpose itself is refused (403) before any child is looked at.
+    pub fn names_purpose(&self, role: Role, op: Operation, purpose: Purpose) -> bool {
+        self.permits_of(role, op)
+            .any(|p| p.purposes.contains(&purpose))
+    }
+
+    /// Under which standings `role` may do `op` for `purpose` (a listing's scope).
+    pub fn standings(&self, role: Role, op: Operation, purpose: Purpose) -> Vec<Standing> {
+        let mut out: Vec<Standing> = self
+            .permits_of(role, op)
+            .filter(|p| p.purposes.contains(&purpose))
+            .map(|p| p.condition)
+            .collect();
+        out.sort_by_key(|s| s.as_str());
+        out.dedup();
+        out
+    }
+
+    fn permits_of(&self, role: Role, op: Operation) -> impl Iterator<Item = &Permit> {
+        self.permits.get(&(role, op)).into_iter().flatten()
+    }
+
+    /// The permits of one role, as written.
+    pub fn permits_for(&self, role: Role) -> impl Iterator<Item = &Permit> {
+        self.written_permits.iter().filter(move |p| p.role == role)
     }
 
     /// The categories `role` may read and write for `purpose` on a child it stands to as `relation`.
@@ -119,11 +201,6 @@ impl Policy {
                 read: m.read.union(c.read),
                 write: m.write.union(c.write),
             })
-    }
-
-    /// Whether any grant of `role` names `purpose`: a purpose no grant names is refused (403).
-    pub fn permits_purpose(&self, role: Role, purpose: Purpose) -> bool {
-        self.table.contains_key(&(role, purpose))
     }
 
     /// Under which conditions `role` reads anything for `purpose`.
@@ -167,6 +244,7 @@ mod tests {
 
     fn sample() -> Policy {
         Policy::from_document(PolicyDocument {
+            permits: vec![],
             grants: vec![
                 grant(
                     Role::PoliceOfficer,
@@ -228,11 +306,8 @@ mod tests {
     }
 
     #[test]
-    fn purposes_and_reach() {
+    fn reach_follows_the_conditions() {
         let p = sample();
-        assert!(p.permits_purpose(Role::PoliceOfficer, Purpose::Identification));
-        assert!(!p.permits_purpose(Role::PoliceOfficer, Purpose::Care));
-        assert!(!p.permits_purpose(Role::Analyst, Purpose::Statistics));
         let r = p.reach(Role::PoliceOfficer, Purpose::Disappearance);
         assert!(r.always && r.active_alert && !r.assigned);
         assert!(p.reach(Role::Guardian, Purpose::Care).is_nothing());
@@ -241,6 +316,7 @@ mod tests {
     #[test]
     fn empty_lists_are_refused() {
         let doc = PolicyDocument {
+            permits: vec![],
             grants: vec![grant(
                 Role::ReceptionStaff,
                 &[],

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::operation::Permit;
 use crate::category::Category;
 use crate::purpose::Purpose;
 use crate::role::Role;
@@ -43,10 +44,13 @@ pub struct Grant {
     pub condition: Condition,
 }
 
-/// A whole policy file: `[[grant]]` tables.
+/// A whole policy file: `[[grant]]` tables (field access) and `[[permit]]` tables (operation
+/// rights). A file without permits allows no operation at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDocument {
     #[serde(rename = "grant", default)]
     pub grants: Vec<Grant>,
+    #[serde(rename = "permit", default)]
+    pub permits: Vec<Permit>,
 }

@@ -6,9 +6,23 @@
 //!   under `active_alert` and for the purpose `disappearance`.
 //! - `child_focus_case_manager` reads nothing outside an active alert.
 //! - every `guardian` grant is `assigned`: a guardian sees only their own wards.
+//! - no blind write: a role writes a category only where it reads it, for the same purpose and
+//!   under the same condition (or `always`).
+//!
+//! And for operation rights (`[[permit]]`):
+//! - `registry_admin`, `analyst` and `auditor` are permitted only operations that disclose no
+//!   child data;
+//! - only police and the guardianship service may resolve an alert as `deceased`;
+//! - under the purpose `identification` a child is listed only where it is assigned to the caller:
+//!   other children are reached through search, bounded by its `limit`;
+//! - an operation that reads records names only purposes the role reads something for;
+//! - `follows` and `reporter` hold only for alert operations; `outcomes` only for `resolve`;
+//!   an operation takes purposes exactly when it is asked for with one.
 
 use super::compiled::PolicyError;
 use super::document::{Access, Condition, Grant};
+use super::operation::{Operation, Permit, Standing};
+use crate::alert::ResolutionOutcome;
 use crate::category::Category;
 use crate::purpose::Purpose;
 use crate::role::Role;
@@ -46,6 +60,106 @@ pub fn check(grants: &[Grant]) -> Result<(), PolicyError> {
         }
         if g.role == Role::Guardian && g.condition != Condition::Assigned {
             return at("a guardian's grants hold only for their own wards (`assigned`)");
+        }
+        if g.access.contains(&Access::Write) {
+            for purpose in &g.purposes {
+                for category in &g.categories {
+                    let read = grants.iter().any(|r| {
+                        r.role == g.role
+                            && r.access.contains(&Access::Read)
+                            && r.purposes.contains(purpose)
+                            && r.categories.contains(category)
+                            && (r.condition == g.condition || r.condition == Condition::Always)
+                    });
+                    if !read {
+                        return at(&format!(
+                            "no blind writes: `{category}` is written for `{purpose}` under `{}` \
+                             without being read there",
+                            condition_name(g.condition)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn condition_name(c: Condition) -> &'static str {
+    match c {
+        Condition::Always => "always",
+        Condition::Assigned => "assigned",
+        Condition::ActiveAlert => "active_alert",
+    }
+}
+
+/// The rules on operation rights; `grants` are the field grants of the same file.
+pub fn check_permits(permits: &[Permit], grants: &[Grant]) -> Result<(), PolicyError> {
+    for (i, p) in permits.iter().enumerate() {
+        let at = |rule: &str| {
+            Err(PolicyError(format!(
+                "permit #{} for `{}` breaks the rule: {rule}",
+                i + 1,
+                p.role
+            )))
+        };
+        for op in &p.operations {
+            if matches!(p.role, Role::RegistryAdmin | Role::Analyst | Role::Auditor)
+                && !op.discloses_no_child_data()
+            {
+                return at(&format!(
+                    "registry admins, analysts and auditors never read child data (`{op}`)"
+                ));
+            }
+            if op.takes_purpose() == p.purposes.is_empty() {
+                return at(&format!(
+                    "`{op}` {} purposes",
+                    if op.takes_purpose() {
+                        "needs"
+                    } else {
+                        "takes no"
+                    }
+                ));
+            }
+            if matches!(p.condition, Standing::Follows | Standing::Reporter) && !op.on_alert() {
+                return at(&format!(
+                    "`{}` holds only for alert operations, not `{op}`",
+                    p.condition.as_str()
+                ));
+            }
+            if *op == Operation::List
+                && p.purposes.contains(&Purpose::Identification)
+                && p.condition != Standing::Assigned
+            {
+                return at(
+                    "under `identification` only assigned children are listed; others are found \
+                     through search",
+                );
+            }
+            if op.reads_records() {
+                for purpose in &p.purposes {
+                    let reads = grants.iter().any(|g| {
+                        g.role == p.role
+                            && g.access.contains(&Access::Read)
+                            && g.purposes.contains(purpose)
+                    });
+                    if !reads {
+                        return at(&format!(
+                            "`{op}` for `{purpose}`, for which the role reads nothing"
+                        ));
+                    }
+                }
+            }
+        }
+        if p.outcomes.is_some() && p.operations.iter().any(|o| *o != Operation::Resolve) {
+            return at("`outcomes` belongs to a permit of `resolve` alone");
+        }
+        let may_declare_death = p.operations.contains(&Operation::Resolve)
+            && p.outcomes
+                .as_ref()
+                .is_none_or(|o| o.contains(&ResolutionOutcome::Deceased));
+        if may_declare_death && !matches!(p.role, Role::PoliceOfficer | Role::GuardianshipOfficer) {
+            return at("only police and the guardianship service resolve an alert as `deceased`");
         }
     }
     Ok(())

@@ -5,9 +5,11 @@
 mod compiled;
 mod document;
 mod invariants;
+mod operation;
 
 pub use compiled::{Mask, Policy, PolicyError, Reach, Relation};
 pub use document::{Access, Condition, Grant, PolicyDocument};
+pub use operation::{Facts, Operation, Permit, Standing};
 
 /// The shipped default policy (`policy/default.toml`), as text.
 pub const DEFAULT_POLICY_TOML: &str = include_str!("../../../policy/default.toml");

@@ -2,9 +2,9 @@
 
 use crate::agency::{Agency, AgencyId, AgencyKind, AgencyName, CountryCode, NewAgency};
 use crate::page::{Page, PageRequest};
+use crate::policy::{Facts, Operation, Policy};
 use crate::ports::{AgencyRepository, Clock, InsertAgencyError};
 use crate::principal::Principal;
-use crate::role::Role;
 use crate::validation::FieldErrors;
 
 /// An agency as submitted, before validation.
@@ -63,10 +63,16 @@ impl From<InsertAgencyError> for CreateAgencyError {
 pub fn create_agency(
     repo: &dyn AgencyRepository,
     clock: &dyn Clock,
+    policy: &Policy,
     caller: &Principal,
     draft: &AgencyDraft,
 ) -> Result<Agency, CreateAgencyError> {
-    if caller.role != Role::RegistryAdmin {
+    if !policy.permits(
+        caller.role,
+        Operation::ManageAgencies,
+        None,
+        Facts::default(),
+    ) {
         return Err(CreateAgencyError::Forbidden);
     }
     let agency = draft.validate()?;

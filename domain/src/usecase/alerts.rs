@@ -2,19 +2,21 @@
 //! information, resolution, protective measures, and the deadline sweep. Each change writes the
 //! alert, its event (outbox) and its audit entry in one transaction.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::agency::AgencyKind;
+use crate::agency::{AgencyId, AgencyKind};
 use crate::alert::{
-    Alert, AlertError, AlertEvent, NewAlert, Reporter, ResolutionOutcome, RiskRules, Sighting,
+    Alert, AlertError, AlertEvent, FOLLOWING_KINDS, Following, NewAlert, Reporter,
+    ResolutionOutcome, RiskRules, Sighting, following, follows, mask_alert,
 };
-use crate::audit::{Action, Outcome};
+use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::{Category, CategorySet};
 use crate::minor::{MinorData, MinorStatus, RiskLevel};
 use crate::page::{Page, PageRequest};
-use crate::policy::Policy;
+use crate::policy::{Facts, Operation, Policy};
 use crate::ports::NewMinorRecord;
 use crate::ports::{
     AgencyRepository, AlertChange, AlertFilter, AlertRepository, AuditLog, AuditUnavailable, Clock,
@@ -23,9 +25,9 @@ use crate::ports::{
 use crate::principal::Principal;
 use crate::projection::{MinorView, project};
 use crate::purpose::Purpose;
-use crate::record::Actor;
-use crate::role::Role;
-use crate::usecase::minors::{Audited, Denied, Request, Trail, stated};
+use crate::record::{Actor, Minor};
+use crate::usecase::minors::{Audited, Denied, Request, Trail, permitted, purpose_for};
+use crate::usecase::relay::{Receiver, Rendering, delivery_entry, render};
 use crate::validation::FieldErrors;
 
 /// The alerts service.
@@ -57,6 +59,23 @@ pub struct StreamBatch {
 pub struct AlertView {
     pub alert: Alert,
     pub minor: Option<MinorView>,
+}
+
+/// The filters of an alert listing as asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AlertQuery {
+    pub status: Option<crate::alert::AlertStatus>,
+    pub risk: Option<RiskLevel>,
+    /// The alerts this agency follows (callers that follow every alert), or the caller's own.
+    pub agency: Option<String>,
+}
+
+/// The categories an alert view discloses: those of the record shown.
+fn disclosed(view: &AlertView) -> CategorySet {
+    view.minor
+        .as_ref()
+        .map(|m| m.data.present_categories())
+        .unwrap_or_default()
 }
 
 /// A disappearance as reported.
@@ -113,23 +132,6 @@ impl Audited for AlertUseError {
     }
 }
 
-/// Roles that may report a disappearance; reception staff and guardians only for children placed
-/// with them or their wards.
-const REPORTERS: [Role; 5] = [
-    Role::ReceptionStaff,
-    Role::Guardian,
-    Role::GuardianshipOfficer,
-    Role::PoliceOfficer,
-    Role::ChildFocusCaseManager,
-];
-
-/// Agency kinds notified of every alert, besides the child's placement and guardian.
-const NOTIFIED_KINDS: [AgencyKind; 3] = [
-    AgencyKind::Police,
-    AgencyKind::ChildFocus,
-    AgencyKind::GuardianshipService,
-];
-
 /// How often a change retries when another change to the same alert came first.
 const ATTEMPTS: usize = 5;
 
@@ -183,52 +185,73 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<String, AlertUseError
 }
 
 impl Alerts {
-    fn purpose(&self, rq: &Request) -> Result<(), Denied> {
-        let purpose = stated(rq)?;
-        if purpose != Purpose::Disappearance
-            || !self.policy.permits_purpose(rq.caller.role, purpose)
-        {
-            return Err(Denied::PurposeNotPermitted {
-                role: rq.caller.role.to_string(),
-                purpose,
-            });
+    fn purpose(&self, rq: &Request, op: Operation) -> Result<Purpose, Denied> {
+        purpose_for(&self.policy, rq, op)
+    }
+
+    /// How the caller stands to an alert and its child (as the record is now).
+    fn facts(&self, caller: &Principal, alert: &Alert, minor: Option<&Minor>) -> Facts {
+        let relation = minor.map(|m| m.relation_to(caller)).unwrap_or_default();
+        Facts {
+            assigned: relation.assigned,
+            active_alert: relation.active_alert,
+            follows: follows(&caller.agency, caller.agency_kind, minor.map(|m| &m.data)),
+            reporter: alert.reported_by.agency == caller.agency.as_str(),
         }
-        Ok(())
     }
 
-    /// Whether the caller follows this alert: its agency reported it or was notified, it is the
-    /// guardianship service, or the child is placed with or a ward of its agency.
-    fn follows(&self, caller: &Principal, alert: &Alert, minor_assigned: bool) -> bool {
-        let agency = caller.agency.as_str();
-        caller.role == Role::GuardianshipOfficer
-            || alert.reported_by.agency == agency
-            || alert.notified.iter().any(|n| n == agency)
-            || minor_assigned
+    /// The kind of an agency named on an alert, `None` if it no longer exists.
+    fn kind_of(&self, agency: &str) -> anyhow::Result<Option<AgencyKind>> {
+        Ok(match AgencyId::parse(agency) {
+            Ok(id) => self.agencies.find(&id)?.map(|a| a.kind),
+            Err(_) => None,
+        })
     }
 
-    fn view(&self, caller: &Principal, alert: Alert) -> anyhow::Result<AlertView> {
-        let minor = self.minors.find(&alert.minor_id)?.and_then(|m| {
-            let mask = self
-                .policy
-                .mask(caller.role, Purpose::Disappearance, m.relation_to(caller));
-            (!mask.read.is_empty()).then(|| project(&m, mask, Purpose::Disappearance))
-        });
+    /// The alert and the child's record as the caller may see them for the purpose
+    /// `disappearance`: the record through the caller's mask, the alert with what it derives from
+    /// categories the caller may not read taken out (see [`mask_alert`]).
+    fn view(
+        &self,
+        caller: &Principal,
+        alert: Alert,
+        minor: Option<&Minor>,
+    ) -> anyhow::Result<AlertView> {
+        let mask = minor
+            .map(|m| {
+                self.policy
+                    .mask(caller.role, Purpose::Disappearance, m.relation_to(caller))
+            })
+            .unwrap_or_default();
+        let alert = mask_alert(&alert, mask.read, &caller.agency, &self.risk, &mut |a| {
+            self.kind_of(a)
+        })?;
+        let minor = minor
+            .filter(|_| !mask.read.is_empty())
+            .map(|m| project(m, mask, Purpose::Disappearance));
         Ok(AlertView { alert, minor })
     }
 
-    fn load_followed(&self, rq: &Request, id: &str) -> Result<Alert, AlertUseError> {
+    /// The alert, its child's record, and the caller's standing, if `op` is permitted there; a
+    /// caller who neither follows nor reported the alert has no access to it at all.
+    fn load_for(
+        &self,
+        rq: &Request,
+        id: &str,
+        op: Operation,
+        purpose: Purpose,
+    ) -> Result<(Alert, Option<Minor>, Facts), AlertUseError> {
         let alert = self
             .alerts
             .find(id)?
             .ok_or_else(|| AlertUseError::NotFound(format!("alert `{id}`")))?;
-        let assigned = self
-            .minors
-            .find(&alert.minor_id)?
-            .is_some_and(|m| m.relation_to(&rq.caller).assigned);
-        if !self.follows(&rq.caller, &alert, assigned) {
+        let minor = self.minors.find(&alert.minor_id)?;
+        let facts = self.facts(&rq.caller, &alert, minor.as_ref());
+        if !(facts.follows || facts.reporter) {
             return Err(Denied::NoAccessToChild(Purpose::Disappearance).into());
         }
-        Ok(alert)
+        permitted(&self.policy, &rq.caller, op, Some(purpose), facts)?;
+        Ok((alert, minor, facts))
     }
 
     /// Reports a child missing: assesses the risk from the rules, notifies the agencies that must
@@ -246,7 +269,7 @@ impl Alerts {
             self.clock.now(),
         );
         let result = (|| {
-            self.purpose(rq)?;
+            let purpose = self.purpose(rq, Operation::Report)?;
             let minor = self
                 .minors
                 .find(minor_id)?
@@ -257,13 +280,15 @@ impl Alerts {
                 )));
             }
             let relation = minor.relation_to(&rq.caller);
-            let may_report = REPORTERS.contains(&rq.caller.role)
-                && (relation.assigned
-                    || !matches!(rq.caller.role, Role::ReceptionStaff | Role::Guardian));
-            if !may_report {
-                return Err(Denied::NoAccessToChild(Purpose::Disappearance).into());
+            if !self.policy.permits(
+                rq.caller.role,
+                Operation::Report,
+                Some(purpose),
+                relation.into(),
+            ) {
+                return Err(Denied::NoAccessToChild(purpose).into());
             }
-            self.raise(rq, &mut trail, minor_id, &minor.data, report, None)
+            self.raise(rq, &mut trail, &minor, report, None)
         })();
         trail.close(self.audit.as_ref(), result)
     }
@@ -279,10 +304,14 @@ impl Alerts {
         let id = self.ids.new_id();
         let mut trail = Trail::new(rq, Action::ReportDisappearance, &[&id], self.clock.now());
         let result = (|| {
-            self.purpose(rq)?;
-            if rq.caller.role != Role::ChildFocusCaseManager {
-                return Err(Denied::NoAccessToChild(Purpose::Disappearance).into());
-            }
+            let purpose = self.purpose(rq, Operation::ReportUnregistered)?;
+            permitted(
+                &self.policy,
+                &rq.caller,
+                Operation::ReportUnregistered,
+                Some(purpose),
+                Facts::default(),
+            )?;
             let data = crate::minor::patch::parse_data(minor).map_err(|e| prefixed(e, "minor"))?;
             let allowed: CategorySet = [Category::Identity, Category::Physical, Category::Contacts]
                 .into_iter()
@@ -300,11 +329,21 @@ impl Alerts {
             let data = crate::minor::validate::validate(data, self.clock.now().date_naive())
                 .map_err(|e| prefixed(e, "minor"))?;
             let actor = Actor::new(&rq.caller, Purpose::Disappearance);
+            let now = self.clock.now();
+            let minor = Minor {
+                id: id.clone(),
+                registry_number: String::new(),
+                status: MinorStatus::Missing,
+                version: 1,
+                registered_at: now,
+                updated_at: now,
+                data: data.clone(),
+                merged_into: None,
+            };
             self.raise(
                 rq,
                 &mut trail,
-                &id,
-                &data,
+                &minor,
                 report,
                 Some(NewMinorRecord {
                     data: &data,
@@ -315,16 +354,19 @@ impl Alerts {
         trail.close(self.audit.as_ref(), result)
     }
 
-    /// Raises and stores the alert for a child whose record holds `data`.
+    /// Raises and stores the alert for `minor` (a record about to be created with the alert when
+    /// `new_minor` is given). The answer, the record as the reporter may now see it, is disclosed
+    /// and audited with its categories.
     fn raise(
         &self,
         rq: &Request,
         trail: &mut Trail,
-        minor_id: &str,
-        data: &MinorData,
+        minor: &Minor,
         report: Report,
         new_minor: Option<NewMinorRecord<'_>>,
     ) -> Result<AlertView, AlertUseError> {
+        let minor_id = minor.id.as_str();
+        let data: &MinorData = &minor.data;
         let now = self.clock.now();
         if report.last_seen_at > now {
             return Err(AlertUseError::Invalid(
@@ -342,14 +384,14 @@ impl Alerts {
         let mut factors = assessed.factors;
         let level = match report.risk {
             Some(asked) if asked > assessed.level => {
-                factors.push(format!("raised by the reporter ({})", rq.caller.agency));
+                factors.push(crate::alert::PERSON_FACTORS[0].to_owned());
                 asked
             }
             _ => assessed.level,
         };
         let mut notified: Vec<String> = self
             .agencies
-            .of_kinds(&NOTIFIED_KINDS)?
+            .of_kinds(&FOLLOWING_KINDS)?
             .into_iter()
             .map(|a| a.id.to_string())
             .collect();
@@ -368,17 +410,24 @@ impl Alerts {
                 last_seen_place: place,
                 circumstances,
                 reported_by: reporter(&rq.caller),
+                reporter_unrelated: !minor.relation_to(&rq.caller).assigned,
                 notified,
                 acknowledgement_within: self.risk.acknowledge_within(level),
             },
             now,
             self.ids.new_id(),
         );
-        let audit = trail.for_change(
+        let missing = Minor {
+            status: MinorStatus::Missing,
+            ..minor.clone()
+        };
+        let view = self.view(&rq.caller, alert.clone(), Some(&missing))?;
+        let mut audit = trail.for_change(
             new_minor
                 .map(|n| n.data.present_categories())
                 .unwrap_or_default(),
         );
+        audit.categories = audit.categories.union(disclosed(&view));
         self.alerts
             .create(&AlertChange {
                 alert: &alert,
@@ -396,65 +445,85 @@ impl Alerts {
                 CreateAlertError::Unknown(e) => AlertUseError::Unknown(e),
             })?;
         trail.written = true;
-        Ok(self.view(&rq.caller, alert)?)
+        Ok(view)
     }
 
     /// One alert, if the caller follows it.
     pub fn get(&self, rq: &Request, id: &str) -> Result<AlertView, AlertUseError> {
         let mut trail = Trail::new(rq, Action::AlertRead, &[], self.clock.now());
         let result = (|| {
-            self.purpose(rq)?;
-            let alert = self.load_followed(rq, id)?;
+            let purpose = self.purpose(rq, Operation::ReadAlert)?;
+            let (alert, minor, _) = self.load_for(rq, id, Operation::ReadAlert, purpose)?;
             trail.entry.minors = vec![alert.minor_id.clone()];
-            let view = self.view(&rq.caller, alert)?;
-            trail.entry.categories = view
-                .minor
-                .as_ref()
-                .map(|m| m.data.present_categories())
-                .unwrap_or_default();
+            let view = self.view(&rq.caller, alert, minor.as_ref())?;
+            trail.entry.categories = disclosed(&view);
             Ok(view)
         })();
         trail.close(self.audit.as_ref(), result)
     }
 
-    /// The alerts the caller follows: those its agency reported or was notified of (all, for the
-    /// guardianship service), with the filters.
+    /// The alerts the caller follows (see [`crate::alert::following`]), with the filters; `agency`
+    /// narrows them to the alerts that agency follows, for a caller that follows them all.
     pub fn list(
         &self,
         rq: &Request,
-        filter: &AlertFilter,
+        filter: &AlertQuery,
         page: &PageRequest<i64>,
     ) -> Result<Page<AlertView, i64>, AlertUseError> {
         let mut trail = Trail::new(rq, Action::AlertList, &[], self.clock.now());
         let result = (|| {
-            self.purpose(rq)?;
-            let mut filter = filter.clone();
-            if rq.caller.role != Role::GuardianshipOfficer {
-                match &filter.agency {
-                    Some(a) if a != rq.caller.agency.as_str() => {
+            let purpose = self.purpose(rq, Operation::ReadAlert)?;
+            let mine = following(&rq.caller.agency, rq.caller.agency_kind);
+            let scope = match (&mine, &filter.agency) {
+                (_, None) => mine,
+                (Following::Every, Some(other)) => match self.kind_of(other)? {
+                    Some(kind) => following(
+                        &AgencyId::parse(other)
+                            .map_err(|e| AlertUseError::Invalid(e.to_string()))?,
+                        kind,
+                    ),
+                    None => {
                         return Ok(Page {
                             items: vec![],
                             next: None,
                         });
                     }
-                    _ => filter.agency = Some(rq.caller.agency.to_string()),
+                },
+                (Following::ChildrenOf(own), Some(other)) if own.as_str() == other => mine,
+                (Following::ChildrenOf(_), Some(_)) => {
+                    return Ok(Page {
+                        items: vec![],
+                        next: None,
+                    });
+                }
+            };
+            let page = self.alerts.list(
+                &AlertFilter {
+                    status: filter.status,
+                    risk: filter.risk,
+                    following: Some(scope),
+                },
+                page,
+            )?;
+            let mut items = Vec::with_capacity(page.items.len());
+            for (_, alert) in page.items {
+                let minor = self.minors.find(&alert.minor_id)?;
+                let facts = self.facts(&rq.caller, &alert, minor.as_ref());
+                if (facts.follows || facts.reporter)
+                    && self.policy.permits(
+                        rq.caller.role,
+                        Operation::ReadAlert,
+                        Some(purpose),
+                        facts,
+                    )
+                {
+                    items.push(self.view(&rq.caller, alert, minor.as_ref())?);
                 }
             }
-            let page = self.alerts.list(&filter, page)?;
-            let items = page
-                .items
-                .into_iter()
-                .map(|(_, a)| self.view(&rq.caller, a))
-                .collect::<anyhow::Result<Vec<_>>>()?;
             trail.entry.minors = items.iter().map(|v| v.alert.minor_id.clone()).collect();
-            trail.entry.categories = items.iter().fold(CategorySet::EMPTY, |all, v| {
-                all.union(
-                    v.minor
-                        .as_ref()
-                        .map(|m| m.data.present_categories())
-                        .unwrap_or_default(),
-                )
-            });
+            trail.entry.categories = items
+                .iter()
+                .fold(CategorySet::EMPTY, |all, v| all.union(disclosed(v)));
             Ok(Page {
                 items,
                 next: page.next,
@@ -463,13 +532,17 @@ impl Alerts {
         trail.close(self.audit.as_ref(), result)
     }
 
-    /// Applies `change` to the alert, retrying when another change came first; stores it with its
-    /// event and audit entry, and the child's status when the change sets one.
+    /// Applies `change` to the alert if `op` is permitted to the caller (and, for a resolution,
+    /// its outcome), retrying when another change came first; stores it with its event, the
+    /// child's status when the change sets one, and the audit entry that names what the answer
+    /// discloses.
     fn change(
         &self,
         rq: &Request,
         id: &str,
         action: Action,
+        op: Operation,
+        outcome: Option<ResolutionOutcome>,
         change: impl Fn(
             &mut Alert,
             &Reporter,
@@ -479,10 +552,21 @@ impl Alerts {
     ) -> Result<AlertView, AlertUseError> {
         let mut trail = Trail::new(rq, action, &[], self.clock.now());
         let result = (|| {
-            self.purpose(rq)?;
+            let purpose = self.purpose(rq, op)?;
             for _ in 0..ATTEMPTS {
-                let mut alert = self.load_followed(rq, id)?;
+                let (mut alert, minor, facts) = self.load_for(rq, id, op, purpose)?;
                 trail.entry.minors = vec![alert.minor_id.clone()];
+                if let Some(outcome) = outcome
+                    && !self
+                        .policy
+                        .permits_outcome(rq.caller.role, purpose, facts, outcome)
+                {
+                    return Err(Denied::OutcomeNotPermitted {
+                        role: rq.caller.role.to_string(),
+                        outcome: outcome.as_str().to_owned(),
+                    }
+                    .into());
+                }
                 let expected = alert.version;
                 let (event, status) = change(
                     &mut alert,
@@ -491,7 +575,12 @@ impl Alerts {
                     self.ids.new_id(),
                 )?;
                 alert.version = expected + 1;
-                let audit = trail.for_change(CategorySet::EMPTY);
+                let after = minor.as_ref().map(|m| Minor {
+                    status: status.unwrap_or(m.status),
+                    ..m.clone()
+                });
+                let view = self.view(&rq.caller, alert.clone(), after.as_ref())?;
+                let audit = trail.for_change(disclosed(&view));
                 let stored = self.alerts.update(&AlertChange {
                     alert: &alert,
                     expected_version: expected,
@@ -503,7 +592,7 @@ impl Alerts {
                 match stored {
                     Ok(()) => {
                         trail.written = true;
-                        return Ok(self.view(&rq.caller, alert)?);
+                        return Ok(view);
                     }
                     Err(UpdateAlertError::Stale) => continue,
                     Err(UpdateAlertError::Unknown(e)) => return Err(e.into()),
@@ -514,11 +603,16 @@ impl Alerts {
         trail.close(self.audit.as_ref(), result)
     }
 
-    /// The caller's agency acknowledges the alert (once; only notified agencies).
+    /// The caller's agency acknowledges the alert (once per agency; agencies that follow it).
     pub fn acknowledge(&self, rq: &Request, id: &str) -> Result<AlertView, AlertUseError> {
-        self.change(rq, id, Action::Acknowledge, |alert, by, now, event_id| {
-            Ok((alert.acknowledge(by, now, event_id)?, None))
-        })
+        self.change(
+            rq,
+            id,
+            Action::Acknowledge,
+            Operation::Acknowledge,
+            None,
+            |alert, by, now, event_id| Ok((alert.acknowledge(by, now, event_id)?, None)),
+        )
     }
 
     pub fn add_sighting(
@@ -534,19 +628,27 @@ impl Alerts {
         }
         let place = bounded("place", place, 200)?;
         let note = note.map(|n| bounded("note", n, 4000)).transpose()?;
-        self.change(rq, id, Action::Sighting, |alert, by, now, event_id| {
-            let sighting = Sighting {
-                seen_at,
-                place: place.clone(),
-                note: note.clone(),
-                reported_by: by.clone(),
-                recorded_at: now,
-            };
-            Ok((alert.add_sighting(sighting, event_id)?, None))
-        })
+        self.change(
+            rq,
+            id,
+            Action::Sighting,
+            Operation::Sighting,
+            None,
+            |alert, by, now, event_id| {
+                let sighting = Sighting {
+                    seen_at,
+                    place: place.clone(),
+                    note: note.clone(),
+                    reported_by: by.clone(),
+                    recorded_at: now,
+                };
+                Ok((alert.add_sighting(sighting, event_id)?, None))
+            },
+        )
     }
 
-    /// New information, or the protective-measures decision.
+    /// New information (operation `update_alert`), or the protective-measures decision
+    /// (operation `decide_measures`).
     pub fn update(
         &self,
         rq: &Request,
@@ -573,27 +675,39 @@ impl Alerts {
             .as_deref()
             .map(|m| bounded("protective_measures", m, 4000))
             .transpose()?;
-        self.change(rq, id, Action::AlertUpdate, |alert, by, now, event_id| {
-            if let Some(decision) = &measures {
-                return Ok((
-                    alert.decide_measures(decision.clone(), by, now, event_id)?,
-                    None,
-                ));
-            }
-            let event = alert.update(
-                place.clone(),
-                circumstances.clone(),
-                update.risk,
-                reason.clone(),
-                by,
-                now,
-                event_id,
-            )?;
-            Ok((event, None))
-        })
+        let op = if measures.is_some() {
+            Operation::DecideMeasures
+        } else {
+            Operation::UpdateAlert
+        };
+        self.change(
+            rq,
+            id,
+            Action::AlertUpdate,
+            op,
+            None,
+            |alert, by, now, event_id| {
+                if let Some(decision) = &measures {
+                    return Ok((
+                        alert.decide_measures(decision.clone(), by, now, event_id)?,
+                        None,
+                    ));
+                }
+                let event = alert.update(
+                    place.clone(),
+                    circumstances.clone(),
+                    update.risk,
+                    reason.clone(),
+                    now,
+                    event_id,
+                )?;
+                Ok((event, None))
+            },
+        )
     }
 
-    /// Ends the alert; the child's status returns to `active` (or `closed` if deceased).
+    /// Ends the alert with `outcome`, if a permit of the caller allows that outcome; the child's
+    /// status returns to `active` (or `closed` if deceased).
     pub fn resolve(
         &self,
         rq: &Request,
@@ -602,15 +716,22 @@ impl Alerts {
         note: Option<&str>,
     ) -> Result<AlertView, AlertUseError> {
         let note = note.map(|n| bounded("note", n, 4000)).transpose()?;
-        self.change(rq, id, Action::Resolve, |alert, by, now, event_id| {
-            let event = alert.resolve(outcome, note.clone(), by, now, event_id)?;
-            let status = if outcome == ResolutionOutcome::Deceased {
-                MinorStatus::Closed
-            } else {
-                MinorStatus::Active
-            };
-            Ok((event, Some(status)))
-        })
+        self.change(
+            rq,
+            id,
+            Action::Resolve,
+            Operation::Resolve,
+            Some(outcome),
+            |alert, by, now, event_id| {
+                let event = alert.resolve(outcome, note.clone(), by, now, event_id)?;
+                let status = if outcome == ResolutionOutcome::Deceased {
+                    MinorStatus::Closed
+                } else {
+                    MinorStatus::Active
+                };
+                Ok((event, Some(status)))
+            },
+        )
     }
 
     /// The outbox position a new stream starts after: now.
@@ -618,57 +739,60 @@ impl Alerts {
         self.outbox.head()
     }
 
-    /// The next events of the caller's agency after outbox position `after`, each rendered through
-    /// the caller's own mask (the same projection as the REST API). Audited when anything is
-    /// disclosed.
+    /// The next events of the alerts the caller follows after outbox position `after`, each
+    /// rendered through the caller's own mask (the same rendering as the relay's). Each event
+    /// disclosed is audited, with the children and categories it carries, before it is returned.
     pub fn stream(&self, rq: &Request, after: i64) -> Result<StreamBatch, AlertUseError> {
-        self.purpose(rq)?;
+        let purpose = self.purpose(rq, Operation::Stream)?;
         let events = self.outbox.after(after, crate::usecase::relay::BATCH)?;
         let last_seq = events.last().map_or(after, |e| e.seq);
+        let receiver = Receiver {
+            agency: &rq.caller.agency,
+            kind: rq.caller.agency_kind,
+            role: Some(rq.caller.role),
+        };
+        let mut kinds: HashMap<String, Option<AgencyKind>> = HashMap::new();
+        let mut kind_of = |agency: &str| -> anyhow::Result<Option<AgencyKind>> {
+            if let Some(kind) = kinds.get(agency) {
+                return Ok(*kind);
+            }
+            let kind = self.kind_of(agency)?;
+            kinds.insert(agency.to_owned(), kind);
+            Ok(kind)
+        };
         let mut rendered = Vec::new();
-        for event in events
-            .iter()
-            .filter(|e| crate::usecase::relay::concerns(&e.alert, &rq.caller.agency))
-        {
-            rendered.push(crate::usecase::relay::render_from(
-                self.minors.as_ref(),
+        for event in &events {
+            let minor = self.minors.find(&event.event.minor_id)?;
+            if !receiver.receives(&self.policy, &event.alert, minor.as_ref()) {
+                continue;
+            }
+            let candidate = match &event.event.possible_match {
+                Some(m) => self.minors.find(&m.minor_id)?,
+                None => None,
+            };
+            rendered.push(render(
                 event,
-                Some(rq.caller.role),
-                &rq.caller.agency,
-                &self.policy,
+                minor.as_ref(),
+                candidate.as_ref(),
+                &receiver,
+                &mut Rendering {
+                    policy: &self.policy,
+                    rules: &self.risk,
+                    kind_of: &mut kind_of,
+                },
             )?);
         }
-        if !rendered.is_empty() {
-            let mut trail = Trail::new(rq, Action::AlertStream, &[], self.clock.now());
-            let disclosed: Vec<&serde_json::Value> = rendered
-                .iter()
-                .flat_map(|e| {
-                    let data = &e.cloudevent["data"];
-                    [&data["minor"], &data["possible_match"]["candidate"]]
-                })
-                .filter(|record| record.is_object())
-                .collect();
-            trail.entry.minors = rendered.iter().map(|e| e.key.clone()).collect();
-            trail.entry.minors.extend(
-                disclosed
-                    .iter()
-                    .filter_map(|r| r["id"].as_str().map(str::to_owned)),
-            );
-            trail.entry.minors.sort();
-            trail.entry.minors.dedup();
-            trail.entry.categories = disclosed.iter().fold(CategorySet::EMPTY, |all, record| {
-                let present = record
-                    .as_object()
-                    .map(|m| {
-                        m.keys()
-                            .filter_map(|k| k.parse::<crate::category::Category>().ok())
-                            .collect::<CategorySet>()
-                    })
-                    .unwrap_or_default();
-                all.union(present)
-            });
-            trail.close::<(), AlertUseError>(self.audit.as_ref(), Ok(()))?;
-        }
+        let at = self.clock.now();
+        let entries: Vec<AuditEntry> = rendered
+            .iter()
+            .map(|e| {
+                let mut entry =
+                    delivery_entry(e, &receiver, &rq.caller.subject, Action::AlertStream, at);
+                entry.purpose = Some(purpose);
+                entry
+            })
+            .collect();
+        self.audit.append_all(entries)?;
         Ok(StreamBatch {
             events: rendered,
             last_seq,

@@ -2,11 +2,10 @@
 
 use crate::audit::{Action, ChainedEntry, Outcome, VerifyReport};
 use crate::page::{Page, PageRequest};
+use crate::policy::{Facts, Operation, Policy};
 use crate::ports::{AuditLog, AuditUnavailable};
 use crate::principal::Principal;
-use crate::purpose::Purpose;
-use crate::role::Role;
-use crate::usecase::minors::{Audited, ConsultError, Denied, Minors, Request, Trail, stated};
+use crate::usecase::minors::{Audited, ConsultError, Denied, Minors, Request, Trail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccessLogError {
@@ -54,20 +53,12 @@ impl Minors {
     ) -> Result<Page<ChainedEntry, i64>, AccessLogError> {
         let trail = Trail::new(rq, Action::AccessLog, &[id], self.clock.now());
         let result = (|| {
-            let purpose = stated(rq)?;
+            let purpose = self.check_purpose(rq, Operation::AccessLog)?;
             let minor = self
                 .minors
                 .find(id)?
                 .ok_or_else(|| AccessLogError::NotFound(id.to_owned()))?;
-            let allowed = match (rq.caller.role, purpose) {
-                (Role::Auditor, Purpose::Audit)
-                | (Role::GuardianshipOfficer, Purpose::Guardianship) => true,
-                (Role::Guardian, Purpose::Guardianship) => minor.relation_to(&rq.caller).assigned,
-                _ => false,
-            };
-            if !allowed {
-                return Err(Denied::NoAccessToChild(purpose).into());
-            }
+            self.permitted_on(&rq.caller, Operation::AccessLog, purpose, &minor)?;
             Ok(self.audit.for_minor(id, page)?)
         })();
         trail.close(self.audit.as_ref(), result)
@@ -82,12 +73,13 @@ pub enum VerifyAuditError {
     Unknown(#[from] anyhow::Error),
 }
 
-/// Checks the whole audit chain. Auditors only.
+/// Checks the whole audit chain, if the policy permits `audit_verify` to the caller's role.
 pub fn verify_audit(
     audit: &dyn AuditLog,
+    policy: &Policy,
     caller: &Principal,
 ) -> Result<VerifyReport, VerifyAuditError> {
-    if caller.role != Role::Auditor {
+    if !policy.permits(caller.role, Operation::AuditVerify, None, Facts::default()) {
         return Err(VerifyAuditError::Forbidden);
     }
     Ok(audit.verify()?)

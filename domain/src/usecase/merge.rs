@@ -2,12 +2,12 @@
 //! decision that two records describe one child).
 
 use crate::audit::{Action, Outcome};
+use crate::category::Category;
 use crate::minor::{MinorStatus, merge_data};
+use crate::policy::Operation;
 use crate::ports::{AuditUnavailable, Merge, UpdateMinorError};
 use crate::projection::MinorView;
-use crate::purpose::Purpose;
 use crate::record::Actor;
-use crate::role::Role;
 use crate::usecase::minors::{
     Audited, Denied, Minors, Precondition, RegisterError, Request, Trail,
 };
@@ -17,8 +17,6 @@ use crate::validation::FieldErrors;
 pub enum MergeError {
     #[error(transparent)]
     Denied(#[from] Denied),
-    #[error("only the guardianship service merges records, for identification or guardianship")]
-    NotGuardianshipService,
     #[error("no record with id `{0}`")]
     NotFound(String),
     #[error(transparent)]
@@ -40,7 +38,7 @@ impl Audited for MergeError {
     fn outcome(&self) -> Outcome {
         match self {
             Self::Denied(Denied::PurposeMissing(_)) => Outcome::PurposeMissing,
-            Self::Denied(_) | Self::NotGuardianshipService => Outcome::Denied,
+            Self::Denied(_) => Outcome::Denied,
             Self::NotFound(_) => Outcome::NotFound,
             Self::Invalid(_) | Self::Conflict(_) | Self::Stale { .. } => Outcome::Rejected,
             Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
@@ -48,12 +46,21 @@ impl Audited for MergeError {
     }
 }
 
+/// A merge's answer: the survivor through the caller's mask, and the categories of the duplicate
+/// the merging role may not write, which the merge left for the agencies that keep them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    pub survivor: MinorView,
+    pub left_for_owners: Vec<Category>,
+}
+
 impl Minors {
     /// Merges record `duplicate` into record `survivor` (see `minor::merge_data` for what the
     /// survivor holds afterwards), based on the `if_match` version of the survivor when given.
     ///
-    /// Only the guardianship service (role `guardianship_officer`) merges, for the purpose
-    /// `identification` or `guardianship`. Refused when the ids are equal, when either record is
+    /// Who may merge, for which purposes, is the policy's `merge` permit. The survivor takes from
+    /// the duplicate only the categories the merging role may write on it; the others are listed
+    /// in [`Merged::left_for_owners`] and stay with the duplicate. Refused when the ids are equal, when either record is
     /// merged already, and when the duplicate is missing (its open alert must be resolved first,
     /// or the duplicate chosen as the survivor). Returns the survivor through the caller's mask.
     pub fn merge(
@@ -62,7 +69,7 @@ impl Minors {
         survivor_id: &str,
         duplicate_id: &str,
         if_match: Option<Precondition>,
-    ) -> Result<MinorView, MergeError> {
+    ) -> Result<Merged, MergeError> {
         let mut trail = Trail::new(
             rq,
             Action::Merge,
@@ -70,12 +77,7 @@ impl Minors {
             self.clock.now(),
         );
         let result = (|| {
-            let purpose = self.check_purpose(rq)?;
-            if rq.caller.role != Role::GuardianshipOfficer
-                || !matches!(purpose, Purpose::Identification | Purpose::Guardianship)
-            {
-                return Err(MergeError::NotGuardianshipService);
-            }
+            let purpose = self.check_purpose(rq, Operation::Merge)?;
             if survivor_id == duplicate_id {
                 let mut e = FieldErrors::default();
                 e.push("duplicate", "must name another record than the survivor");
@@ -88,6 +90,9 @@ impl Minors {
             };
             let survivor = load(survivor_id)?;
             let duplicate = load(duplicate_id)?;
+            for record in [&survivor, &duplicate] {
+                self.permitted_on(&rq.caller, Operation::Merge, purpose, record)?;
+            }
             for record in [&survivor, &duplicate] {
                 if let Some(into) = &record.merged_into {
                     return Err(MergeError::Conflict(format!(
@@ -111,7 +116,17 @@ impl Minors {
                     current: survivor.version,
                 });
             }
-            let merged = merge_data(&survivor.data, &duplicate.data, &duplicate.registry_number);
+            let writable = self
+                .policy
+                .mask(rq.caller.role, purpose, survivor.relation_to(&rq.caller))
+                .write;
+            let offered = duplicate.data.present_categories();
+            let left_for_owners: Vec<Category> = offered.difference(writable).iter().collect();
+            let merged = merge_data(
+                &survivor.data,
+                &duplicate.data.retain(writable),
+                &duplicate.registry_number,
+            );
             let merged = self.validated(merged).map_err(|e| match e {
                 RegisterError::Denied(d) => MergeError::Denied(d),
                 RegisterError::Invalid(f) => MergeError::Invalid(f),
@@ -140,7 +155,10 @@ impl Minors {
                     UpdateMinorError::Unknown(e) => MergeError::Unknown(e),
                 })?;
             trail.written = true;
-            Ok(self.view_after_write(&rq.caller, purpose, &stored))
+            Ok(Merged {
+                survivor: self.view_after_write(&rq.caller, purpose, &stored),
+                left_for_owners,
+            })
         })();
         trail.close(self.audit.as_ref(), result)
     }

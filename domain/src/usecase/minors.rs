@@ -12,7 +12,7 @@ use crate::minor::patch::{apply_merge_patch, parse_data, touched_categories};
 use crate::minor::validate::validate;
 use crate::minor::{MinorData, MinorStatus, PhotoRef, Photos};
 use crate::page::{Page, PageRequest};
-use crate::policy::{Grant, Mask, Policy};
+use crate::policy::{Facts, Grant, Mask, Operation, Permit, Policy, Standing};
 use crate::ports::{
     AgencyRepository, AlertRepository, AuditLog, AuditUnavailable, Change, Clock, IdGenerator,
     MinorRepository, NewEvent, NewPhoto, PhotoCleaner, StoredPhoto, UpdateMinorError,
@@ -34,6 +34,26 @@ pub enum Denied {
     NoAccessToChild(Purpose),
     #[error("not permitted to write: {}", .0.join(", "))]
     WriteNotPermitted(Vec<String>),
+    /// The operation is not permitted to the caller in its standing to this child or alert.
+    #[error("the role `{role}` may not {operation} here{}", .purpose.map(|p| format!(" for the purpose `{p}`")).unwrap_or_default())]
+    OperationNotPermitted {
+        role: String,
+        operation: Operation,
+        purpose: Option<Purpose>,
+    },
+    /// A resolution with an outcome no permit of the role allows it.
+    #[error("the role `{role}` may not resolve this alert as `{outcome}`")]
+    OutcomeNotPermitted { role: String, outcome: String },
+    /// A listing filter names a category the caller may not read.
+    #[error(
+        "the filter `{filter}` needs read access to `{category}`, which the role `{role}` does not have for the purpose `{purpose}`"
+    )]
+    FilterNotPermitted {
+        filter: String,
+        category: Category,
+        role: String,
+        purpose: Purpose,
+    },
 }
 
 /// The records service: the use cases over the ports they need.
@@ -320,16 +340,63 @@ pub(crate) fn stated(rq: &Request) -> Result<Purpose, Denied> {
     })
 }
 
+/// The stated purpose, if some permit of the caller's role names `op` for it; otherwise the
+/// purpose is refused before any child is looked at.
+pub(crate) fn purpose_for(policy: &Policy, rq: &Request, op: Operation) -> Result<Purpose, Denied> {
+    let purpose = stated(rq)?;
+    if policy.names_purpose(rq.caller.role, op, purpose) {
+        Ok(purpose)
+    } else {
+        Err(Denied::PurposeNotPermitted {
+            role: rq.caller.role.to_string(),
+            purpose,
+        })
+    }
+}
+
+/// Refuses unless the policy permits `op` for `purpose` (`None`: an operation without one) to the
+/// caller in standing `facts`.
+pub(crate) fn permitted(
+    policy: &Policy,
+    caller: &Principal,
+    op: Operation,
+    purpose: Option<Purpose>,
+    facts: Facts,
+) -> Result<(), Denied> {
+    if policy.permits(caller.role, op, purpose, facts) {
+        Ok(())
+    } else {
+        Err(Denied::OperationNotPermitted {
+            role: caller.role.to_string(),
+            operation: op,
+            purpose,
+        })
+    }
+}
+
 impl Minors {
-    pub(crate) fn check_purpose(&self, rq: &Request) -> Result<Purpose, Denied> {
-        let purpose = stated(rq)?;
-        if self.policy.permits_purpose(rq.caller.role, purpose) {
-            Ok(purpose)
+    pub(crate) fn check_purpose(&self, rq: &Request, op: Operation) -> Result<Purpose, Denied> {
+        purpose_for(&self.policy, rq, op)
+    }
+
+    /// Refuses `op` on `minor` unless permitted in the caller's standing to the child; a caller
+    /// refused there has no access to the child.
+    pub(crate) fn permitted_on(
+        &self,
+        caller: &Principal,
+        op: Operation,
+        purpose: Purpose,
+        minor: &Minor,
+    ) -> Result<(), Denied> {
+        if self.policy.permits(
+            caller.role,
+            op,
+            Some(purpose),
+            minor.relation_to(caller).into(),
+        ) {
+            Ok(())
         } else {
-            Err(Denied::PurposeNotPermitted {
-                role: rq.caller.role.to_string(),
-                purpose,
-            })
+            Err(Denied::NoAccessToChild(purpose))
         }
     }
 
@@ -421,7 +488,7 @@ impl Minors {
         let id = self.ids.new_id();
         let mut trail = self.trail(rq, Action::Register, &[&id]);
         let result = (|| {
-            let purpose = self.check_purpose(rq)?;
+            let purpose = self.check_purpose(rq, Operation::Register)?;
             let data = parse_data(body)?;
             let present = data.present_categories();
             if present.is_empty() {
@@ -429,11 +496,15 @@ impl Minors {
                 e.push("", "a record needs at least one category");
                 return Err(e.into());
             }
-            let mask = self.policy.mask(
-                rq.caller.role,
-                purpose,
-                relation(&data, MinorStatus::Active, &rq.caller.agency),
-            );
+            let to_be = relation(&data, MinorStatus::Active, &rq.caller.agency);
+            permitted(
+                &self.policy,
+                &rq.caller,
+                Operation::Register,
+                Some(purpose),
+                to_be.into(),
+            )?;
+            let mask = self.policy.mask(rq.caller.role, purpose, to_be);
             denied_writes(present, mask)?;
             let data = self.validated(data)?;
             let audit = trail.for_change(data.present_categories());
@@ -459,7 +530,7 @@ impl Minors {
     pub fn consult(&self, rq: &Request, id: &str) -> Result<MinorView, ConsultError> {
         let mut trail = self.trail(rq, Action::Read, &[id]);
         let result = (|| {
-            let purpose = self.check_purpose(rq)?;
+            let purpose = self.check_purpose(rq, Operation::Consult)?;
             let minor = self
                 .load(id)?
                 .ok_or_else(|| ConsultError::NotFound(id.to_owned()))?;
@@ -469,6 +540,7 @@ impl Minors {
                     into,
                 });
             }
+            self.permitted_on(&rq.caller, Operation::Consult, purpose, &minor)?;
             let mask = self.readable_mask(&rq.caller, purpose, &minor)?;
             let view = project(&minor, mask, purpose);
             trail.entry.categories = view.data.present_categories();
@@ -488,7 +560,7 @@ impl Minors {
     ) -> Result<MinorView, AmendError> {
         let mut trail = self.trail(rq, Action::Amend, &[id]);
         let result = (|| {
-            let purpose = self.check_purpose(rq)?;
+            let purpose = self.check_purpose(rq, Operation::Amend)?;
             let minor = self
                 .load(id)?
                 .ok_or_else(|| AmendError::NotFound(id.to_owned()))?;
@@ -504,6 +576,7 @@ impl Minors {
             if mask.read.is_empty() && mask.write.is_empty() {
                 return Err(Denied::NoAccessToChild(purpose).into());
             }
+            self.permitted_on(&rq.caller, Operation::Amend, purpose, &minor)?;
             denied_writes(touched_categories(patch), mask)?;
             let expected = match if_match.ok_or(AmendError::PreconditionRequired)? {
                 Precondition::Any => minor.version,
@@ -577,15 +650,19 @@ impl Minors {
     pub fn history(&self, rq: &Request, id: &str) -> Result<HistoryView, ConsultError> {
         let mut trail = self.trail(rq, Action::History, &[id]);
         let result = (|| {
-            let purpose = self.check_purpose(rq)?;
+            let purpose = self.check_purpose(rq, Operation::History)?;
             let minor = self
                 .load(id)?
                 .ok_or_else(|| ConsultError::NotFound(id.to_owned()))?;
+            self.permitted_on(&rq.caller, Operation::History, purpose, &minor)?;
             let mask = self.readable_mask(&rq.caller, purpose, &minor)?;
+            // A revision that changed only withheld categories is not shown at all: its time and
+            // author would tell when, and by whom, something the caller may not read was edited.
             let revisions: Vec<RevisionView> = self
                 .minors
                 .history(id)?
                 .iter()
+                .filter(|r| r.changed.iter().any(|c| mask.read.contains(c)))
                 .map(|r| project_revision(r, mask))
                 .collect();
             trail.entry.categories = revisions.iter().fold(CategorySet::EMPTY, |all, r| {
@@ -608,21 +685,31 @@ impl Minors {
     ) -> Result<Page<MinorView, i64>, ListMinorsError> {
         let mut trail = self.trail(rq, Action::List, &[]);
         let result = (|| {
-            let purpose = self.check_purpose(rq)?;
+            let purpose = self.check_purpose(rq, Operation::List)?;
             let reach = self.policy.reach(rq.caller.role, purpose);
-            if reach.is_nothing() {
+            let listed = self
+                .policy
+                .standings(rq.caller.role, Operation::List, purpose);
+            // Children listed: where the caller reads something and a permit lists them.
+            let always = reach.always && listed.contains(&Standing::Always);
+            let assigned = (reach.always || reach.assigned)
+                && (listed.contains(&Standing::Always) || listed.contains(&Standing::Assigned));
+            let missing = (reach.always || reach.active_alert)
+                && (listed.contains(&Standing::Always) || listed.contains(&Standing::ActiveAlert));
+            if !(always || assigned || missing) {
                 return Ok(Page {
                     items: vec![],
                     next: None,
                 });
             }
-            let scope = if reach.always {
+            self.check_filters(rq, purpose, filter, always, assigned, missing)?;
+            let scope = if always {
                 ListScope::Everything
             } else {
                 ListScope::Related {
                     agency: rq.caller.agency.clone(),
-                    assigned: reach.assigned,
-                    missing: reach.active_alert,
+                    assigned,
+                    missing,
                 }
             };
             let page = self.minors.list(&scope, filter, page)?;
@@ -630,10 +717,15 @@ impl Minors {
                 .items
                 .iter()
                 .filter_map(|(_, minor)| {
-                    let mask =
-                        self.policy
-                            .mask(rq.caller.role, purpose, minor.relation_to(&rq.caller));
-                    (!mask.read.is_empty()).then(|| project(minor, mask, purpose))
+                    let relation = minor.relation_to(&rq.caller);
+                    let mask = self.policy.mask(rq.caller.role, purpose, relation);
+                    let listed = self.policy.permits(
+                        rq.caller.role,
+                        Operation::List,
+                        Some(purpose),
+                        relation.into(),
+                    );
+                    (listed && !mask.read.is_empty()).then(|| project(minor, mask, purpose))
                 })
                 .collect();
             trail.entry.minors = items.iter().map(|v| v.id.clone()).collect();
@@ -658,7 +750,7 @@ impl Minors {
     ) -> Result<PhotoRef, AddPhotoError> {
         let mut trail = self.trail(rq, Action::PhotoUpload, &[id]);
         let result = (|| {
-            let purpose = self.check_purpose(rq)?;
+            let purpose = self.check_purpose(rq, Operation::PhotoUpload)?;
             let clean = self
                 .photos
                 .clean(bytes)
@@ -679,6 +771,7 @@ impl Minors {
                 let mask = self
                     .policy
                     .mask(rq.caller.role, purpose, minor.relation_to(&rq.caller));
+                self.permitted_on(&rq.caller, Operation::PhotoUpload, purpose, &minor)?;
                 if !mask.write.contains(Category::Photos) {
                     return Err(if mask.read.is_empty() {
                         Denied::NoAccessToChild(purpose)
@@ -739,8 +832,9 @@ impl Minors {
     ) -> Result<StoredPhoto, GetPhotoError> {
         let mut trail = self.trail(rq, Action::PhotoRead, &[minor_id]);
         let result = (|| {
-            let purpose = self.check_purpose(rq)?;
+            let purpose = self.check_purpose(rq, Operation::PhotoRead)?;
             let minor = self.load(minor_id)?.ok_or(GetPhotoError::NotFound)?;
+            self.permitted_on(&rq.caller, Operation::PhotoRead, purpose, &minor)?;
             let mask = self.readable_mask(&rq.caller, purpose, &minor)?;
             if !mask.read.contains(Category::Photos) {
                 return Err(GetPhotoError::Denied(Denied::NoAccessToChild(purpose)));
@@ -763,9 +857,58 @@ impl Minors {
         trail.close(self.audit.as_ref(), result)
     }
 
-    /// The grants of the caller's role, as loaded.
-    pub fn effective_policy(&self, caller: &Principal) -> Vec<Grant> {
-        self.policy.grants_for(caller.role).cloned().collect()
+    /// The grants and permits of the caller's role, as loaded.
+    pub fn effective_policy(&self, caller: &Principal) -> (Vec<Grant>, Vec<Permit>) {
+        (
+            self.policy.grants_for(caller.role).cloned().collect(),
+            self.policy.permits_for(caller.role).cloned().collect(),
+        )
+    }
+
+    /// Refuses a listing filter on a category the caller may not read of every child the listing
+    /// may return (`always`, `assigned`, `missing`: the scope's standings).
+    fn check_filters(
+        &self,
+        rq: &Request,
+        purpose: Purpose,
+        filter: &MinorFilter,
+        always: bool,
+        assigned: bool,
+        missing: bool,
+    ) -> Result<(), Denied> {
+        let mut standings = Vec::new();
+        if always {
+            standings.push(crate::policy::Relation::default());
+        }
+        if assigned {
+            standings.push(crate::policy::Relation {
+                assigned: true,
+                active_alert: false,
+            });
+        }
+        if missing {
+            standings.push(crate::policy::Relation {
+                assigned: false,
+                active_alert: true,
+            });
+        }
+        for (name, category) in filter.categories() {
+            let readable = standings.iter().all(|r| {
+                self.policy
+                    .mask(rq.caller.role, purpose, *r)
+                    .read
+                    .contains(category)
+            });
+            if !readable {
+                return Err(Denied::FilterNotPermitted {
+                    filter: name.to_owned(),
+                    category,
+                    role: rq.caller.role.to_string(),
+                    purpose,
+                });
+            }
+        }
+        Ok(())
     }
 }
 

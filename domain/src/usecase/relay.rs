@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
-use crate::agency::AgencyId;
-use crate::alert::Alert;
-use crate::policy::Policy;
+use crate::agency::{AgencyId, AgencyKind};
+use crate::alert::{Alert, RiskRules, follows, mask_alert};
+use crate::audit::{Action, AuditEntry, Outcome};
+use crate::category::CategorySet;
+use crate::policy::{Facts, Operation, Policy};
 use crate::ports::{
-    AgencyRepository, Batch, Clock, Endpoint, EventSink, MinorRepository, Outbox, OutboxEvent,
-    Progress, RenderedEvent, SinkError, Subscription, SubscriptionRepository,
+    AgencyRepository, AuditLog, Batch, Clock, Endpoint, EventSink, MinorRepository, Outbox,
+    OutboxEvent, Progress, RenderedEvent, SinkError, Subscription, SubscriptionRepository,
 };
 use crate::projection::project;
 use crate::purpose::Purpose;
@@ -25,58 +27,123 @@ pub const BATCH: usize = 100;
 /// The CloudEvents `source` of every event.
 pub const SOURCE: &str = "urn:uam-registry";
 
-/// Whether an agency follows an alert: it reported it or was notified of it.
-pub fn concerns(alert: &Alert, agency: &AgencyId) -> bool {
-    alert.reported_by.agency == agency.as_str()
-        || alert.notified.iter().any(|n| n == agency.as_str())
+/// Who receives a rendered event: the agency, its kind, and the role whose field policy renders
+/// what it receives (`None`: a role that reads no child data).
+#[derive(Debug, Clone, Copy)]
+pub struct Receiver<'a> {
+    pub agency: &'a AgencyId,
+    pub kind: AgencyKind,
+    pub role: Option<Role>,
 }
 
-/// A record through the mask of a receiver of `role` at `agency` for the purpose
-/// `disappearance` (the same projection as the REST API); `null` when it reads nothing.
+impl Receiver<'_> {
+    /// Whether the receiver gets events of `alert` about a child whose record is `minor` now: its
+    /// agency follows the alert (see [`follows`]) and its role may follow it on a stream.
+    pub fn receives(&self, policy: &Policy, alert: &Alert, minor: Option<&Minor>) -> bool {
+        let Some(role) = self.role else {
+            return false;
+        };
+        let relation = minor
+            .map(|m| relation(&m.data, m.status, self.agency))
+            .unwrap_or_default();
+        let facts = Facts {
+            assigned: relation.assigned,
+            active_alert: relation.active_alert,
+            follows: follows(self.agency, self.kind, minor.map(|m| &m.data)),
+            reporter: alert.reported_by.agency == self.agency.as_str(),
+        };
+        facts.follows
+            && policy.permits(role, Operation::Stream, Some(Purpose::Disappearance), facts)
+    }
+
+    /// The categories the receiver reads of a record for the purpose `disappearance`.
+    fn reads(&self, policy: &Policy, minor: &Minor) -> CategorySet {
+        self.role
+            .map(|role| {
+                policy
+                    .mask(
+                        role,
+                        Purpose::Disappearance,
+                        relation(&minor.data, minor.status, self.agency),
+                    )
+                    .read
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// What rendering needs besides the event: the policy, the risk rules (to mask risk factors), and
+/// the kinds of the agencies an alert names.
+pub struct Rendering<'a> {
+    pub policy: &'a Policy,
+    pub rules: &'a RiskRules,
+    pub kind_of: &'a mut dyn FnMut(&str) -> anyhow::Result<Option<AgencyKind>>,
+}
+
+/// A record through the receiver's mask for the purpose `disappearance` (the same projection as
+/// the REST API); `null` when it reads nothing. Adds what it discloses to `disclosed`.
 fn projected(
     minor: Option<&Minor>,
-    role: Option<Role>,
-    agency: &AgencyId,
+    receiver: &Receiver<'_>,
     policy: &Policy,
+    disclosed: &mut (Vec<String>, CategorySet),
 ) -> serde_json::Value {
-    minor
-        .zip(role)
-        .and_then(|(m, role)| {
-            let mask = policy.mask(
-                role,
-                Purpose::Disappearance,
-                relation(&m.data, m.status, agency),
-            );
-            (!mask.read.is_empty()).then(|| project(m, mask, Purpose::Disappearance).to_json())
-        })
-        .unwrap_or(serde_json::Value::Null)
+    let Some((m, role)) = minor.zip(receiver.role) else {
+        return serde_json::Value::Null;
+    };
+    let mask = policy.mask(
+        role,
+        Purpose::Disappearance,
+        relation(&m.data, m.status, receiver.agency),
+    );
+    if mask.read.is_empty() {
+        return serde_json::Value::Null;
+    }
+    let view = project(m, mask, Purpose::Disappearance);
+    disclosed.0.push(m.id.clone());
+    disclosed.1 = disclosed.1.union(view.data.present_categories());
+    view.to_json()
 }
 
-/// Renders an event as a structured CloudEvent for a receiver of `role` at `agency`: `data`
-/// holds the alert and the missing child's record (`minor`), through the receiver's mask for the
-/// purpose `disappearance`. A possible-match event adds `possible_match`: the id of the record
-/// that may be this child, the score, and that record (`candidate`) through the same mask.
+/// Renders an event as a structured CloudEvent for `receiver`: `data` holds the alert, with what it
+/// derives from categories the receiver may not read taken out ([`mask_alert`]), and the missing
+/// child's record (`minor`), through the receiver's mask for the purpose `disappearance`. A
+/// possible-match event adds `possible_match`: the id of the record that may be this child, the
+/// score, and that record (`candidate`) through the same mask.
 pub fn render(
     event: &OutboxEvent,
     minor: Option<&Minor>,
     candidate: Option<&Minor>,
-    role: Option<Role>,
-    agency: &AgencyId,
-    policy: &Policy,
-) -> RenderedEvent {
+    receiver: &Receiver<'_>,
+    rendering: &mut Rendering<'_>,
+) -> anyhow::Result<RenderedEvent> {
+    let reads = minor
+        .map(|m| receiver.reads(rendering.policy, m))
+        .unwrap_or_default();
+    let alert = mask_alert(
+        &event.alert,
+        reads,
+        receiver.agency,
+        rendering.rules,
+        rendering.kind_of,
+    )?;
+    let mut disclosed = (vec![event.event.minor_id.clone()], CategorySet::EMPTY);
     let mut data = serde_json::json!({
-        "alert": event.alert,
-        "minor": projected(minor, role, agency, policy),
+        "alert": alert,
+        "minor": projected(minor, receiver, rendering.policy, &mut disclosed),
     });
     if let Some(m) = &event.event.possible_match {
         data["possible_match"] = serde_json::json!({
             "minor_id": m.minor_id,
             "score": m.score,
-            "candidate": projected(candidate, role, agency, policy),
+            "candidate": projected(candidate, receiver, rendering.policy, &mut disclosed),
         });
     }
+    let (mut children, disclosed) = disclosed;
+    children.sort();
+    children.dedup();
     let e = &event.event;
-    RenderedEvent {
+    Ok(RenderedEvent {
         seq: event.seq,
         id: e.id.clone(),
         key: e.minor_id.clone(),
@@ -90,30 +157,34 @@ pub fn render(
             "datacontenttype": "application/json",
             "data": data,
         }),
-    }
+        children,
+        disclosed,
+    })
 }
 
-/// [`render`] with the records the event names, read from `minors`.
-pub fn render_from(
-    minors: &dyn MinorRepository,
-    event: &OutboxEvent,
-    role: Option<Role>,
-    agency: &AgencyId,
-    policy: &Policy,
-) -> anyhow::Result<RenderedEvent> {
-    let minor = minors.find(&event.event.minor_id)?;
-    let candidate = match &event.event.possible_match {
-        Some(m) => minors.find(&m.minor_id)?,
-        None => None,
-    };
-    Ok(render(
-        event,
-        minor.as_ref(),
-        candidate.as_ref(),
-        role,
-        agency,
-        policy,
-    ))
+/// The audit entry of one event delivered to (or streamed to) a receiver: the receiving agency
+/// and role, purpose `disappearance`, the children named and the categories disclosed; the event
+/// id stands in the request id. `subject` is the person streaming, or the subscription.
+pub fn delivery_entry(
+    event: &RenderedEvent,
+    receiver: &Receiver<'_>,
+    subject: &str,
+    action: Action,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        subject: Some(subject.to_owned()),
+        agency: Some(receiver.agency.to_string()),
+        role: receiver.role.map(|r| r.to_string()),
+        purpose: Some(Purpose::Disappearance),
+        action,
+        minors: event.children.clone(),
+        categories: event.disclosed,
+        outcome: Outcome::Success,
+        request_id: event.id.clone(),
+    }
+    .normalised()
 }
 
 /// Delivers to subscriptions.
@@ -124,7 +195,10 @@ pub struct Relay {
     pub minors: Arc<dyn MinorRepository>,
     pub agencies: Arc<dyn AgencyRepository>,
     pub policy: Arc<Policy>,
+    pub risk: Arc<RiskRules>,
     pub clock: Arc<dyn Clock>,
+    /// Each delivery the receiver acknowledged is a disclosure, appended here.
+    pub audit: Arc<dyn AuditLog>,
     pub webhooks: Arc<dyn EventSink>,
     /// `None` when no Kafka brokers are configured.
     pub kafka: Option<Arc<dyn EventSink>>,
@@ -134,12 +208,12 @@ pub struct Relay {
 /// acknowledgement is awaited, so the agencies a report notifies receive it at about the same time.
 pub const SUBSCRIPTIONS_PER_ROUND: usize = 32;
 
-/// What one round reads once for all its subscriptions: the outbox after each cursor, the role
-/// acting for each agency, and the records the events name.
+/// What one round reads once for all its subscriptions: the outbox after each cursor, the kind of
+/// each agency, and the records the events name.
 #[derive(Default)]
 struct Reads {
     events: HashMap<i64, Vec<OutboxEvent>>,
-    roles: HashMap<AgencyId, Option<Role>>,
+    kinds: HashMap<String, Option<AgencyKind>>,
     minors: HashMap<String, Option<Minor>>,
 }
 
@@ -156,6 +230,8 @@ struct Prepared {
     last: Option<i64>,
     rendered: Vec<RenderedEvent>,
     sink: SinkKind,
+    kind: AgencyKind,
+    role: Option<Role>,
 }
 
 impl Relay {
@@ -218,6 +294,17 @@ impl Relay {
                 outcomes[i] = outcome;
             }
         }
+        if let Err(e) = self.audit_deliveries(subscriptions, &prepared, &outcomes) {
+            // Delivered but not in the trail: record no progress, so that the events go again and
+            // are logged then (a redelivery is a disclosure of its own).
+            return subscriptions
+                .iter()
+                .map(|_| Progress {
+                    failure: Some(format!("{e:#}")),
+                    ..Progress::default()
+                })
+                .collect();
+        }
         subscriptions
             .iter()
             .zip(prepared)
@@ -230,6 +317,38 @@ impl Relay {
                 },
             })
             .collect()
+    }
+
+    /// Appends one audit entry per event each receiver acknowledged, all in one commit.
+    fn audit_deliveries(
+        &self,
+        subscriptions: &[Subscription],
+        prepared: &[anyhow::Result<Prepared>],
+        outcomes: &[(usize, Option<SinkError>)],
+    ) -> Result<(), crate::ports::AuditUnavailable> {
+        let at = self.clock.now();
+        let mut entries = Vec::new();
+        for ((subscription, prepared), (delivered, _)) in
+            subscriptions.iter().zip(prepared).zip(outcomes)
+        {
+            let Ok(prepared) = prepared else { continue };
+            let receiver = Receiver {
+                agency: &subscription.agency,
+                kind: prepared.kind,
+                role: prepared.role,
+            };
+            let action = match prepared.sink {
+                SinkKind::Webhook => Action::DeliverWebhook,
+                SinkKind::Kafka => Action::DeliverKafka,
+            };
+            let subject = format!("subscription:{}", subscription.id);
+            entries.extend(
+                prepared.rendered[..(*delivered).min(prepared.rendered.len())]
+                    .iter()
+                    .map(|e| delivery_entry(e, &receiver, &subject, action, at)),
+            );
+        }
+        self.audit.append_all(entries)
     }
 
     /// Reads and renders the events after the subscription's cursor that concern its agency,
@@ -245,19 +364,28 @@ impl Relay {
             Entry::Vacant(e) => e.insert(self.outbox.after(subscription.cursor, BATCH)?),
         };
         let last = events.last().map(|e| e.seq);
-        let role = match reads.roles.entry(subscription.agency.clone()) {
-            Entry::Occupied(e) => *e.get(),
-            Entry::Vacant(e) => *e.insert(
-                self.agencies
-                    .find(&subscription.agency)?
-                    .and_then(|a| Role::acting_for(a.kind)),
-            ),
+        let agencies = self.agencies.as_ref();
+        let mut kind_of = |agency: &str| -> anyhow::Result<Option<AgencyKind>> {
+            if let Some(kind) = reads.kinds.get(agency) {
+                return Ok(*kind);
+            }
+            let kind = match AgencyId::parse(agency) {
+                Ok(id) => agencies.find(&id)?.map(|a| a.kind),
+                Err(_) => None,
+            };
+            reads.kinds.insert(agency.to_owned(), kind);
+            Ok(kind)
+        };
+        let Some(kind) = kind_of(subscription.agency.as_str())? else {
+            anyhow::bail!("agency `{}` no longer exists", subscription.agency);
+        };
+        let receiver = Receiver {
+            agency: &subscription.agency,
+            kind,
+            role: Role::acting_for(kind),
         };
         let mut rendered = Vec::new();
-        for event in events
-            .iter()
-            .filter(|e| concerns(&e.alert, &subscription.agency))
-        {
+        for event in events.iter() {
             let named = std::iter::once(&event.event.minor_id)
                 .chain(event.event.possible_match.as_ref().map(|m| &m.minor_id));
             for id in named {
@@ -266,23 +394,34 @@ impl Relay {
                 }
             }
             let record = |id: &String| reads.minors.get(id).and_then(Option::as_ref);
+            let minor = record(&event.event.minor_id).cloned();
+            if !receiver.receives(&self.policy, &event.alert, minor.as_ref()) {
+                continue;
+            }
+            let candidate = event
+                .event
+                .possible_match
+                .as_ref()
+                .and_then(|m| record(&m.minor_id))
+                .cloned();
             rendered.push(render(
                 event,
-                record(&event.event.minor_id),
-                event
-                    .event
-                    .possible_match
-                    .as_ref()
-                    .and_then(|m| record(&m.minor_id)),
-                role,
-                &subscription.agency,
-                &self.policy,
-            ));
+                minor.as_ref(),
+                candidate.as_ref(),
+                &receiver,
+                &mut Rendering {
+                    policy: &self.policy,
+                    rules: &self.risk,
+                    kind_of: &mut kind_of,
+                },
+            )?);
         }
         Ok(Prepared {
             last,
             rendered,
             sink,
+            kind,
+            role: receiver.role,
         })
     }
 }
@@ -349,6 +488,7 @@ mod tests {
                     agency: "centre".into(),
                     role: "reception_staff".into(),
                 },
+                reporter_unrelated: false,
                 notified: notified.iter().map(|s| (*s).to_owned()).collect(),
                 acknowledgement_within: chrono::Duration::minutes(15),
             },
@@ -448,8 +588,9 @@ mod tests {
         }
     }
 
-    struct NoMinors;
-    impl crate::ports::MinorRepository for NoMinors {
+    /// m1 placed with pz-a, m2 with pz-b, m3 with pz-a and a ward of pz-b; all missing.
+    struct Placed;
+    impl crate::ports::MinorRepository for Placed {
         fn insert(
             &self,
             _: &str,
@@ -461,8 +602,29 @@ mod tests {
         ) -> anyhow::Result<Minor> {
             unimplemented!()
         }
-        fn find(&self, _: &str) -> anyhow::Result<Option<Minor>> {
-            Ok(None)
+        fn find(&self, id: &str) -> anyhow::Result<Option<Minor>> {
+            let (placement, guardian) = match id {
+                "m1" => ("pz-a", None),
+                "m2" => ("pz-b", None),
+                "m3" => ("pz-a", Some("pz-b")),
+                _ => return Ok(None),
+            };
+            let data: MinorData = serde_json::from_value(serde_json::json!({
+                "identity": {"family_name": "X"},
+                "placement": {"current_agency": placement},
+                "guardianship": {"guardian_agency": guardian},
+            }))
+            .unwrap();
+            Ok(Some(Minor {
+                id: id.into(),
+                registry_number: "UAM-2026-000001".into(),
+                status: crate::minor::MinorStatus::Missing,
+                version: 1,
+                registered_at: DateTime::UNIX_EPOCH,
+                updated_at: DateTime::UNIX_EPOCH,
+                data,
+                merged_into: None,
+            }))
         }
         fn update(&self, _: &str, _: &Change<'_>) -> Result<Minor, UpdateMinorError> {
             unimplemented!()
@@ -493,15 +655,16 @@ mod tests {
         }
     }
 
-    struct Police;
-    impl AgencyRepository for Police {
+    /// Every agency is a reception centre: it follows the alerts of the children placed with it.
+    struct Centres;
+    impl AgencyRepository for Centres {
         fn insert(&self, _: &NewAgency, _: DateTime<Utc>) -> Result<Agency, InsertAgencyError> {
             unimplemented!()
         }
         fn find(&self, id: &AgencyId) -> anyhow::Result<Option<Agency>> {
             Ok(Some(Agency {
                 id: id.clone(),
-                kind: AgencyKind::Police,
+                kind: AgencyKind::ReceptionCentre,
                 name: AgencyName::parse("P").unwrap(),
                 country: CountryCode::parse("BE").unwrap(),
                 created_at: DateTime::UNIX_EPOCH,
@@ -536,7 +699,38 @@ mod tests {
         }
     }
 
+    /// Records what is appended.
+    #[derive(Default)]
+    struct Trail(Mutex<Vec<crate::audit::AuditEntry>>);
+    impl AuditLog for Trail {
+        fn append(
+            &self,
+            entry: crate::audit::AuditEntry,
+        ) -> Result<(), crate::ports::AuditUnavailable> {
+            self.0.lock().unwrap().push(entry);
+            Ok(())
+        }
+        fn for_minor(
+            &self,
+            _: &str,
+            _: &PageRequest<i64>,
+        ) -> anyhow::Result<Page<crate::audit::ChainedEntry, i64>> {
+            unimplemented!()
+        }
+        fn verify(&self) -> anyhow::Result<crate::audit::VerifyReport> {
+            unimplemented!()
+        }
+    }
+
     fn relay(subs: Vec<Subscription>, sink: Arc<Sink>) -> (Relay, Arc<Subs>) {
+        relay_with(subs, sink, Arc::new(Trail::default()))
+    }
+
+    fn relay_with(
+        subs: Vec<Subscription>,
+        sink: Arc<Sink>,
+        audit: Arc<Trail>,
+    ) -> (Relay, Arc<Subs>) {
         let repo = Arc::new(Subs(Mutex::new(subs), Mutex::default()));
         let policy: crate::policy::PolicyDocument =
             toml::from_str(crate::policy::DEFAULT_POLICY_TOML).unwrap();
@@ -547,10 +741,12 @@ mod tests {
                 alert(3, &["pz-a", "pz-b"]),
             ])),
             subscriptions: repo.clone(),
-            minors: Arc::new(NoMinors),
-            agencies: Arc::new(Police),
+            minors: Arc::new(Placed),
+            agencies: Arc::new(Centres),
             policy: Arc::new(Policy::from_document(policy).unwrap()),
+            risk: Arc::new(toml::from_str(crate::alert::DEFAULT_RISK_TOML).unwrap()),
             clock: Arc::new(Epoch),
+            audit,
             webhooks: sink,
             kafka: None,
         };
@@ -602,6 +798,45 @@ mod tests {
         );
         let cursors: Vec<_> = repo.1.lock().unwrap().iter().map(|p| p.cursor).collect();
         assert_eq!(cursors, [Some(3); 3], "all past every event read");
+    }
+
+    #[test]
+    fn each_acknowledged_delivery_is_audited_with_its_child_and_categories() {
+        let audit = Arc::new(Trail::default());
+        let (relay, _) = relay_with(
+            vec![sub("pz-b", "down", 0), sub("pz-a", "ok", 0)],
+            Arc::new(Sink::default()),
+            audit.clone(),
+        );
+        relay.run_once().unwrap();
+        let entries = audit.0.lock().unwrap();
+        let seen: Vec<_> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.agency.clone().unwrap(),
+                    e.minors.clone(),
+                    e.request_id.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("pz-a".to_owned(), vec!["m1".to_owned()], "e1".to_owned()),
+                ("pz-a".to_owned(), vec!["m3".to_owned()], "e3".to_owned()),
+            ],
+            "pz-b's delivery failed: nothing disclosed, nothing logged"
+        );
+        for e in entries.iter() {
+            assert_eq!(e.action, Action::DeliverWebhook);
+            assert_eq!(e.role.as_deref(), Some("reception_staff"));
+            // Reception staff read identity and placement of their own missing children, among
+            // others; never health.
+            assert!(e.categories.contains(crate::category::Category::Identity));
+            assert!(e.categories.contains(crate::category::Category::Placement));
+            assert!(!e.categories.contains(crate::category::Category::Health));
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::audit::{Action, Outcome};
 use crate::category::{Category, CategorySet};
 use crate::matching::{MatchingConfig, Probe, Reason, Scorer, probe_of, query_keys};
 use crate::minor::{Identity, MinorData, MinorStatus, Sex};
+use crate::policy::Operation;
 use crate::ports::AuditUnavailable;
 use crate::projection::{MinorView, project};
 use crate::record::Minor;
@@ -89,7 +90,7 @@ impl Minors {
     ) -> Result<Vec<SearchHit>, SearchError> {
         let mut trail = Trail::new(rq, Action::Search, &[], self.clock.now());
         let result = (|| {
-            let purpose = self.check_purpose(rq)?;
+            let purpose = self.check_purpose(rq, Operation::Search)?;
             let mut errors = FieldErrors::default();
             let names: Vec<String> = query
                 .names
@@ -154,9 +155,16 @@ impl Minors {
                 if exclude == Some(minor.id.as_str()) {
                     continue;
                 }
-                let mask = self
-                    .policy
-                    .mask(rq.caller.role, purpose, minor.relation_to(&rq.caller));
+                let relation = minor.relation_to(&rq.caller);
+                if !self.policy.permits(
+                    rq.caller.role,
+                    Operation::Search,
+                    Some(purpose),
+                    relation.into(),
+                ) {
+                    continue;
+                }
+                let mask = self.policy.mask(rq.caller.role, purpose, relation);
                 let Some(identity) = minor
                     .data
                     .identity

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use crate::audit::{Action, Outcome};
+use crate::policy::{Facts, Operation, Policy};
 use crate::ports::{AuditLog, AuditUnavailable, Clock, StatisticsSource};
-use crate::purpose::Purpose;
-use crate::role::Role;
 use crate::statistics::{self, Month, Query, Series};
 use crate::usecase::minors::{Audited, Denied, Request, Trail, stated};
 use crate::validation::FieldErrors;
@@ -15,7 +14,9 @@ use crate::validation::FieldErrors;
 pub enum StatisticsError {
     #[error(transparent)]
     Denied(#[from] Denied),
-    #[error("statistics are for the role `analyst` with the purpose `statistics`")]
+    #[error(
+        "statistics are for the roles the policy permits them to (`analyst`), with the purpose `statistics`"
+    )]
     NotAnalyst,
     #[error(transparent)]
     Invalid(#[from] FieldErrors),
@@ -42,6 +43,8 @@ pub struct Statistics {
     pub source: Arc<dyn StatisticsSource>,
     pub clock: Arc<dyn Clock>,
     pub audit: Arc<dyn AuditLog>,
+    /// Who may ask: the `statistics` permits.
+    pub policy: Arc<Policy>,
     /// The smallest count published; smaller cells, and those that would reveal them, are
     /// suppressed.
     pub threshold: u64,
@@ -62,7 +65,12 @@ impl Statistics {
         let trail = Trail::new(rq, Action::Statistics, &[], now);
         let result = (|| {
             let purpose = stated(rq)?;
-            if rq.caller.role != Role::Analyst || purpose != Purpose::Statistics {
+            if !self.policy.permits(
+                rq.caller.role,
+                Operation::Statistics,
+                Some(purpose),
+                Facts::default(),
+            ) {
                 return Err(StatisticsError::NotAnalyst);
             }
             let query = query?;

@@ -5,7 +5,7 @@ use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use domain::alert::{Alert, AlertStatus};
+use domain::alert::{Alert, AlertStatus, Following, ResolutionOutcome};
 use domain::page::{Page, PageRequest};
 use domain::ports::{
     AlertChange, AlertFilter, AlertRepository, CreateAlertError, UpdateAlertError,
@@ -212,12 +212,18 @@ impl AlertRepository for DieselAlertRepository {
                 .to_owned();
             query = query.filter(alerts::risk.eq(name));
         }
-        if let Some(agency) = &filter.agency {
+        if let Some(Following::ChildrenOf(agency)) = &filter.following {
+            // The same rule as `domain::alert::follows`: the child's record names the agency now.
+            let agency = agency.to_string();
             query = query.filter(
-                alerts::seq.eq_any(
-                    alert_agencies::table
-                        .filter(alert_agencies::agency.eq(agency.clone()))
-                        .select(alert_agencies::alert_seq),
+                alerts::minor_id.eq_any(
+                    minors::table
+                        .filter(
+                            minors::placement_agency
+                                .eq(agency.clone())
+                                .or(minors::guardian_agency.eq(agency)),
+                        )
+                        .select(minors::id),
                 ),
             );
         }
@@ -232,12 +238,22 @@ impl AlertRepository for DieselAlertRepository {
 
     fn count_for_minor(&self, minor_id: &str) -> anyhow::Result<u32> {
         let mut conn = self.db.conn()?;
-        let n: i64 = alerts::table
+        let rows: Vec<String> = alerts::table
             .filter(alerts::minor_id.eq(minor_id))
-            .count()
-            .get_result(&mut *conn)
+            .select(alerts::data)
+            .load(&mut *conn)
             .context("counting alerts")?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        let mut n: u32 = 0;
+        for data in rows {
+            let alert: Alert = serde_json::from_str(&data).context("stored alert")?;
+            let in_error = alert
+                .resolution
+                .is_some_and(|r| r.outcome == ResolutionOutcome::ReportedInError);
+            if !in_error {
+                n = n.saturating_add(1);
+            }
+        }
+        Ok(n)
     }
 
     fn open_for_minor(&self, minor_id: &str) -> anyhow::Result<Option<Alert>> {

@@ -176,7 +176,7 @@ impl EntryRow {
 }
 
 struct Pending {
-    entry: AuditEntry,
+    entries: Vec<AuditEntry>,
     reply: SyncSender<Result<(), String>>,
 }
 
@@ -215,14 +215,21 @@ fn write_batches(db: &Database, pending: &Receiver<Pending>, max_batch: usize) {
     let mut own: Option<DbConnection> = None;
     // Ends when every sender (every clone of the log) is gone.
     while let Ok(first) = pending.recv() {
+        let mut count = first.entries.len();
         let mut batch = vec![first];
-        while batch.len() < max_batch {
+        while count < max_batch {
             match pending.try_recv() {
-                Ok(p) => batch.push(p),
+                Ok(p) => {
+                    count += p.entries.len();
+                    batch.push(p);
+                }
                 Err(_) => break,
             }
         }
-        let entries: Vec<AuditEntry> = batch.iter().map(|p| p.entry.clone()).collect();
+        let entries: Vec<AuditEntry> = batch
+            .iter()
+            .flat_map(|p| p.entries.iter().cloned())
+            .collect();
         let conn = match own.take() {
             Some(conn) => Ok(conn),
             None => db.dedicated(),
@@ -246,9 +253,16 @@ fn write_batches(db: &Database, pending: &Receiver<Pending>, max_batch: usize) {
 
 impl AuditLog for DieselAuditLog {
     fn append(&self, entry: AuditEntry) -> Result<(), AuditUnavailable> {
+        self.append_all(vec![entry])
+    }
+
+    fn append_all(&self, entries: Vec<AuditEntry>) -> Result<(), AuditUnavailable> {
+        if entries.is_empty() {
+            return Ok(());
+        }
         let (reply, answer) = mpsc::sync_channel(1);
         self.queue
-            .send(Pending { entry, reply })
+            .send(Pending { entries, reply })
             .map_err(|_| AuditUnavailable("the audit writer has stopped".into()))?;
         match answer.recv_timeout(self.wait) {
             Ok(result) => result.map_err(AuditUnavailable),

@@ -67,3 +67,67 @@ fn domain_depends_on_no_framework_or_io_crate() {
         .collect();
     assert!(offending.is_empty(), "domain reaches {offending:?}");
 }
+
+/// The one place that may name a role to decide what it may do: the policy (field grants,
+/// operation rights and their invariants). Everywhere else asks it.
+const ACCESS_MODULE: &str = "domain/src/policy/";
+
+/// Lines outside the access module, before any `#[cfg(test)]`, that name a role variant
+/// (`Role::PoliceOfficer`, ...): a comparison, a match arm or a list of roles deciding access.
+fn role_decisions_outside_the_access_module() -> Vec<String> {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let mut found = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = ["domain/src", "infra/src", "api/src"]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+    let mut files = 0;
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let relative = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        files += 1;
+        if relative.starts_with(ACCESS_MODULE) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
+            let code = line.split("//").next().unwrap_or_default();
+            let names_variant = code.match_indices("Role::").any(|(i, _)| {
+                code[i + "Role::".len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase())
+            });
+            if names_variant {
+                found.push(format!("{relative}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(files > 50, "the walk read the sources ({files} files)");
+    found
+}
+
+#[test]
+fn no_role_comparison_decides_access_outside_the_access_module() {
+    let found = role_decisions_outside_the_access_module();
+    assert!(
+        found.is_empty(),
+        "ask the policy (domain/src/policy) instead of naming roles:\n{}",
+        found.join("\n")
+    );
+}

@@ -257,6 +257,9 @@ async fn call(
     if row.variant == "cap" {
         rq = rq.header("accept", "application/cap+xml");
     }
+    if row.variant == "placement_filter" {
+        rq = rq.query(&[("placement_agency", "demo-reception")]);
+    }
     rq = match (row.method.as_str(), row.path.as_str()) {
         ("POST", "/v1/agencies") => rq.json(&json!({"id": format!("authz-zone-{n}"),
             "kind": "police", "name": "Authz zone", "country": "BE"})),
@@ -280,7 +283,13 @@ async fn call(
         ("POST", "/v1/alerts/{id}/sightings") => {
             rq.json(&json!({"seen_at": an_hour_ago(), "place": "Ghent"}))
         }
-        ("POST", "/v1/alerts/{id}/resolution") => rq.json(&json!({"outcome": "found_safe"})),
+        ("POST", "/v1/alerts/{id}/resolution") => {
+            rq.json(&json!({"outcome": match row.variant.as_str() {
+                "deceased" => "deceased",
+                "in_error" => "reported_in_error",
+                _ => "found_safe",
+            }}))
+        }
         _ => rq,
     };
     let res = rq.send().await.unwrap();
@@ -357,7 +366,11 @@ async fn every_operation_answers_every_role_as_the_table_says(#[case] backend: B
                 row.line,
                 row.method,
                 row.path,
-                if row.variant == "cap" { " (cap)" } else { "" },
+                if row.variant == "-" {
+                    String::new()
+                } else {
+                    format!(" ({})", row.variant)
+                },
                 row.target,
                 if purpose.is_empty() {
                     "no purpose"

@@ -1,0 +1,294 @@
+//! Operation rights: which role may do what, for which purpose, in which standing to the child or
+//! the alert. Written as `[[permit]]` tables beside the field grants and compiled with them; the
+//! use cases ask [`Policy::permits`](super::Policy::permits) and nothing else decides.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::alert::ResolutionOutcome;
+use crate::purpose::Purpose;
+use crate::role::Role;
+
+/// Everything a caller can do through the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// Read one record (`GET /v1/minors/{id}`).
+    Consult,
+    /// Page through records (`GET /v1/minors`).
+    List,
+    /// Ranked candidates for a description (`POST /v1/minors/search`).
+    Search,
+    /// Register a new record.
+    Register,
+    /// Change a record (merge patch).
+    Amend,
+    /// Read a record's revisions.
+    History,
+    /// Add a photo to a record.
+    PhotoUpload,
+    /// Read a photo's bytes.
+    PhotoRead,
+    /// Read who saw or changed what of a child.
+    AccessLog,
+    /// Report a registered child missing.
+    Report,
+    /// Report a child the registry does not know yet, with a minimal record.
+    ReportUnregistered,
+    /// Read and list alerts.
+    ReadAlert,
+    /// Follow alerts on the server-sent event stream.
+    Stream,
+    /// Acknowledge an alert for one's agency.
+    Acknowledge,
+    /// Add a sighting to an open alert.
+    Sighting,
+    /// Add information to an open alert (place, circumstances, risk).
+    UpdateAlert,
+    /// Record the protective-measures decision after the child is located.
+    DecideMeasures,
+    /// Resolve an alert, with the outcomes a permit lists.
+    Resolve,
+    /// Merge a duplicate record into the record that survives.
+    Merge,
+    /// Subscribe one's own agency to its events (webhook or Kafka), or confirm a proposed one.
+    Subscribe,
+    /// Propose a subscription for another agency, which that agency confirms.
+    ProposeSubscription,
+    /// Create and manage agencies.
+    ManageAgencies,
+    /// Aggregated statistics.
+    Statistics,
+    /// Check the audit chain.
+    AuditVerify,
+    /// The oversight listing of alerts opened and closed in error.
+    Oversight,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 25] = [
+        Self::Consult,
+        Self::List,
+        Self::Search,
+        Self::Register,
+        Self::Amend,
+        Self::History,
+        Self::PhotoUpload,
+        Self::PhotoRead,
+        Self::AccessLog,
+        Self::Report,
+        Self::ReportUnregistered,
+        Self::ReadAlert,
+        Self::Stream,
+        Self::Acknowledge,
+        Self::Sighting,
+        Self::UpdateAlert,
+        Self::DecideMeasures,
+        Self::Resolve,
+        Self::Merge,
+        Self::Subscribe,
+        Self::ProposeSubscription,
+        Self::ManageAgencies,
+        Self::Statistics,
+        Self::AuditVerify,
+        Self::Oversight,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consult => "consult",
+            Self::List => "list",
+            Self::Search => "search",
+            Self::Register => "register",
+            Self::Amend => "amend",
+            Self::History => "history",
+            Self::PhotoUpload => "photo_upload",
+            Self::PhotoRead => "photo_read",
+            Self::AccessLog => "access_log",
+            Self::Report => "report",
+            Self::ReportUnregistered => "report_unregistered",
+            Self::ReadAlert => "read_alert",
+            Self::Stream => "stream",
+            Self::Acknowledge => "acknowledge",
+            Self::Sighting => "sighting",
+            Self::UpdateAlert => "update_alert",
+            Self::DecideMeasures => "decide_measures",
+            Self::Resolve => "resolve",
+            Self::Merge => "merge",
+            Self::Subscribe => "subscribe",
+            Self::ProposeSubscription => "propose_subscription",
+            Self::ManageAgencies => "manage_agencies",
+            Self::Statistics => "statistics",
+            Self::AuditVerify => "audit_verify",
+            Self::Oversight => "oversight",
+        }
+    }
+
+    /// Operations whose answer holds no child data: the only ones open to `registry_admin`,
+    /// `analyst` and `auditor`. (The access log lists who saw which categories, never values.)
+    pub fn discloses_no_child_data(self) -> bool {
+        matches!(
+            self,
+            Self::AccessLog
+                | Self::ProposeSubscription
+                | Self::ManageAgencies
+                | Self::Statistics
+                | Self::AuditVerify
+                | Self::Oversight
+        )
+    }
+
+    /// Operations that read a record's fields, each through the field mask: their purposes must be
+    /// purposes the role reads something for.
+    pub fn reads_records(self) -> bool {
+        matches!(
+            self,
+            Self::Consult | Self::List | Self::Search | Self::History | Self::PhotoRead
+        )
+    }
+
+    /// Whether the operation is asked for with a purpose (`X-Purpose`); those that are not touch no
+    /// child's record.
+    pub fn takes_purpose(self) -> bool {
+        !matches!(
+            self,
+            Self::Subscribe | Self::ProposeSubscription | Self::ManageAgencies | Self::AuditVerify
+        )
+    }
+
+    /// Operations on an alert, where the standings `follows` and `reporter` mean something.
+    pub fn on_alert(self) -> bool {
+        matches!(
+            self,
+            Self::ReadAlert
+                | Self::Stream
+                | Self::Acknowledge
+                | Self::Sighting
+                | Self::UpdateAlert
+                | Self::DecideMeasures
+                | Self::Resolve
+        )
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When a permit holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Whatever the child or alert (field grants still decide what is read).
+    Always,
+    /// The child is placed with, or is a ward of, the caller's agency.
+    Assigned,
+    /// An alert for the child is open.
+    ActiveAlert,
+    /// The caller's agency follows the alert (see [`crate::alert::follows`]).
+    Follows,
+    /// The caller's agency reported the alert.
+    Reporter,
+}
+
+impl Standing {
+    pub const ALL: [Standing; 5] = [
+        Self::Always,
+        Self::Assigned,
+        Self::ActiveAlert,
+        Self::Follows,
+        Self::Reporter,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Always => "always",
+            Self::Assigned => "assigned",
+            Self::ActiveAlert => "active_alert",
+            Self::Follows => "follows",
+            Self::Reporter => "reporter",
+        }
+    }
+}
+
+/// One permit: `role` may do `operations` for these `purposes` (none: an operation that takes no
+/// purpose) when `condition` holds; a `resolve` permit may name the `outcomes` it allows (absent:
+/// every outcome).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permit {
+    pub role: Role,
+    pub operations: Vec<Operation>,
+    #[serde(default)]
+    pub purposes: Vec<Purpose>,
+    pub condition: Standing,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<Vec<ResolutionOutcome>>,
+}
+
+/// How a caller stands to one child and, for alert operations, to one alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Facts {
+    pub assigned: bool,
+    pub active_alert: bool,
+    pub follows: bool,
+    pub reporter: bool,
+}
+
+impl Facts {
+    /// Every standing at once: what a check made before the child is known may assume.
+    pub const ANY: Facts = Facts {
+        assigned: true,
+        active_alert: true,
+        follows: true,
+        reporter: true,
+    };
+
+    pub fn holds(self, condition: Standing) -> bool {
+        match condition {
+            Standing::Always => true,
+            Standing::Assigned => self.assigned,
+            Standing::ActiveAlert => self.active_alert,
+            Standing::Follows => self.follows,
+            Standing::Reporter => self.reporter,
+        }
+    }
+}
+
+impl From<super::Relation> for Facts {
+    fn from(r: super::Relation) -> Self {
+        Facts {
+            assigned: r.assigned,
+            active_alert: r.active_alert,
+            ..Facts::default()
+        }
+    }
+}
+
+impl Permit {
+    /// Whether this permit lets `role` do `op` for `purpose` (`None`: an operation without one)
+    /// with `outcome` (for `resolve`) in standing `facts`.
+    pub(super) fn allows(
+        &self,
+        role: Role,
+        op: Operation,
+        purpose: Option<Purpose>,
+        outcome: Option<ResolutionOutcome>,
+        facts: Facts,
+    ) -> bool {
+        self.role == role
+            && self.operations.contains(&op)
+            && match purpose {
+                Some(p) => self.purposes.contains(&p),
+                None => self.purposes.is_empty(),
+            }
+            && facts.holds(self.condition)
+            && match (&self.outcomes, outcome) {
+                (Some(listed), Some(o)) => listed.contains(&o),
+                _ => true,
+            }
+    }
+}
