@@ -143,6 +143,8 @@ pub enum AlertError {
     Resolved,
     #[error("agency `{0}` has already acknowledged this alert")]
     AlreadyAcknowledged(String),
+    #[error("agency `{0}` reported this alert: it has nothing to acknowledge")]
+    OwnReport(String),
     #[error("the risk level can be lowered only with a reason")]
     LoweringNeedsReason,
     #[error("protective measures are decided only after the child is located")]
@@ -237,6 +239,9 @@ impl Alert {
         event_id: String,
     ) -> Result<AlertEvent, AlertError> {
         self.open()?;
+        if self.reported_by.agency == by.agency {
+            return Err(AlertError::OwnReport(by.agency.clone()));
+        }
         if self.acknowledgements.iter().any(|a| a.agency == by.agency) {
             return Err(AlertError::AlreadyAcknowledged(by.agency.clone()));
         }
@@ -436,6 +441,11 @@ mod tests {
         assert_eq!(
             a.acknowledge(&who("police"), now, "e3".into()),
             Err(AlertError::AlreadyAcknowledged("police".into()))
+        );
+        assert_eq!(
+            a.acknowledge(&who("centre"), now, "e4".into()),
+            Err(AlertError::OwnReport("centre".into())),
+            "the reporter"
         );
         assert_eq!(a.unacknowledged(), ["child-focus"]);
     }

@@ -422,6 +422,7 @@ impl Alerts {
             ..minor.clone()
         };
         let view = self.view(&rq.caller, alert.clone(), Some(&missing))?;
+        let created = new_minor.is_some();
         let mut audit = trail.for_change(
             new_minor
                 .map(|n| n.data.present_categories())
@@ -445,6 +446,11 @@ impl Alerts {
                 CreateAlertError::Unknown(e) => AlertUseError::Unknown(e),
             })?;
         trail.written = true;
+        if created {
+            // The record exists only now, with its registry number: show it as stored.
+            let stored = self.minors.find(minor_id)?;
+            return Ok(self.view(&rq.caller, alert, stored.as_ref())?);
+        }
         Ok(view)
     }
 

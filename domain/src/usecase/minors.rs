@@ -658,11 +658,12 @@ impl Minors {
             let mask = self.readable_mask(&rq.caller, purpose, &minor)?;
             // A revision that changed only withheld categories is not shown at all: its time and
             // author would tell when, and by whom, something the caller may not read was edited.
+            // (One that changed no category, such as a merge closing a duplicate, is shown.)
             let revisions: Vec<RevisionView> = self
                 .minors
                 .history(id)?
                 .iter()
-                .filter(|r| r.changed.iter().any(|c| mask.read.contains(c)))
+                .filter(|r| r.changed.is_empty() || r.changed.iter().any(|c| mask.read.contains(c)))
                 .map(|r| project_revision(r, mask))
                 .collect();
             trail.entry.categories = revisions.iter().fold(CategorySet::EMPTY, |all, r| {

@@ -301,6 +301,7 @@ async fn the_lifecycle_acknowledgements_sightings_news_resolution_measures(
         409,
     )
     .await;
+    // The centre reported the alert: it follows it, but has nothing to acknowledge.
     assert_problem(
         send(
             &app,
@@ -310,7 +311,7 @@ async fn the_lifecycle_acknowledgements_sightings_news_resolution_measures(
             None,
         )
         .await,
-        403,
+        409,
     )
     .await;
 

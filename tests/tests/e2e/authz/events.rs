@@ -14,12 +14,13 @@ use reqwest::Method;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use super::policy::{PolicyFile, RECEIVERS, ROLES, assert_none, check_optional};
+use super::policy::{PolicyFile, RECEIVERS, ROLES, Readable, assert_none, check_optional};
 use super::world::{ELSEWHERE, OTHER_POLICE, Placement, World, an_hour_ago, own_of};
 use crate::helpers::{Backend, backends};
 
 /// Members of an alert: anything else in it would be data of another kind.
-const ALERT_MEMBERS: [&str; 21] = [
+const ALERT_MEMBERS: [&str; 22] = [
+    "reporter_unrelated",
     "id",
     "minor_id",
     "status",
@@ -131,6 +132,75 @@ impl Scenario {
     }
 }
 
+/// The category each risk factor of `policy/risk.toml` derives from, read off that file's
+/// conditions by hand: a young age from `identity`, trafficking and debt from `vulnerability`, an
+/// urgent medical need from `health`, the recorded level and earlier disappearances from `risk`; a
+/// level a person raised is `risk`.
+fn factor_category(factor: &str) -> &'static str {
+    match factor {
+        "young_age" => "identity",
+        "trafficking_indicators" | "debt_bondage" => "vulnerability",
+        "urgent_medical_need" => "health",
+        "recorded_high_risk" | "previous_disappearance" => "risk",
+        f if f.starts_with("raised") || f.starts_with("lowered") => "risk",
+        other => panic!("a factor this test does not know: {other}"),
+    }
+}
+
+/// What naming a demo agency on a child's alert reveals: where the child lives (`placement`) or
+/// who its guardian is (`guardianship`); police, Child Focus and the guardianship service follow
+/// every alert and reveal nothing.
+fn revealed_by(agency: &str) -> Option<&'static str> {
+    match agency {
+        "demo-reception" | "demo-youth-care" => Some("placement"),
+        "demo-guardian" => Some("guardianship"),
+        _ => None,
+    }
+}
+
+/// What an alert derives from the child's categories, against what the receiver may read: risk
+/// factors, the agencies it names, and the mark of an unrelated reporter (issue 15, leaks 2, 13).
+fn check_derived(alert: &Value, readable: &Readable, agency: &str, at: &str) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for f in alert["risk_factors"].as_array().into_iter().flatten() {
+        let c = factor_category(f.as_str().unwrap());
+        if !readable.has(c) {
+            wrong.push(format!("{at}: LEAK risk factor {f} from `{c}`"));
+        }
+    }
+    let mut named: Vec<&str> = Vec::new();
+    named.extend(
+        alert["notified"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str),
+    );
+    named.extend(
+        alert["acknowledgements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["agency"].as_str()),
+    );
+    named.extend(alert["reported_by"]["agency"].as_str());
+    for s in alert["sightings"].as_array().into_iter().flatten() {
+        named.extend(s["reported_by"]["agency"].as_str());
+    }
+    named.extend(alert["resolution"]["by"]["agency"].as_str());
+    for a in named {
+        if a != agency && revealed_by(a).is_some_and(|c| !readable.has(c)) {
+            wrong.push(format!("{at}: LEAK agency {a} named"));
+        }
+    }
+    if alert.get("reporter_unrelated").is_some() && !readable.has("guardianship") {
+        wrong.push(format!(
+            "{at}: LEAK reporter_unrelated without `guardianship`"
+        ));
+    }
+    wrong
+}
+
 /// Checks one output that carries an alert: the alert holds nothing but its own members, the
 /// child (`minor`) and a possible match's `candidate` through the mask of `role` at `agency` for
 /// the purpose `disappearance`, with the state as it is now.
@@ -150,6 +220,7 @@ fn check_alert_output(
     }
     let child = world.stored(alert["minor_id"].as_str().unwrap());
     let readable = policy.readable(role, agency, "disappearance", &child);
+    wrong.extend(check_derived(alert, &readable, agency, at));
     wrong.extend(check_optional(
         &data["minor"],
         &child,

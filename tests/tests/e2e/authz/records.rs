@@ -4,6 +4,8 @@
 //! role × purpose × relation, each holds exactly the categories the policy file lets the caller
 //! read, and `_meta.withheld` names exactly the others.
 
+use std::collections::BTreeSet;
+
 use domain::ports::MinorRepository;
 use reqwest::Method;
 use rstest_reuse::apply;
@@ -241,6 +243,8 @@ async fn search_results_and_possible_matches_hold_only_what_the_caller_may_read(
     // The answer to a merge: the survivor through the guardianship service's mask (no health).
     let duplicate = world.child(ELSEWHERE);
     let survivor = &seeded[0];
+    let before = world.stored(survivor);
+    let offered = world.stored(&duplicate).present();
     let res = world
         .as_(
             Method::POST,
@@ -253,9 +257,42 @@ async fn search_results_and_possible_matches_hold_only_what_the_caller_may_read(
         .await
         .unwrap();
     let status = res.status().as_u16();
-    let answer: Value = res.json().await.unwrap();
+    let mut answer: Value = res.json().await.unwrap();
     assert_eq!(status, 200, "merge: {answer}");
     let merged = world.stored(survivor);
+    // The merge takes from the duplicate only what the guardianship service may write; the rest
+    // is named as left for the agencies that keep it, and the survivor does not gain it
+    // (issue 15, leak 12).
+    let writable = policy.granted(
+        "guardianship_officer",
+        "guardianship",
+        "write",
+        false,
+        false,
+    );
+    let left_expected: BTreeSet<String> = offered.difference(&writable).cloned().collect();
+    assert!(
+        !left_expected.is_empty(),
+        "the duplicate holds categories the service may not write: {offered:?}"
+    );
+    let left: BTreeSet<String> = answer
+        .as_object_mut()
+        .unwrap()
+        .remove("left_for_owners")
+        .and_then(|l| serde_json::from_value(l).ok())
+        .unwrap_or_default();
+    if left != left_expected {
+        wrong.push(format!(
+            "merge answer: left_for_owners {left:?}, expected {left_expected:?}"
+        ));
+    }
+    for c in &left_expected {
+        if !before.present().contains(c) && merged.present().contains(c) {
+            wrong.push(format!(
+                "merge: the survivor gained `{c}` without a write grant"
+            ));
+        }
+    }
     let readable = policy.readable(
         "guardianship_officer",
         "demo-guardianship",
@@ -324,16 +361,24 @@ async fn history_shows_each_revision_through_the_callers_mask_and_names_the_rest
                         body["_meta"]["withheld"]
                     ));
                 }
+                // A revision that changed only categories the caller may not read is not shown:
+                // when, and by whom, those were edited is itself withheld (issue 15, leak 6).
+                let visible: Vec<_> = revisions
+                    .iter()
+                    .filter(|r| {
+                        r.changed.is_empty() || r.changed.iter().any(|c| readable.has(c.as_str()))
+                    })
+                    .collect();
                 let shown = body["revisions"].as_array().unwrap();
-                if shown.len() != revisions.len() {
+                if shown.len() != visible.len() {
                     wrong.push(format!(
-                        "{at}: {} revisions, {} stored",
+                        "{at}: {} revisions, {} stored with a readable change",
                         shown.len(),
-                        revisions.len()
+                        visible.len()
                     ));
                     continue;
                 }
-                for (seen, stored) in shown.iter().zip(&revisions) {
+                for (seen, stored) in shown.iter().zip(visible) {
                     let at = format!("{at} v{}", stored.version);
                     let data = serde_json::to_value(&stored.data).unwrap();
                     let present = categories_in(&data);
