@@ -1,4 +1,8 @@
-//! Authorization suites (issue 7).
+//! Authorization suites (issue 7, issue 15).
+//!
+//! - `leaks`: the side channels of issue 15 (alert views, followers, alert actions, list
+//!   filters, history, blind writes, the identification listing, the audit of alert actions and
+//!   streams, alerts opened by unrelated agencies), one test each.
 //!
 //! - `endpoints`: object- and function-level authorization (OWASP API1, API5): every operation of
 //!   the OpenAPI document, called by every role, on children it has no relation to and on its own,
@@ -12,6 +16,7 @@
 mod endpoints;
 mod events;
 mod kafka;
+mod leaks;
 mod policy;
 mod records;
 mod world;
