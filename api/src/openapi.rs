@@ -36,6 +36,7 @@ use crate::routes::{
         policy::effective,
         audit::access_log,
         audit::verify,
+        audit::oversight,
         alerts::report,
         alerts::report_unregistered,
         alerts::list,

@@ -197,7 +197,66 @@ pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(VerifyBody::from(report)))
 }
 
+/// One reporting agency in the oversight listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReporterBody {
+    pub agency: String,
+    /// Alerts the agency opened.
+    pub reported: u64,
+    /// Of those, opened on a child neither placed with the agency nor its ward.
+    pub unrelated: u64,
+    /// Of those, closed as `reported_in_error`.
+    pub closed_in_error: u64,
+    /// Opened on an unrelated child and closed as `reported_in_error`.
+    pub unrelated_closed_in_error: u64,
+}
+
+/// The oversight listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OversightBody {
+    pub items: Vec<ReporterBody>,
+}
+
+/// Alerts opened, opened on unrelated children, and closed in error, per reporting agency: for
+/// auditors (purpose `audit`), who watch for reports that open the alert-time grants without
+/// cause. Counts only; audited.
+#[utoipa::path(
+    get,
+    path = "/v1/oversight/alerts-in-error",
+    tag = "audit",
+    params(("X-Purpose" = String, Header, description = "audit")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OversightBody),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn oversight(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+) -> Result<HttpResponse, Problem> {
+    let rows = blocking::run(move || state.alerts.oversight(&caller.request(purpose))).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(OversightBody {
+            items: rows
+                .into_iter()
+                .map(|r| ReporterBody {
+                    agency: r.agency,
+                    reported: r.reported,
+                    unrelated: r.unrelated,
+                    closed_in_error: r.closed_in_error,
+                    unrelated_closed_in_error: r.unrelated_closed_in_error,
+                })
+                .collect(),
+        }))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/minors/{id}/access-log").route(web::get().to(access_log)))
-        .service(web::resource("/v1/audit/verify").route(web::get().to(verify)));
+        .service(web::resource("/v1/audit/verify").route(web::get().to(verify)))
+        .service(web::resource("/v1/oversight/alerts-in-error").route(web::get().to(oversight)));
 }

@@ -61,6 +61,21 @@ pub struct AlertView {
     pub minor: Option<MinorView>,
 }
 
+/// What one reporting agency opened, and how much of it proved wrong: the oversight listing of
+/// alerts opened and closed in error. Counts and agency ids only, no child.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReporterRecord {
+    pub agency: String,
+    /// Alerts the agency opened.
+    pub reported: u64,
+    /// Of those, opened on a child neither placed with the agency nor its ward.
+    pub unrelated: u64,
+    /// Of those, closed as reported in error.
+    pub closed_in_error: u64,
+    /// Of those, opened on an unrelated child and closed as reported in error.
+    pub unrelated_closed_in_error: u64,
+}
+
 /// The filters of an alert listing as asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AlertQuery {
@@ -738,6 +753,57 @@ impl Alerts {
                 Ok((event, Some(status)))
             },
         )
+    }
+
+    /// Per reporting agency, the alerts it opened, on unrelated children, and closed in error:
+    /// for auditors (operation `oversight`). Audited without child or category.
+    pub fn oversight(&self, rq: &Request) -> Result<Vec<ReporterRecord>, AlertUseError> {
+        let trail = Trail::new(rq, Action::Oversight, &[], self.clock.now());
+        let result = (|| {
+            let purpose = self.purpose(rq, Operation::Oversight)?;
+            permitted(
+                &self.policy,
+                &rq.caller,
+                Operation::Oversight,
+                Some(purpose),
+                Facts::default(),
+            )?;
+            let mut by_agency: std::collections::BTreeMap<String, ReporterRecord> =
+                std::collections::BTreeMap::new();
+            let mut after = None;
+            loop {
+                let page = self.alerts.list(
+                    &AlertFilter::default(),
+                    &PageRequest {
+                        after,
+                        limit: crate::page::PageSize::new(200)
+                            .map_err(|e| anyhow::anyhow!("{e}"))?,
+                    },
+                )?;
+                for (_, alert) in &page.items {
+                    let r = by_agency
+                        .entry(alert.reported_by.agency.clone())
+                        .or_insert_with(|| ReporterRecord {
+                            agency: alert.reported_by.agency.clone(),
+                            ..ReporterRecord::default()
+                        });
+                    let in_error = alert
+                        .resolution
+                        .as_ref()
+                        .is_some_and(|x| x.outcome == ResolutionOutcome::ReportedInError);
+                    r.reported += 1;
+                    r.unrelated += u64::from(alert.reporter_unrelated);
+                    r.closed_in_error += u64::from(in_error);
+                    r.unrelated_closed_in_error += u64::from(in_error && alert.reporter_unrelated);
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            Ok(by_agency.into_values().collect())
+        })();
+        trail.close(self.audit.as_ref(), result)
     }
 
     /// The outbox position a new stream starts after: now.

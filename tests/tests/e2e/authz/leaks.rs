@@ -560,4 +560,35 @@ async fn alerts_opened_by_unrelated_agencies_are_marked_and_errors_count_nowhere
         !strings(&again["risk_factors"]).contains(&"previous_disappearance".to_owned()),
         "{again}"
     );
+
+    // Auditors see, per reporting agency, what it opened and how much proved wrong.
+    let auditor = ("registry", "auditor");
+    let listing = json_of(
+        call(
+            &app,
+            auditor,
+            Method::GET,
+            "/v1/oversight/alerts-in-error",
+            "audit",
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        listing["items"],
+        json!([{"agency": "demo-police", "reported": 2, "unrelated": 2, "closed_in_error": 1,
+                "unrelated_closed_in_error": 1}])
+    );
+    let res = call(
+        &app,
+        OFFICER,
+        Method::GET,
+        "/v1/oversight/alerts-in-error",
+        "guardianship",
+        None,
+    )
+    .await;
+    assert_problem(res, 403).await;
 }
