@@ -29,11 +29,23 @@ pub const DEFAULT_THRESHOLD: u64 = 5;
 /// month of the universe. The query must be valid ([`Query::validate`]).
 pub fn compute(facts: &Facts, query: &Query, now: Month, threshold: u64) -> Series {
     let universe = universe::Universe::build(facts, query.figure, now, threshold);
+    series_in(&universe, facts, query, now, threshold)
+}
+
+/// [`compute`] with the universe of the query's figure built already (by
+/// `Universe::build(facts, query.figure, now, threshold)`).
+pub(crate) fn series_in(
+    universe: &universe::Universe,
+    facts: &Facts,
+    query: &Query,
+    now: Month,
+    threshold: u64,
+) -> Series {
     let first = universe.months.map_or(now, |(lo, _)| lo);
     let from = query.from.unwrap_or(first);
     let to = query.to.unwrap_or(now).max(from);
     series::Builder {
-        universe: &universe,
+        universe,
         facts,
         threshold,
     }

@@ -66,8 +66,9 @@ pub struct Quartiles {
 }
 
 /// One published number: `count` is `None` when suppressed. For time to location, `count` is the
-/// number of located disappearances and `quartiles` is `None` when withheld (whenever the count
-/// is suppressed).
+/// number of located disappearances and `quartiles` is `None` when withheld: whenever the count
+/// is suppressed or below twice the threshold (in a smaller group, the quartiles are close to, or
+/// are, single children's times).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cell {
     pub count: Option<u64>,
@@ -202,7 +203,7 @@ impl Builder<'_> {
         };
         let count = published.then_some(count);
         let quartiles = match (figure, count) {
-            (Figure::TimeToLocation, Some(_)) => {
+            (Figure::TimeToLocation, Some(n)) if n >= 2 * self.threshold => {
                 let (lo, hi) = month.map_or((from, to), |m| (m, m));
                 quartiles(self.hours_to_location(lo, hi, slice))
             }

@@ -3,10 +3,11 @@
 //! The cells of a family of figures (registrations; or the disappearances and the figures that
 //! split them) are counts for: a figure, optionally a month, optionally one value of one other
 //! dimension. Tables share margins (disappearances by month × age band, by month, by age band) and
-//! figures add up (disappearances = located + deceased + still missing; located = the sum of the
-//! located outcomes), so suppression runs over all of them at once with those constraints: what one
-//! series withholds, no other series, margin or figure gives away. A period's figures are then
-//! sums of these cells ([`Universe::over`]), published only when they follow from published cells.
+//! figures add up (disappearances = located + deceased + still missing = repeats + first
+//! disappearances; located = the sum of the located outcomes), so suppression runs over all of
+//! them at once with those constraints: what one series withholds, no other series, margin or
+//! figure gives away. A period's figures are then sums of these cells ([`Universe::over`]),
+//! published only when every cell they add up is.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -249,6 +250,34 @@ impl Universe {
                         parts,
                     });
                 }
+                // The whole table by month and this dimension: its total is every cell's sum.
+                let mut parts = Vec::new();
+                for &m in months {
+                    for v in &values {
+                        parts.push(self.cell(f, Some(m), &Some((dim, v.clone()))));
+                    }
+                }
+                constraints.push(Constraint {
+                    total: self.cell(f, None, &None),
+                    parts,
+                });
+            }
+        }
+        if figures.contains(&Figure::RepeatDisappearances) {
+            // First disappearances (not repeats) are never published, but disappearances minus
+            // repeats gives them: a cell of their own, suppressed like any other, that no
+            // series shows.
+            for &m in month_options {
+                for slice in self.slices(Figure::RepeatDisappearances) {
+                    let total = self.cell(Figure::Disappearances, m, &slice);
+                    let repeats = self.cell(Figure::RepeatDisappearances, m, &slice);
+                    let first = self.counts[total].saturating_sub(self.counts[repeats]);
+                    self.counts.push(first);
+                    constraints.push(Constraint {
+                        total,
+                        parts: vec![repeats, self.counts.len() - 1],
+                    });
+                }
             }
         }
         if figures.contains(&Figure::Disappearances) {
@@ -288,10 +317,14 @@ impl Universe {
         }
     }
 
-    /// The count over the months `from..=to`, published only if it follows from published cells:
-    /// every month of the period in the universe is published, or the all-time cell and every
-    /// month outside the period are. Either way it tells nothing the universe does not, so that
-    /// comparing periods cannot undo suppression. A count below `threshold` is never published.
+    /// The count over the months `from..=to`, published only if every cell it adds up is: each
+    /// month of the period in the universe, or the all-time cell when the period covers every
+    /// month of the universe; and never below `threshold`. It then tells nothing the universe
+    /// does not, and a period's table keeps the universe's guarantee: a published total beside
+    /// a suppressed part has a suppressed part in some month, hence (in that month) another
+    /// suppressed part, and suppressed parts adding up to 0 or at least `threshold`, since every
+    /// published cell is at least `threshold`. (Publishing also what follows from the all-time
+    /// cell and the months outside the period would break that.)
     pub(crate) fn over(
         &self,
         figure: Figure,
@@ -303,19 +336,16 @@ impl Universe {
         let Some((lo, hi)) = self.months else {
             return (0, false);
         };
-        let (inside, outside): (Vec<Month>, Vec<Month>) =
-            lo.through(hi).partition(|m| (from..=to).contains(m));
-        let cells = |ms: &[Month]| -> Vec<(u64, bool)> {
-            ms.iter()
+        let inside: Vec<Month> = lo.through(hi).filter(|m| (from..=to).contains(m)).collect();
+        let (count, published) = if inside.len() == lo.span(hi) {
+            self.get(figure, None, slice)
+        } else {
+            inside
+                .iter()
                 .map(|&m| self.get(figure, Some(m), slice))
-                .collect()
+                .fold((0, true), |(n, all), (c, p)| (n + c, all && p))
         };
-        let inside = cells(&inside);
-        let count: u64 = inside.iter().map(|c| c.0).sum();
-        let all_time = self.get(figure, None, slice);
-        let derivable =
-            inside.iter().all(|c| c.1) || (all_time.1 && cells(&outside).iter().all(|c| c.1));
-        (count, derivable && count >= threshold)
+        (count, published && count >= threshold)
     }
 
     /// Whether the suppression pattern holds the guarantee of [`super::suppression::holds`].

@@ -227,9 +227,11 @@ async fn statistics_figures_match_the_hand_computed_values(#[case] backend: Back
     assert_eq!(count(&d["total"]), Some(8));
     assert_eq!(rows(&d), months(Some(4), Some(4)));
 
+    // 6 located, 3 a month; but 8 (or 4) disappearances less 6 (or 3) located would tell that 2
+    // (or 1) children were not located: below 3, so every located count is suppressed.
     let l = series(&app, &s("located?by=month")).await;
-    assert_eq!(count(&l["total"]), Some(6));
-    assert_eq!(rows(&l), months(Some(3), Some(3)));
+    assert_eq!(count(&l["total"]), None);
+    assert_eq!(rows(&l), months(None, None));
 
     // 1 still missing per month, 2 in all: below 3, suppressed; so is every deceased count (0).
     let m = series(&app, &s("still_missing?by=month")).await;
@@ -284,12 +286,14 @@ async fn statistics_figures_match_the_hand_computed_values(#[case] backend: Back
         assert_eq!(count(row(&outcome, key)), None, "{key}");
     }
 
-    // Time to location: 1, 2, 4, 5, 10, 30 hours in all; 2, 4, 10 in January; 1, 5, 30 in February.
+    // Time to location counts the located: suppressed, and so are their quartiles (which would
+    // need 6 located anyway). Published quartiles: `statistics_withhold_quartiles_of_small_...`.
     let t = series(&app, &s("time_to_location?by=month")).await;
-    assert_eq!(count(&t["total"]), Some(6));
-    assert_eq!(quartiles(&t["total"]), (2.5, 4.5, 8.8));
-    assert_eq!(quartiles(row(&t, "2026-01")), (3.0, 4.0, 7.0));
-    assert_eq!(quartiles(row(&t, "2026-02")), (3.0, 5.0, 17.5));
+    assert_eq!(count(&t["total"]), None);
+    assert!(t["total"]["quartiles"].is_null());
+    for month in ["2026-01", "2026-02"] {
+        assert!(row(&t, month)["quartiles"].is_null(), "{month}");
+    }
     let by_sex = series(&app, &s("time_to_location?by=sex")).await;
     assert!(
         row(&by_sex, "male")["quartiles"].is_null(),
@@ -300,7 +304,7 @@ async fn statistics_figures_match_the_hand_computed_values(#[case] backend: Back
     let feb = series(&app, &s("disappearances?from=2026-02&to=2026-02")).await;
     assert_eq!(count(&feb["total"]), Some(4));
     let feb_l = series(&app, &s("located?from=2026-02&to=2026-02&by=month")).await;
-    assert_eq!(rows(&feb_l), vec![("2026-02".into(), Some(3))]);
+    assert_eq!(rows(&feb_l), vec![("2026-02".into(), None)]);
 }
 
 /// Every series the API offers, as paths.
@@ -360,17 +364,27 @@ async fn statistics_suppression_holds_in_every_series_and_no_child_data_leaves(
                     );
                 }
             }
-            // A published total never sits beside exactly one suppressed part.
+            // A published total never sits beside exactly one suppressed part, and what its
+            // suppressed parts add up to (the total less the published parts) is 0 or at least
+            // the threshold.
             let lone = |total: &Value, parts: Vec<&Value>| {
                 count(total).is_some() && parts.iter().filter(|p| count(p).is_none()).count() == 1
             };
+            let small = |total: &Value, parts: Vec<&Value>| {
+                count(total).is_some_and(|t| {
+                    let rest = t - parts.iter().filter_map(|p| count(p)).sum::<u64>();
+                    rest > 0 && rest < THRESHOLD
+                })
+            };
             let rows: Vec<&Value> = s["rows"].as_array().unwrap().iter().collect();
-            if s["by"] == "month" {
+            if !rows.is_empty() {
                 assert!(!lone(&s["total"], rows.clone()), "{path}");
+                assert!(!small(&s["total"], rows.clone()), "{path}");
             }
             for r in rows {
                 if let Some(split) = r["split"].as_array() {
                     assert!(!lone(r, split.iter().collect()), "{path}: {r}");
+                    assert!(!small(r, split.iter().collect()), "{path}: {r}");
                 }
             }
         }
@@ -480,6 +494,137 @@ async fn statistics_export_as_csv(#[case] backend: Backend) {
     );
 }
 
+/// The dataset of leak 14 (issue 15), threshold 5, built in two steps with the clock at each.
+/// February: children 0-4 (girls) and 5-9 (boys) reported on the 10th at midnight, all found
+/// safe, child `i` after `i + 1` hours. May (March and April without any): children 10-16
+/// (girls) reported on the 10th; 10 found safe after 3 hours, 11-16 still missing.
+struct SmallGroups {
+    app: TestApp,
+    clock: Arc<SetClock>,
+    ids: Vec<String>,
+}
+
+impl SmallGroups {
+    async fn february(backend: Backend) -> Self {
+        let clock = Arc::new(SetClock(Mutex::new(at(2, 1, 9))));
+        let app = spawn_app_with(
+            backend,
+            Options {
+                clock: Some(clock.clone()),
+                ..Default::default()
+            },
+            |s| s.statistics_threshold = 5,
+        )
+        .await;
+        assert_eq!(
+            app.create_agency(CENTRE.0, "reception_centre")
+                .await
+                .status(),
+            201
+        );
+        let mut ids = Vec::new();
+        for n in 0..17 {
+            let sex = if (5..10).contains(&n) {
+                "male"
+            } else {
+                "female"
+            };
+            ids.push(register(&app, n, sex).await);
+        }
+        let start = at(2, 10, 0);
+        clock.set(start);
+        let mut alerts = Vec::new();
+        for child in &ids[..10] {
+            alerts.push(report(&app, child, start).await);
+        }
+        for (i, alert) in alerts.iter().enumerate() {
+            clock.set(start + chrono::Duration::hours(i64::try_from(i).unwrap() + 1));
+            resolve(&app, alert, "found_safe").await;
+        }
+        clock.set(at(2, 20, 12));
+        Self { app, clock, ids }
+    }
+
+    async fn may(&self) {
+        let start = at(5, 10, 0);
+        self.clock.set(start);
+        let mut alerts = Vec::new();
+        for child in &self.ids[10..] {
+            alerts.push(report(&self.app, child, start).await);
+        }
+        self.clock.set(start + chrono::Duration::hours(3));
+        resolve(&self.app, &alerts[0], "found_safe").await;
+        self.clock.set(at(5, 20, 12));
+    }
+}
+
+fn quartiles_of(cell: &Value) -> Option<(f64, f64, f64)> {
+    assert!(cell.get("quartiles").is_some(), "{cell}");
+    (!cell["quartiles"].is_null()).then(|| quartiles(cell))
+}
+
+/// Issue 15, leak 14: quartiles of a group of the threshold's size are single children's times,
+/// and suppressed outcomes that add up to 1 tell what happened to one child. Every expected value
+/// is computed by hand from [`SmallGroups`], threshold 5.
+#[apply(backends)]
+async fn statistics_withhold_quartiles_of_small_groups_and_small_differences(
+    #[case] backend: Backend,
+) {
+    let data = SmallGroups::february(backend).await;
+    let app = &data.app;
+    // In February alone: 10 located, after 1 to 10 hours: ranks 2.25, 4.5 and 6.75 give 3.25,
+    // 5.5 and 7.75 hours. By sex, 5 and 5: the counts are published, but their quartiles (2, 3,
+    // 4 and 7, 8, 9 hours) would be three children's own times; quartiles need 10.
+    let t = series(app, "/v1/statistics/time_to_location?by=sex").await;
+    assert_eq!(count(&t["total"]), Some(10));
+    assert_eq!(quartiles_of(&t["total"]), Some((3.3, 5.5, 7.8)));
+    for sex in ["female", "male"] {
+        assert_eq!(count(row(&t, sex)), Some(5), "{sex}");
+        assert_eq!(quartiles_of(row(&t, sex)), None, "{sex}");
+    }
+
+    // May: 7 disappearances, 1 found safe and 6 still missing. Publishing 7 and 6 beside five
+    // suppressed outcomes would tell that one child of May was found or died: still missing
+    // goes as well, and only the total is left.
+    data.may().await;
+    let may = "from=2026-05&to=2026-05";
+    let out = series(
+        app,
+        &format!("/v1/statistics/disappearances?by=outcome&{may}"),
+    )
+    .await;
+    assert_eq!(count(&out["total"]), Some(7));
+    assert_eq!(
+        rows(&out),
+        [
+            "found_safe",
+            "found_harmed",
+            "returned",
+            "located_abroad",
+            "deceased",
+            "still_missing"
+        ]
+        .map(|k| (k.to_owned(), None))
+    );
+    // The figure says the same: 7 disappearances = 1 located + 0 deceased + 6 still missing.
+    let still = series(app, &format!("/v1/statistics/still_missing?{may}")).await;
+    assert_eq!(count(&still["total"]), None);
+    let located = series(app, &format!("/v1/statistics/located?{may}")).await;
+    assert_eq!(count(&located["total"]), None);
+    // By month: 10 in February and 7 in May are published; March and April (0) are not.
+    let d = series(app, "/v1/statistics/disappearances?by=month").await;
+    assert_eq!(count(&d["total"]), Some(17));
+    assert_eq!(
+        rows(&d),
+        [
+            ("2026-02".to_owned(), Some(10)),
+            ("2026-03".to_owned(), None),
+            ("2026-04".to_owned(), None),
+            ("2026-05".to_owned(), Some(7)),
+        ]
+    );
+}
+
 /// Renders an SVG file with headless Chromium and returns the screenshot (PNG).
 fn screenshot(svg: &std::path::Path, png: &std::path::Path) -> image::RgbaImage {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
@@ -508,16 +653,28 @@ fn screenshot(svg: &std::path::Path, png: &std::path::Path) -> image::RgbaImage 
 #[apply(backends)]
 async fn statistics_charts_render_in_headless_chromium(#[case] backend: Backend) {
     let (app, _) = dataset(backend).await;
+    // Quartiles need twice the threshold: the February of `SmallGroups` has 10 located (all in
+    // a reception centre), `dataset` none published.
+    let groups = SmallGroups::february(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let charts = [
-        "/v1/statistics/disappearances/chart.svg?by=month&split=age_band",
-        "/v1/statistics/time_to_location?by=risk_level&format=svg",
-        "/v1/statistics/time_to_location?by=month&format=svg",
-        "/v1/statistics/registrations?by=sex&format=svg",
-        "/v1/statistics/disappearances?by=outcome&format=svg",
+        (
+            &app,
+            "/v1/statistics/disappearances/chart.svg?by=month&split=age_band",
+        ),
+        (
+            &groups.app,
+            "/v1/statistics/time_to_location?by=placement&format=svg",
+        ),
+        (
+            &groups.app,
+            "/v1/statistics/time_to_location?by=month&format=svg",
+        ),
+        (&app, "/v1/statistics/registrations?by=sex&format=svg"),
+        (&app, "/v1/statistics/disappearances?by=outcome&format=svg"),
     ];
-    for (i, path) in charts.iter().enumerate() {
-        let res = get(&app, ANALYST, Some("statistics"), path).await;
+    for (i, (app, path)) in charts.iter().enumerate() {
+        let res = get(app, ANALYST, Some("statistics"), path).await;
         assert_eq!(res.status(), 200, "{path}");
         assert_eq!(res.headers()["content-type"], "image/svg+xml");
         let svg = res.text().await.unwrap();
