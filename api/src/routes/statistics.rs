@@ -31,7 +31,8 @@ pub struct QuartilesBody {
 pub struct CellBody {
     pub count: Option<u64>,
     pub suppressed: bool,
-    /// Time to location only: the quartiles, `null` when withheld (the group is suppressed).
+    /// Time to location only: the quartiles, `null` when withheld (the group is suppressed, or
+    /// smaller than twice the threshold).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<QuartilesBody>)]
     pub quartiles: Option<Option<QuartilesBody>>,

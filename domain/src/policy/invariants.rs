@@ -273,4 +273,216 @@ mod tests {
             assert!(check(&grants).is_ok(), "{grants:?}");
         }
     }
+
+    fn permit(
+        role: Role,
+        operations: &[Operation],
+        purposes: &[Purpose],
+        condition: Standing,
+        outcomes: Option<&[ResolutionOutcome]>,
+    ) -> Permit {
+        Permit {
+            role,
+            operations: operations.to_vec(),
+            purposes: purposes.to_vec(),
+            condition,
+            outcomes: outcomes.map(<[ResolutionOutcome]>::to_vec),
+        }
+    }
+
+    /// Read grants for the roles the permit tests name.
+    fn reads() -> Vec<Grant> {
+        [
+            Role::ChildFocusCaseManager,
+            Role::ReceptionStaff,
+            Role::PoliceOfficer,
+        ]
+        .into_iter()
+        .map(|role| Grant {
+            role,
+            access: vec![Access::Read],
+            categories: vec![Category::Identity],
+            purposes: vec![Purpose::Disappearance, Purpose::Identification],
+            condition: if role == Role::ChildFocusCaseManager {
+                Condition::ActiveAlert
+            } else {
+                Condition::Always
+            },
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_write_without_a_read_is_refused() {
+        let blind = vec![Grant {
+            role: Role::PoliceOfficer,
+            access: vec![Access::Write],
+            categories: vec![Category::Interception],
+            purposes: vec![Purpose::Identification],
+            condition: Condition::Always,
+        }];
+        let err = check(&blind).unwrap_err().0;
+        assert!(err.contains("no blind writes"), "{err}");
+        let mut seen = blind.clone();
+        seen[0].access.push(Access::Read);
+        assert!(check(&seen).is_ok());
+        // A read under `assigned` does not cover a write under `always`.
+        let mut narrower = seen.clone();
+        narrower.push(Grant {
+            access: vec![Access::Write],
+            categories: vec![Category::References],
+            ..seen[0].clone()
+        });
+        narrower.push(Grant {
+            access: vec![Access::Read],
+            categories: vec![Category::References],
+            condition: Condition::Assigned,
+            ..seen[0].clone()
+        });
+        assert!(check(&narrower).is_err());
+    }
+
+    #[test]
+    fn each_permit_rule_refuses_its_breach() {
+        let d = Purpose::Disappearance;
+        let breaches = [
+            (
+                permit(
+                    Role::ChildFocusCaseManager,
+                    &[Operation::Resolve],
+                    &[d],
+                    Standing::Follows,
+                    None,
+                ),
+                "deceased",
+            ),
+            (
+                permit(
+                    Role::ReceptionStaff,
+                    &[Operation::Resolve],
+                    &[d],
+                    Standing::Follows,
+                    Some(&[ResolutionOutcome::FoundSafe, ResolutionOutcome::Deceased]),
+                ),
+                "deceased",
+            ),
+            (
+                permit(
+                    Role::Auditor,
+                    &[Operation::Consult],
+                    &[Purpose::Audit],
+                    Standing::Always,
+                    None,
+                ),
+                "never read child data",
+            ),
+            (
+                permit(
+                    Role::RegistryAdmin,
+                    &[Operation::Subscribe],
+                    &[],
+                    Standing::Always,
+                    None,
+                ),
+                "never read child data",
+            ),
+            (
+                permit(
+                    Role::ReceptionStaff,
+                    &[Operation::List],
+                    &[Purpose::Identification],
+                    Standing::Always,
+                    None,
+                ),
+                "found through search",
+            ),
+            (
+                permit(
+                    Role::PoliceOfficer,
+                    &[Operation::Consult],
+                    &[Purpose::Care],
+                    Standing::Always,
+                    None,
+                ),
+                "reads nothing",
+            ),
+            (
+                permit(
+                    Role::PoliceOfficer,
+                    &[Operation::Consult],
+                    &[d],
+                    Standing::Follows,
+                    None,
+                ),
+                "alert operations",
+            ),
+            (
+                permit(
+                    Role::PoliceOfficer,
+                    &[Operation::Report],
+                    &[],
+                    Standing::Always,
+                    None,
+                ),
+                "needs purposes",
+            ),
+            (
+                permit(
+                    Role::PoliceOfficer,
+                    &[Operation::Subscribe],
+                    &[d],
+                    Standing::Always,
+                    None,
+                ),
+                "takes no purposes",
+            ),
+            (
+                permit(
+                    Role::PoliceOfficer,
+                    &[Operation::Sighting],
+                    &[d],
+                    Standing::Follows,
+                    Some(&[ResolutionOutcome::FoundSafe]),
+                ),
+                "`outcomes` belongs",
+            ),
+        ];
+        for (p, rule) in breaches {
+            let err = check_permits(std::slice::from_ref(&p), &reads())
+                .expect_err(&format!("{p:?}"))
+                .0;
+            assert!(err.contains(rule), "{p:?}: {err}");
+        }
+        let lawful = [
+            permit(
+                Role::PoliceOfficer,
+                &[Operation::Resolve],
+                &[d],
+                Standing::Follows,
+                None,
+            ),
+            permit(
+                Role::ChildFocusCaseManager,
+                &[Operation::Resolve],
+                &[d],
+                Standing::Reporter,
+                Some(&[ResolutionOutcome::ReportedInError]),
+            ),
+            permit(
+                Role::ReceptionStaff,
+                &[Operation::List],
+                &[Purpose::Identification],
+                Standing::Assigned,
+                None,
+            ),
+            permit(
+                Role::Auditor,
+                &[Operation::AuditVerify],
+                &[],
+                Standing::Always,
+                None,
+            ),
+        ];
+        assert!(check_permits(&lawful, &reads()).is_ok());
+    }
 }
