@@ -126,6 +126,16 @@ fn bearer_token(req: &HttpRequest) -> Result<String, Problem> {
     }
 }
 
+/// Whether a request to `path` must be authenticated: everything under `/v1`.
+pub fn needs_authentication(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/")
+}
+
+/// Left in a request's extensions when its authentication failed for a reason of the caller's
+/// (401), for [`crate::ratelimit::per_address`] to charge the source address.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthenticationFailed;
+
 /// Authenticates every `/v1` request before anything else of it is read: a caller without a valid
 /// token gets 401 whatever its body, path or purpose, and no body of an unauthenticated caller is
 /// buffered or parsed. The handlers' [`Caller`] is the one found here.
@@ -133,7 +143,7 @@ pub async fn authenticate_first(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if req.path() != "/v1" && !req.path().starts_with("/v1/") {
+    if !needs_authentication(req.path()) {
         return Ok(next.call(req).await?.map_into_left_body());
     }
     match Caller::extract(req.request()).await {
@@ -141,6 +151,11 @@ pub async fn authenticate_first(
             req.extensions_mut().insert(caller);
             Ok(next.call(req).await?.map_into_left_body())
         }
-        Err(problem) => Ok(req.into_response(problem.response()).map_into_right_body()),
+        Err(problem) => {
+            if problem.status() == StatusCode::UNAUTHORIZED {
+                req.extensions_mut().insert(AuthenticationFailed);
+            }
+            Ok(req.into_response(problem.response()).map_into_right_body())
+        }
     }
 }

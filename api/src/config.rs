@@ -59,6 +59,19 @@ pub struct Settings {
     /// Smallest count published in statistics; smaller cells, and cells that would reveal them,
     /// are suppressed (see docs/statistics.md).
     pub statistics_threshold: u64,
+    /// Whether requests are rate limited at all (OWASP API6); `false` for benchmarks and load
+    /// tests, whose load comes from one subject on one address.
+    pub rate_limit_enabled: bool,
+    /// Requests per minute one subject of one agency may make, sustained (GCRA, per instance);
+    /// 0 means no limit per subject.
+    pub rate_limit_per_subject: u32,
+    /// Requests one subject may make at once before the per-minute rate applies.
+    pub rate_limit_per_subject_burst: u32,
+    /// Unauthenticated requests plus failed authentications per minute from one source address
+    /// (an IPv6 address counts with its /64); 0 means no limit per address.
+    pub rate_limit_per_address: u32,
+    /// Such requests one address may make at once before the per-minute rate applies.
+    pub rate_limit_per_address_burst: u32,
 }
 
 impl Default for Settings {
@@ -81,6 +94,11 @@ impl Default for Settings {
             policy: String::new(),
             kafka_brokers: String::new(),
             statistics_threshold: domain::statistics::DEFAULT_THRESHOLD,
+            rate_limit_enabled: true,
+            rate_limit_per_subject: 1200,
+            rate_limit_per_subject_burst: 300,
+            rate_limit_per_address: 120,
+            rate_limit_per_address_burst: 60,
         }
     }
 }
@@ -96,6 +114,9 @@ pub enum SettingsError {
         problem: String,
     },
 }
+
+/// Largest rate (per minute) and burst of the rate limits.
+const RATE_LIMIT_MAX: u32 = 1_000_000;
 
 /// Environment variables with the prefix that are not settings but select the file.
 const NOT_SETTINGS: [&str; 1] = ["config"];
@@ -162,6 +183,28 @@ impl Settings {
         }
         if !self.policy.is_empty() && !Path::new(&self.policy).is_file() {
             return invalid("policy", "names no file");
+        }
+        for (setting, value) in [
+            ("rate_limit_per_subject", self.rate_limit_per_subject),
+            ("rate_limit_per_address", self.rate_limit_per_address),
+        ] {
+            if value > RATE_LIMIT_MAX {
+                return invalid(setting, "must be at most 1000000 (0 means no limit)");
+            }
+        }
+        for (setting, value) in [
+            (
+                "rate_limit_per_subject_burst",
+                self.rate_limit_per_subject_burst,
+            ),
+            (
+                "rate_limit_per_address_burst",
+                self.rate_limit_per_address_burst,
+            ),
+        ] {
+            if value == 0 || value > RATE_LIMIT_MAX {
+                return invalid(setting, "must be between 1 and 1000000");
+            }
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ pub mod names;
 pub mod openapi;
 pub mod problem;
 pub mod purpose;
+pub mod ratelimit;
 pub mod routes;
 pub mod startup;
 pub mod state;

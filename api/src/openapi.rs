@@ -54,7 +54,7 @@ use crate::routes::{
         statistics::chart,
     ),
     components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor, search::ReasonBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &RateLimited),
     tags(
         (name = "health", description = "Probes for orchestrators"),
         (name = "agencies", description = "The administrations that share the registry"),
@@ -86,6 +86,69 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every `/v1` operation may be refused by the rate limits (`crate::ratelimit`): 429 problem+json
+/// with `Retry-After`. The health probes are never limited.
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, ResponseBuilder, Type,
+        };
+        let response = ResponseBuilder::new()
+            .description(
+                "Over the rate limit: the subject's budget, or the source address's budget of \
+                 failed authentications",
+            )
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1)),
+                    )
+                    .description(Some(
+                        "Seconds to wait before the next request may be allowed",
+                    ))
+                    .build(),
+            )
+            .content(
+                crate::problem::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .responses
+            .insert("TooManyRequests".to_owned(), response.into());
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1") {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation.responses.responses.insert(
+                    "429".to_owned(),
+                    Ref::from_response_name("TooManyRequests").into(),
+                );
+            }
+        }
     }
 }
 

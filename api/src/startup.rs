@@ -281,11 +281,13 @@ impl Application {
             infra::db::DatabaseUrl::Sqlite(_) => (Duration::from_millis(250), 1),
         };
         let state = web::Data::new(state);
+        let rate_limits = web::Data::new(crate::ratelimit::RateLimits::from_settings(&settings));
         let limit = settings.body_limit_bytes;
         let document = web::Data::new(OpenApiJson(openapi::document_json()));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(rate_limits.clone())
                 .app_data(document.clone())
                 .app_data(http::json_config(limit))
                 .app_data(http::query_config())
@@ -309,7 +311,9 @@ impl Application {
                 )
                 .default_service(web::to(http::not_found))
                 .wrap(from_fn(http::body_idle_timeout))
+                .wrap(from_fn(crate::ratelimit::per_subject))
                 .wrap(from_fn(crate::auth::authenticate_first))
+                .wrap(from_fn(crate::ratelimit::per_address))
                 .wrap(from_fn(http::refuse_nul_in_url))
                 .wrap(ErrorHandlers::new().default_handler(http::problem_body))
                 .wrap(from_fn(http::request_id_and_access_log))

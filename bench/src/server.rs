@@ -26,12 +26,14 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// The environment every run of the binary gets: the bench's data folder (development key) and
-/// the database.
+/// The environment every run of the binary gets: the bench's data folder (development key), the
+/// database, and no rate limits (the load comes from one subject on one address, as fast as the
+/// service answers: the default budgets would measure the limiter, not the service).
 fn service_env(env: &Env, database_url: &str) -> Vec<(String, String)> {
     vec![
         ("UAM_DATA_DIR".into(), env.work_dir.display().to_string()),
         ("UAM_DATABASE_URL".into(), database_url.into()),
+        ("UAM_RATE_LIMIT_ENABLED".into(), "false".into()),
     ]
 }
 

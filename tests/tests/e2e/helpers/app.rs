@@ -15,7 +15,9 @@ pub struct TestApp {
     pub db: TestDatabase,
 }
 
-/// Settings of a test instance: a random port, the test database and identity provider, one worker.
+/// Settings of a test instance: a random port, the test database and identity provider, one worker,
+/// and no rate limits (every test calls as one subject from one address, far faster than a person;
+/// `security/ratelimit.rs` switches them on with its own budgets).
 fn settings_for(db: &TestDatabase, idp: &TestIdp) -> Settings {
     Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -27,6 +29,7 @@ fn settings_for(db: &TestDatabase, idp: &TestIdp) -> Settings {
         auth_audience: AUDIENCE.to_owned(),
         workers: 1,
         shutdown_timeout_seconds: 1,
+        rate_limit_enabled: false,
         ..Settings::default()
     }
 }

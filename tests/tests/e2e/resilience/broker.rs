@@ -15,7 +15,7 @@ use rdkafka::message::Headers;
 use serde_json::{Value, json};
 
 use super::{client, ms, name, register, subscribe, token};
-use crate::cli::{Server, uam};
+use crate::cli::Server;
 use crate::helpers::{Backend, TestDatabase};
 use crate::kafka::Broker;
 
@@ -80,7 +80,7 @@ async fn reports_are_accepted_while_the_broker_is_down_and_every_alert_arrives_i
     let db = TestDatabase::create(Backend::Postgres);
     std::fs::create_dir_all(&db.data_dir).unwrap();
     let dir = db.data_dir.clone();
-    let mut cmd = uam(&dir);
+    let mut cmd = super::under_load(&dir);
     cmd.env("UAM_DATABASE_URL", &db.url)
         .env("UAM_KAFKA_BROKERS", broker.address());
     let server = Server::start(cmd);

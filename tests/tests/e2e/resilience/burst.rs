@@ -11,7 +11,7 @@ use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde_json::{Value, json};
 
 use super::{client, first_arrivals, ms, name, police_webhook, register, token};
-use crate::cli::{Server, uam};
+use crate::cli::Server;
 use crate::helpers::{Backend, TestDatabase};
 
 const REPORTS: usize = 40;
@@ -29,7 +29,7 @@ async fn a_burst_of_concurrent_reports_loses_no_alert_event() {
     let db = TestDatabase::create(Backend::Postgres);
     std::fs::create_dir_all(&db.data_dir).unwrap();
     let dir = db.data_dir.clone();
-    let mut cmd = uam(&dir);
+    let mut cmd = super::under_load(&dir);
     // As many connections as reports, so that every report's transaction runs at once.
     cmd.env("UAM_DATABASE_URL", &db.url)
         .env("UAM_DATABASE_POOL_SIZE", (REPORTS + 8).to_string());

@@ -22,6 +22,15 @@ use serde_json::{Value, json};
 
 use crate::cli::uam;
 
+/// `uam-registry` for a server under load: [`uam`] with the rate limits off, as the benchmarks run
+/// it (the load comes from one subject on one address, faster than any person; the limits have
+/// their own tests in `security/ratelimit.rs`).
+pub(crate) fn under_load(dir: &Path) -> Command {
+    let mut cmd = uam(dir);
+    cmd.env("UAM_RATE_LIMIT_ENABLED", "false");
+    cmd
+}
+
 /// A token signed with the development key of the server whose data folder is `dir`.
 pub(crate) fn token(dir: &Path, agency: &str, role: &str) -> String {
     let out = uam(dir)

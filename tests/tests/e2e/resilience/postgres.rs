@@ -151,7 +151,7 @@ async fn requests_fail_with_503_while_postgresql_is_down_and_succeed_again_witho
     let url = pg.url("uam");
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_path_buf();
-    let mut cmd = uam(&dir);
+    let mut cmd = super::under_load(&dir);
     cmd.env("UAM_DATABASE_URL", &url)
         .env(
             "UAM_DATABASE_TIMEOUT_SECONDS",

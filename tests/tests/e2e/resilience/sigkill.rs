@@ -49,7 +49,7 @@ async fn a_sigkill_mid_burst_loses_no_acknowledged_report_and_leaves_none_half_s
     std::fs::create_dir_all(&db.data_dir).unwrap();
     let dir = db.data_dir.clone();
     let command = || {
-        let mut cmd = uam(&dir);
+        let mut cmd = super::under_load(&dir);
         cmd.env("UAM_DATABASE_URL", &db.url);
         cmd
     };

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::{Call, client, exchange, first_arrivals, ms, name, rss_kib, token, webhook_receiver};
-use crate::cli::{Server, uam};
+use crate::cli::Server;
 use crate::helpers::{Backend, TestDatabase};
 
 const DEFAULT_SECS: u64 = 40;
@@ -150,7 +150,7 @@ async fn mixed_load_runs_without_error_within_a_memory_bound() {
     let db = TestDatabase::create(Backend::Postgres);
     std::fs::create_dir_all(&db.data_dir).unwrap();
     let dir = db.data_dir.clone();
-    let mut cmd = uam(&dir);
+    let mut cmd = super::under_load(&dir);
     cmd.env("UAM_DATABASE_URL", &db.url);
     let server = Server::start(cmd);
     let pid = server.child.id();

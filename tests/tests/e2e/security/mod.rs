@@ -1,10 +1,11 @@
 //! Security suites (issue 7): the OpenAPI document fuzzed by Schemathesis against the real binary,
-//! attacks on tokens, resource limits (OWASP API4) and injection through every string field and
-//! query parameter. Each test names the OWASP API Security Top 10 (2023) item it covers in its
+//! attacks on tokens, resource limits (OWASP API4), rate limits (API6) and injection through every
+//! string field and query parameter. Each test names the OWASP API Security Top 10 (2023) item it covers in its
 //! doc comment.
 
 mod injection;
 mod limits;
+mod ratelimit;
 mod record;
 mod schemathesis;
 mod tokens;
