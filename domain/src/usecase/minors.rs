@@ -560,7 +560,11 @@ impl Minors {
     ) -> Result<MinorView, AmendError> {
         let mut trail = self.trail(rq, Action::Amend, &[id]);
         let result = (|| {
-            let purpose = self.check_purpose(rq, Operation::Amend)?;
+            // A caller that may consult for this purpose but not amend is told which fields it
+            // may not write, as one whose grants do not cover them.
+            let purpose = self
+                .check_purpose(rq, Operation::Amend)
+                .or_else(|_| self.check_purpose(rq, Operation::Consult))?;
             let minor = self
                 .load(id)?
                 .ok_or_else(|| AmendError::NotFound(id.to_owned()))?;
@@ -570,13 +574,18 @@ impl Minors {
                     into,
                 });
             }
-            let mask = self
+            let mut mask = self
                 .policy
                 .mask(rq.caller.role, purpose, minor.relation_to(&rq.caller));
+            if self
+                .permitted_on(&rq.caller, Operation::Amend, purpose, &minor)
+                .is_err()
+            {
+                mask.write = CategorySet::EMPTY;
+            }
             if mask.read.is_empty() && mask.write.is_empty() {
                 return Err(Denied::NoAccessToChild(purpose).into());
             }
-            self.permitted_on(&rq.caller, Operation::Amend, purpose, &minor)?;
             denied_writes(touched_categories(patch), mask)?;
             let expected = match if_match.ok_or(AmendError::PreconditionRequired)? {
                 Precondition::Any => minor.version,

@@ -246,6 +246,52 @@ async fn every_subscriber_gets_each_event_once_in_order_and_only_its_fields(
         }
     }
 
+    // Every delivery a webhook acknowledged is a disclosure in the audit trail: one entry per
+    // event and receiver, with the event id, the child and the categories it carried.
+    // (The relay appends them once the receiver's answer is in: poll for the last ones.)
+    let ids: Vec<String> = [&police_got, &cf_got]
+        .iter()
+        .flat_map(|got| {
+            got.lock()
+                .unwrap()
+                .iter()
+                .map(|(id, ..)| id.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let rows = loop {
+        let rows = crate::helpers::sql::audit_rows(&app);
+        let logged = |id: &String| {
+            rows.iter()
+                .any(|r| r.action == "deliver_webhook" && &r.request_id == id)
+        };
+        if ids.iter().all(logged) || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let delivered: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "deliver_webhook")
+        .collect();
+    for id in &ids {
+        assert!(
+            delivered.iter().any(|r| &r.request_id == id),
+            "event {id} delivered but not audited"
+        );
+    }
+    assert!(
+        delivered.len() >= 2 * expected,
+        "{} delivery entries for {expected} events to two agencies",
+        delivered.len()
+    );
+    for r in &delivered {
+        let categories: Vec<String> = serde_json::from_str(&r.categories).unwrap();
+        assert!(!categories.contains(&"health".to_owned()), "{r:?}");
+        assert!(DEMO_CHILDREN.iter().any(|c| r.minors.contains(c)), "{r:?}");
+    }
+
     // The subscriptions API: registry_admin only; the secret is shown once.
     let res = app
         .client
