@@ -7,6 +7,7 @@ mod injection;
 mod limits;
 mod record;
 mod schemathesis;
+mod streams;
 mod tokens;
 
 use api::startup::Options;
