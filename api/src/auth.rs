@@ -80,19 +80,9 @@ impl FromRequest for Caller {
                 .ok_or_else(|| Problem::from_status(StatusCode::INTERNAL_SERVER_ERROR, None))?;
             let rid = request_id.clone();
             let principal = blocking::run(move || {
-                let gate = Gate {
-                    verifier: state.verifier.as_ref(),
-                    agencies: state.agencies.as_ref(),
-                    audit: state.audit.as_ref(),
-                };
                 // A missing or malformed header is checked like a token that says nothing, so that
                 // it is refused and audited the same way, with the header's own message.
-                let checked = authenticate(
-                    &gate,
-                    token.as_deref().unwrap_or(""),
-                    &rid,
-                    state.clock.now(),
-                );
+                let checked = reauthenticate(&state, token.as_deref().unwrap_or(""), &rid);
                 checked.map_err(|e| match (e, token) {
                     (AuthenticateError::InvalidToken(_), Err(header)) => header,
                     (e, _) => Problem::from(e),
@@ -107,7 +97,27 @@ impl FromRequest for Caller {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<String, Problem> {
+/// Runs the authenticate use case on `token`, as the extractor does for every request: for an
+/// answer that lasts (the alert stream), which asks again before each batch whether its token
+/// would still be accepted. Refusals are audited under `request_id`. Blocks.
+pub fn reauthenticate(
+    state: &AppState,
+    token: &str,
+    request_id: &str,
+) -> Result<Principal, AuthenticateError> {
+    let gate = Gate {
+        verifier: state.verifier.as_ref(),
+        agencies: state.agencies.as_ref(),
+        audit: state.audit.as_ref(),
+        limits: state.token_limits,
+        token_clock: state.token_clock.as_ref(),
+    };
+    authenticate(&gate, token, request_id, state.clock.now())
+}
+
+/// The token of the `Authorization: Bearer` header, or the 401 problem saying what is wrong with
+/// the header.
+pub fn bearer_token(req: &HttpRequest) -> Result<String, Problem> {
     let value = req.headers().get(AUTHORIZATION).ok_or_else(|| {
         unauthorized("the Authorization header is missing; send `Bearer <JWT>`".into())
     })?;

@@ -42,6 +42,13 @@ pub struct Settings {
     pub auth_audience: String,
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     pub auth_leeway_seconds: u64,
+    /// Seconds between two fetches of a JWKS given by URL: a key withdrawn at the identity
+    /// provider stops verifying tokens after the next fetch. (A token naming an unknown key id
+    /// also causes a fetch, at most once a minute.) A JWKS file is read once, at start.
+    pub auth_jwks_refresh_seconds: u64,
+    /// Longest token lifetime accepted, in seconds: a token whose `exp` lies further ahead (plus
+    /// the leeway) is refused, and `uam-registry token --ttl` mints none longer.
+    pub auth_max_token_lifetime_seconds: u64,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
     /// HTTP worker threads; 0 means one per core.
@@ -86,6 +93,9 @@ impl Default for Settings {
             auth_issuer: "uam-registry-dev".into(),
             auth_audience: "uam-registry".into(),
             auth_leeway_seconds: 30,
+            auth_jwks_refresh_seconds: 300,
+            auth_max_token_lifetime_seconds:
+                domain::usecase::authenticate::TokenLimits::DEFAULT_MAX_LIFETIME_SECONDS,
             body_limit_bytes: 256 * 1024,
             workers: 0,
             shutdown_timeout_seconds: 30,
@@ -117,6 +127,17 @@ pub enum SettingsError {
 
 /// Largest rate (per minute) and burst of the rate limits.
 const RATE_LIMIT_MAX: u32 = 1_000_000;
+
+/// The largest `auth_max_token_lifetime_seconds`: 30 days.
+const MAX_TOKEN_LIFETIME_CEILING: u64 = 30 * 24 * 3600;
+
+/// A number of seconds as a signed duration (the longest one where it does not fit).
+fn seconds(n: u64) -> chrono::Duration {
+    i64::try_from(n)
+        .ok()
+        .and_then(chrono::Duration::try_seconds)
+        .unwrap_or(chrono::Duration::MAX)
+}
 
 /// Environment variables with the prefix that are not settings but select the file.
 const NOT_SETTINGS: [&str; 1] = ["config"];
@@ -165,6 +186,18 @@ impl Settings {
         }
         if self.auth_leeway_seconds > 300 {
             return invalid("auth_leeway_seconds", "must be at most 300");
+        }
+        if !(1..=86_400).contains(&self.auth_jwks_refresh_seconds) {
+            return invalid(
+                "auth_jwks_refresh_seconds",
+                "must be between 1 and 86400 (one day)",
+            );
+        }
+        if !(60..=MAX_TOKEN_LIFETIME_CEILING).contains(&self.auth_max_token_lifetime_seconds) {
+            return invalid(
+                "auth_max_token_lifetime_seconds",
+                "must be between 60 and 2592000 (30 days)",
+            );
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.body_limit_bytes) {
             return invalid("body_limit_bytes", "must be between 1024 and 67108864");
@@ -224,6 +257,14 @@ impl Settings {
 
     pub fn database_timeout(&self) -> Duration {
         Duration::from_secs(self.database_timeout_seconds)
+    }
+
+    /// What a token must satisfy beyond its signature: its lifetime bound and the leeway.
+    pub fn token_limits(&self) -> domain::usecase::authenticate::TokenLimits {
+        domain::usecase::authenticate::TokenLimits {
+            max_lifetime: seconds(self.auth_max_token_lifetime_seconds),
+            leeway: seconds(self.auth_leeway_seconds),
+        }
     }
 
     /// Whether tokens are checked with the development key (no `auth_jwks` configured).

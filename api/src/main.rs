@@ -52,7 +52,7 @@ enum Command {
         /// Role, e.g. reception_staff or registry_admin.
         #[arg(long, value_name = "R")]
         role: Role,
-        /// Lifetime, e.g. 15m, 1h, 7d (at most 30 days).
+        /// Lifetime, e.g. 15m, 1h, 8h (at most auth_max_token_lifetime_seconds, 12h by default).
         #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
     },
@@ -123,8 +123,17 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<bool> {
                      `token` signs only with the development key"
                 );
             }
-            if ttl.is_zero() || ttl > std::time::Duration::from_secs(30 * 24 * 3600) {
-                anyhow::bail!("--ttl must be between 1s and 30 days");
+            let longest = settings.auth_max_token_lifetime_seconds;
+            let admitted = chrono::Duration::from_std(ttl)
+                .is_ok_and(|lifetime| settings.token_limits().admits_lifetime(lifetime));
+            if ttl.is_zero() || !admitted {
+                anyhow::bail!(
+                    "--ttl {} is refused: a token may live from 1s up to {} \
+                     (auth_max_token_lifetime_seconds = {longest}); the service would refuse a \
+                     longer-lived one",
+                    humantime::format_duration(ttl),
+                    humantime::format_duration(std::time::Duration::from_secs(longest)),
+                );
             }
             let key = startup::dev_key(&settings)?;
             let token = key.mint(&DevClaims {

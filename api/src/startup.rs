@@ -70,6 +70,8 @@ pub struct Application {
     relay_workers: usize,
     /// Ends the outbox listener thread.
     stop: Arc<std::sync::atomic::AtomicBool>,
+    /// The verifier of a JWKS given by URL, and how often to fetch it again.
+    key_refresh: Option<(Arc<JwksVerifier>, Duration)>,
 }
 
 /// Opens the database pool, applies pending migrations and rebuilds the name index if its key
@@ -158,7 +160,7 @@ impl Application {
         let demo = options.demo;
         let wake = Arc::new(tokio::sync::Notify::new());
         let waker = wake.clone();
-        let state = tokio::task::spawn_blocking(move || -> anyhow::Result<AppState> {
+        let (state, verifier) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let policy = Arc::new(load_policy(&prepared)?);
             let db = open_database(&prepared)?;
             if db.backend() == infra::db::Backend::Sqlite {
@@ -246,9 +248,12 @@ impl Application {
                 photos: Arc::new(PhotoSanitizer::default()),
                 audit: audit.clone(),
             };
-            Ok(AppState {
+            let verifier = Arc::new(verifier(&prepared)?);
+            let state = AppState {
                 agencies,
-                verifier: Arc::new(verifier(&prepared)?),
+                verifier: verifier.clone(),
+                token_limits: prepared.token_limits(),
+                token_clock: Arc::new(SystemClock),
                 clock,
                 health: Arc::new(db),
                 minors,
@@ -259,9 +264,16 @@ impl Application {
                 audit,
                 policy,
                 matching: domain::matching::MatchingConfig::default(),
-            })
+            };
+            Ok((state, verifier))
         })
         .await??;
+        let key_refresh = verifier.is_remote().then(|| {
+            (
+                verifier,
+                Duration::from_secs(settings.auth_jwks_refresh_seconds),
+            )
+        });
 
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -339,6 +351,7 @@ impl Application {
             relay_poll,
             relay_workers,
             stop,
+            key_refresh,
         })
     }
 
@@ -347,7 +360,8 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish (graceful shutdown).
-    /// Meanwhile sweeps alert deadlines every half second; the sweep stops with the server.
+    /// Meanwhile sweeps alert deadlines every half second, relays events, and fetches a JWKS given
+    /// by URL every `auth_jwks_refresh_seconds`; each stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let alerts = self.alerts;
         let sweeper = async move {
@@ -385,10 +399,29 @@ impl Application {
                 }
             }
         };
+        let key_refresh = self.key_refresh;
+        let refreshing = async move {
+            let Some((verifier, every)) = key_refresh else {
+                return std::future::pending().await;
+            };
+            loop {
+                tokio::time::sleep(every).await;
+                let verifier = verifier.clone();
+                match tokio::task::spawn_blocking(move || verifier.refresh_keys()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(
+                        error = format!("{e:#}"),
+                        "cannot refresh the JWKS; keeping the keys in force"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "the JWKS refresh panicked"),
+                }
+            }
+        };
         let result = tokio::select! {
             result = self.server => result,
             () = sweeper => Ok(()),
             () = relaying => Ok(()),
+            () = refreshing => Ok(()),
         };
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         result

@@ -14,6 +14,11 @@ use domain::usecase::subscriptions::Subscriptions;
 pub struct AppState {
     pub agencies: Arc<dyn AgencyRepository>,
     pub verifier: Arc<dyn TokenVerifier>,
+    /// The lifetime bound and leeway every token is held to.
+    pub token_limits: domain::usecase::authenticate::TokenLimits,
+    /// The wall clock that tokens' `exp` is read against (never the business `clock`, which
+    /// tests may move).
+    pub token_clock: Arc<dyn Clock>,
     pub clock: Arc<dyn Clock>,
     pub health: Arc<dyn HealthCheck>,
     pub minors: Minors,

@@ -11,6 +11,7 @@ use domain::minor::RiskLevel;
 use domain::usecase::alerts::{
     AlertQuery as AlertFilter, AlertUpdate, AlertUseError, AlertView, Report,
 };
+use domain::usecase::authenticate::AuthenticateError;
 use domain::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -497,7 +498,10 @@ pub async fn resolve(
 
 /// The caller's agency's alert events as Server-Sent Events, from now on or, with `Last-Event-ID`,
 /// from after that event. Each `data` is the CloudEvent rendered through the caller's own mask;
-/// `id` is the event's outbox position.
+/// `id` is the event's outbox position. The token is checked again before each batch: the stream
+/// ends, after a comment `: closed: <reason>`, once the token has expired or would be refused
+/// for any other reason (key withdrawn, agency removed or of another kind); resume with a fresh
+/// token and `Last-Event-ID`.
 #[utoipa::path(
     get,
     path = "/v1/alerts/stream",
@@ -536,6 +540,8 @@ pub async fn stream(
                 })?,
         ),
     };
+    // Accepted by the middleware already; kept to ask again before each batch.
+    let token = crate::auth::bearer_token(&req)?;
     let rq = caller.request(purpose);
     // Refusals (purpose, role) are answered before the stream starts.
     let first = {
@@ -555,19 +561,53 @@ pub async fn stream(
     let cursor = StreamCursor {
         state,
         rq,
+        token,
         after: first.last_seq,
         pending,
         idle: 0,
+        closed: false,
     };
     let events = futures_util::stream::unfold(cursor, |mut c| async move {
         loop {
             if let Some(frame) = c.pending.pop_front() {
                 return Some((Ok::<_, actix_web::Error>(frame), c));
             }
+            if c.closed {
+                return None;
+            }
             tokio::time::sleep(STREAM_POLL).await;
             let (state, rq, after) = (c.state.clone(), c.rq.clone(), c.after);
-            match web::block(move || state.alerts.stream(&rq, after)).await {
-                Ok(Ok(batch)) => {
+            let token = c.token.clone();
+            let polled = web::block(move || -> Result<Poll, AlertUseError> {
+                // The caller is authenticated again before each batch: no event leaves once its
+                // token or its agency would be refused on a new request.
+                match crate::auth::reauthenticate(&state, &token, &rq.request_id) {
+                    Ok(current) if current == rq.caller => {}
+                    Ok(_) => {
+                        return Ok(Poll::Closed(
+                            "the token's agency has changed; open the stream again".to_owned(),
+                        ));
+                    }
+                    Err(AuthenticateError::Unknown(e)) => return Err(e.into()),
+                    Err(AuthenticateError::Unavailable(e)) => return Err(e.into()),
+                    Err(refused) => return Ok(Poll::Closed(refused.to_string())),
+                }
+                state.alerts.stream(&rq, after).map(Poll::Batch)
+            })
+            .await;
+            match polled {
+                Ok(Ok(Poll::Closed(reason))) => {
+                    tracing::info!(
+                        reason,
+                        "alert stream closed: the caller is no longer accepted"
+                    );
+                    c.pending.push_back(web::Bytes::from(format!(
+                        ": closed: {}\n\n",
+                        reason.replace(['\r', '\n'], " ")
+                    )));
+                    c.closed = true;
+                }
+                Ok(Ok(Poll::Batch(batch))) => {
                     c.after = batch.last_seq;
                     if batch.events.is_empty() {
                         c.idle += 1;
@@ -605,9 +645,21 @@ const KEEP_ALIVE_EVERY: u32 = 60;
 struct StreamCursor {
     state: web::Data<AppState>,
     rq: domain::usecase::minors::Request,
+    /// The bearer token the stream was opened with, authenticated again before each batch.
+    token: String,
     after: i64,
     pending: VecDeque<web::Bytes>,
     idle: u32,
+    /// The caller is no longer accepted: the stream ends once `pending` is sent.
+    closed: bool,
+}
+
+/// What one look at the stream found.
+enum Poll {
+    /// The events after the cursor (perhaps none).
+    Batch(domain::usecase::alerts::StreamBatch),
+    /// The caller would be refused now, for this reason: the stream ends.
+    Closed(String),
 }
 
 /// One Server-Sent Event: `id` the outbox position, `event` the CloudEvents type.

@@ -1,19 +1,57 @@
-//! Authenticate a bearer token: verify it, then resolve its agency and check that its role fits.
+//! Authenticate a bearer token: verify it, bound its lifetime, then resolve its agency and check
+//! that its role fits.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::agency::AgencyId;
 use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::CategorySet;
-use crate::ports::{AgencyRepository, AuditLog, AuditUnavailable, TokenVerifier};
+use crate::ports::{AgencyRepository, AuditLog, AuditUnavailable, Clock, TokenVerifier};
 use crate::principal::Principal;
 use crate::role::Role;
+
+/// What a token must satisfy beyond its signature and standard claims, which the verifier checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenLimits {
+    /// Furthest ahead of now that a token's `exp` may lie: a token that lives longer is refused,
+    /// however well signed, so that a stolen token is of use for one shift at most.
+    pub max_lifetime: Duration,
+    /// Clock skew tolerated between the identity provider and this service (the verifier's
+    /// leeway on `exp` and `nbf`); it is granted on top of `max_lifetime` too.
+    pub leeway: Duration,
+}
+
+impl TokenLimits {
+    /// The default `max_lifetime`: 12 hours, a long shift.
+    pub const DEFAULT_MAX_LIFETIME_SECONDS: u64 = 12 * 3600;
+
+    /// Whether a token that expires at `expires_at` may be accepted at `now`: its `exp` lies at
+    /// most `max_lifetime` plus the leeway ahead. (Whether it has expired is the verifier's check.)
+    pub fn admits_expiry(&self, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now.checked_add_signed(self.max_lifetime)
+            .and_then(|t| t.checked_add_signed(self.leeway))
+            .is_none_or(|latest| expires_at <= latest)
+    }
+
+    /// Whether a token minted now to live `lifetime` would be accepted: at most `max_lifetime`.
+    pub fn admits_lifetime(&self, lifetime: Duration) -> bool {
+        lifetime <= self.max_lifetime
+    }
+}
 
 /// Why a caller is not authenticated. Every variant but `Unknown` is the caller's fault (401).
 #[derive(Debug, thiserror::Error)]
 pub enum AuthenticateError {
     #[error("invalid token: {0}")]
     InvalidToken(String),
+    #[error(
+        "the token lives too long: its exp lies {ahead_seconds} s ahead, more than the {max_seconds} s \
+         (auth_max_token_lifetime_seconds) accepted; ask the identity provider for a shorter-lived token"
+    )]
+    LivesTooLong {
+        ahead_seconds: i64,
+        max_seconds: i64,
+    },
     #[error("the token's agency `{0}` does not exist")]
     UnknownAgency(String),
     #[error("the token's role `{0}` is not a role")]
@@ -35,12 +73,21 @@ pub struct Gate<'a> {
     pub verifier: &'a dyn TokenVerifier,
     pub agencies: &'a dyn AgencyRepository,
     pub audit: &'a dyn AuditLog,
+    pub limits: TokenLimits,
+    /// The clock a token's `exp` is read against: the wall clock, as the verifier's, never a
+    /// business clock that tests move.
+    pub token_clock: &'a dyn Clock,
 }
 
-/// Verifies `token` and returns the caller it proves. The agency must exist now (a token for a
+/// Verifies `token` and returns the caller it proves. Its `exp` must lie at most
+/// [`TokenLimits::max_lifetime`] (plus the leeway) ahead; the agency must exist now (a token for a
 /// deleted agency fails) and the role must fit its kind. Every refusal is audited, with the subject
 /// the token claims if it can be read; if the refusal cannot be audited the answer is
 /// `Unavailable`.
+///
+/// A long-lived answer (the alert stream) calls this again with the same token before each batch
+/// it sends, and ends when it fails or names another principal: so it ends when its token expires,
+/// its key leaves the key set, or its agency is removed or changes kind.
 pub fn authenticate(
     gate: &Gate<'_>,
     token: &str,
@@ -48,7 +95,7 @@ pub fn authenticate(
     at: DateTime<Utc>,
 ) -> Result<Principal, AuthenticateError> {
     let mut claimed = None;
-    let result = check(gate.verifier, gate.agencies, token, &mut claimed);
+    let result = check(gate, token, &mut claimed);
     if let Err(e) = &result
         && !matches!(e, AuthenticateError::Unknown(_))
     {
@@ -72,23 +119,30 @@ pub fn authenticate(
 }
 
 fn check(
-    verifier: &dyn TokenVerifier,
-    agencies: &dyn AgencyRepository,
+    gate: &Gate<'_>,
     token: &str,
     claimed: &mut Option<String>,
 ) -> Result<Principal, AuthenticateError> {
-    let claims = verifier.verify(token).map_err(|e| {
+    let claims = gate.verifier.verify(token).map_err(|e| {
         *claimed = e.claimed_subject.clone();
         AuthenticateError::InvalidToken(e.reason)
     })?;
     *claimed = Some(claims.subject.clone());
+    let now = gate.token_clock.now();
+    if !gate.limits.admits_expiry(claims.expires_at, now) {
+        return Err(AuthenticateError::LivesTooLong {
+            ahead_seconds: (claims.expires_at - now).num_seconds(),
+            max_seconds: gate.limits.max_lifetime.num_seconds(),
+        });
+    }
     let role: Role = claims
         .role
         .parse()
         .map_err(|_| AuthenticateError::UnknownRole(claims.role.clone()))?;
     let agency_id = AgencyId::parse(&claims.agency)
         .map_err(|_| AuthenticateError::UnknownAgency(claims.agency.clone()))?;
-    let agency = agencies
+    let agency = gate
+        .agencies
         .find(&agency_id)?
         .ok_or_else(|| AuthenticateError::UnknownAgency(claims.agency.clone()))?;
     if !role.fits(agency.kind) {
@@ -160,6 +214,23 @@ mod tests {
         }
     }
 
+    /// The wall clock of these tests: 2026-03-01 08:00:00 UTC.
+    struct Wall;
+    impl Clock for Wall {
+        fn now(&self) -> DateTime<Utc> {
+            eight_am()
+        }
+    }
+    fn eight_am() -> DateTime<Utc> {
+        "2026-03-01T08:00:00Z".parse().unwrap()
+    }
+
+    /// Twelve hours at most, 30 s of leeway.
+    const LIMITS: TokenLimits = TokenLimits {
+        max_lifetime: Duration::hours(12),
+        leeway: Duration::seconds(30),
+    };
+
     fn run(
         verifier: &FixedVerifier,
         repo: &OneAgency,
@@ -169,7 +240,10 @@ mod tests {
             verifier,
             agencies: repo,
             audit: trail,
+            limits: LIMITS,
+            token_clock: &Wall,
         };
+        // The audit time is another clock's (a business clock): the lifetime is not read from it.
         authenticate(&gate, "t", "req-1", DateTime::UNIX_EPOCH)
     }
 
@@ -184,10 +258,15 @@ mod tests {
     }
 
     fn claims(agency: &str, role: &str) -> FixedVerifier {
+        expiring(agency, role, "2026-03-01T09:00:00Z")
+    }
+
+    fn expiring(agency: &str, role: &str, exp: &str) -> FixedVerifier {
         FixedVerifier(Ok(VerifiedClaims {
             subject: "u1".into(),
             agency: agency.into(),
             role: role.into(),
+            expires_at: exp.parse().unwrap(),
         }))
     }
 
@@ -238,5 +317,34 @@ mod tests {
         );
         assert_eq!(entries[0].subject.as_deref(), Some("u1"));
         assert_eq!(entries[3].subject.as_deref(), Some("mallory"));
+    }
+
+    /// 08:00 plus 12 h plus 30 s of leeway is 20:00:30: a token expiring then passes, one expiring
+    /// a second later is refused and audited with the subject it claims.
+    #[test]
+    fn refuses_a_token_that_lives_longer_than_the_limit_and_audits_it() {
+        let repo = police();
+        let trail = Trail::default();
+        let at_limit = expiring("pz-gent", "police_officer", "2026-03-01T20:00:30Z");
+        assert!(run(&at_limit, &repo, &trail).is_ok());
+        let beyond = expiring("pz-gent", "police_officer", "2026-03-01T20:00:31Z");
+        match run(&beyond, &repo, &trail) {
+            Err(AuthenticateError::LivesTooLong {
+                ahead_seconds,
+                max_seconds,
+            }) => assert_eq!((ahead_seconds, max_seconds), (43_231, 43_200)),
+            other => panic!("expected LivesTooLong, got {other:?}"),
+        }
+        let entries = trail.0.lock().unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].outcome, Outcome::Unauthenticated);
+        assert_eq!(entries[0].subject.as_deref(), Some("u1"));
+    }
+
+    #[test]
+    fn a_minted_lifetime_is_admitted_up_to_the_limit_only() {
+        assert!(LIMITS.admits_lifetime(Duration::hours(12)));
+        assert!(!LIMITS.admits_lifetime(Duration::hours(12) + Duration::seconds(1)));
+        assert_eq!(TokenLimits::DEFAULT_MAX_LIFETIME_SECONDS, 43_200);
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -13,8 +14,9 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgo
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
-/// Where the key set comes from: a local file, or an `http(s)` URL re-fetched when a token names a
-/// key id not yet known (the first time at once, then at most once per
+/// Where the key set comes from: a local file, read once at start, or an `http(s)` URL, fetched
+/// again by [`JwksVerifier::refresh_keys`] (which the composition root calls on an interval) and
+/// when a token names a key id not yet known (the first time at once, then at most once per
 /// [`VerifierSettings::refetch_interval`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwksSource {
@@ -40,7 +42,7 @@ pub struct VerifierSettings {
     pub audience: String,
     /// Clock skew tolerated on `exp` and `nbf`.
     pub leeway: Duration,
-    /// Least time between two fetches of a URL key set.
+    /// Least time between two fetches of a URL key set caused by unknown key ids.
     pub refetch_interval: Duration,
 }
 
@@ -50,16 +52,23 @@ const ACCEPTED: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm:
 struct VerificationKey {
     key: DecodingKey,
     algorithm: Algorithm,
+    /// The key as published, to tell whether a fetch changed it.
+    jwk: Jwk,
 }
 
 /// Verifies tokens with the key whose `kid` they name, using only that key's own algorithm.
 pub struct JwksVerifier {
     settings: VerifierSettings,
     keys: RwLock<HashMap<String, VerificationKey>>,
+    /// Counts the key sets put in force; changed only under the write lock of `keys`.
+    generation: AtomicU64,
     /// When an unknown `kid` last caused a re-fetch; `None` until the first one, so that a key
     /// rotated in after start is picked up at once.
     last_refresh: Mutex<Option<Instant>>,
     http: Option<reqwest::blocking::Client>,
+    /// Tokens verified, each with the generation of the key set that verified it: only those of the
+    /// set in force are recalled, so that no verification outlives the keys it was made with (the
+    /// cache is also emptied when the set changes).
     verified: quick_cache::sync::Cache<String, Verified>,
 }
 
@@ -76,12 +85,12 @@ struct Claims {
 const VERIFIED_TOKENS: usize = 10_000;
 
 /// A token whose signature and claims were verified: valid, as far as the token itself goes, until
-/// `valid_until` (its `exp` plus the leeway, in seconds since the epoch), as long as the key `kid`
-/// is still in the key set.
+/// `valid_until` (its `exp` plus the leeway, in seconds since the epoch), as long as the key set
+/// of `generation` is in force.
 #[derive(Clone)]
 struct Verified {
     claims: VerifiedClaims,
-    kid: String,
+    generation: u64,
     valid_until: i64,
 }
 
@@ -100,6 +109,7 @@ impl JwksVerifier {
         };
         let verifier = Self {
             keys: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
             last_refresh: Mutex::new(None),
             http,
             settings,
@@ -117,6 +127,48 @@ impl JwksVerifier {
             .write()
             .unwrap_or_else(PoisonError::into_inner) = keys;
         Ok(verifier)
+    }
+
+    /// Whether the key set is fetched from a URL, so that [`Self::refresh_keys`] can change it.
+    pub fn is_remote(&self) -> bool {
+        self.http.is_some()
+    }
+
+    /// Fetches a URL key set again, now, whatever the time of the last fetch; a key removed at the
+    /// identity provider stops verifying tokens from here on, including tokens verified before
+    /// (the cache of verified tokens is emptied when the set changed). A failed fetch, or a set
+    /// without any usable key, keeps the keys in force and is an error. Does nothing for a file.
+    /// Blocks.
+    pub fn refresh_keys(&self) -> anyhow::Result<()> {
+        if self.http.is_none() {
+            return Ok(());
+        }
+        let keys = self.fetch()?;
+        if keys.is_empty() {
+            anyhow::bail!("the refreshed JWKS holds no usable key; keeping the keys in force");
+        }
+        self.install(keys);
+        Ok(())
+    }
+
+    /// Puts `keys` in force; if they differ from those in force (a key added, removed or
+    /// replaced under its kid), forgets every verified token.
+    fn install(&self, keys: HashMap<String, VerificationKey>) {
+        let mut current = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        let same = current.len() == keys.len()
+            && keys
+                .iter()
+                .all(|(kid, key)| current.get(kid).is_some_and(|old| old.jwk == key.jwk));
+        if same {
+            return;
+        }
+        // A verification made with the old keys, even one stored after this, is never recalled:
+        // its generation is the old one.
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        *current = keys;
+        drop(current);
+        self.verified.clear();
+        tracing::info!("the JWKS changed; tokens are verified again with the new keys");
     }
 
     fn fetch(&self) -> anyhow::Result<HashMap<String, VerificationKey>> {
@@ -146,7 +198,8 @@ impl JwksVerifier {
             .collect())
     }
 
-    /// Re-fetches a URL key set if the last fetch is older than the refetch interval.
+    /// Re-fetches a URL key set, for an unknown `kid`, if the last such fetch is older than the
+    /// refetch interval.
     fn refresh(&self) {
         if self.http.is_none() {
             return;
@@ -161,12 +214,11 @@ impl JwksVerifier {
             }
             *last = Some(Instant::now());
         }
-        match self.fetch() {
-            Ok(keys) if !keys.is_empty() => {
-                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = keys;
-            }
-            Ok(_) => tracing::warn!("the refreshed JWKS holds no usable key; keeping the old keys"),
-            Err(e) => tracing::warn!(error = %e, "cannot refresh the JWKS; keeping the old keys"),
+        if let Err(e) = self.refresh_keys() {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "cannot refresh the JWKS; keeping the old keys"
+            );
         }
     }
 
@@ -204,6 +256,7 @@ impl JwksVerifier {
             self.refresh();
         }
         let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        let generation = self.generation.load(Ordering::SeqCst);
         let key = keys
             .get(&kid)
             .ok_or_else(|| format!("unknown key id `{kid}`"))?;
@@ -227,31 +280,30 @@ impl JwksVerifier {
             }
         }
         let leeway = i64::try_from(self.settings.leeway.as_secs()).unwrap_or(i64::MAX);
+        let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
+            .ok_or("the claim `exp` is out of range")?;
         Ok(Verified {
             claims: VerifiedClaims {
                 subject: claims.sub,
                 agency: claims.agency,
                 role: claims.role,
+                expires_at,
             },
-            kid,
+            generation,
             valid_until: claims.exp.saturating_add(leeway),
         })
     }
 
-    /// The claims of `token` if it was verified before, has not expired since, and its key is
-    /// still in the key set.
+    /// The claims of `token` if it was verified before, has not expired since, and the key set
+    /// that verified it is still the one in force.
     fn recall(&self, token: &str) -> Option<VerifiedClaims> {
         let verified = self.verified.get(token)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .ok()
             .and_then(|d| i64::try_from(d.as_secs()).ok())?;
-        let key_kept = self
-            .keys
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(&verified.kid);
-        if now < verified.valid_until && key_kept {
+        let keys_kept = verified.generation == self.generation.load(Ordering::SeqCst);
+        if now < verified.valid_until && keys_kept {
             Some(verified.claims)
         } else {
             self.verified.remove(token);
@@ -261,9 +313,9 @@ impl JwksVerifier {
 }
 
 impl TokenVerifier for JwksVerifier {
-    /// Verifies the token's signature and claims once; until it expires (or its key leaves the key
-    /// set) the same token is answered from memory. The agency and role are checked by the caller
-    /// on every request all the same.
+    /// Verifies the token's signature and claims once; until it expires (or the key set changes)
+    /// the same token is answered from memory. Its lifetime, agency and role are checked by the
+    /// caller on every request all the same.
     fn verify(&self, token: &str) -> Result<VerifiedClaims, TokenRejected> {
         if let Some(claims) = self.recall(token) {
             return Ok(claims);
@@ -331,6 +383,7 @@ fn usable_key(jwk: &Jwk) -> anyhow::Result<Option<(String, VerificationKey)>> {
         VerificationKey {
             key,
             algorithm: by_type,
+            jwk: jwk.clone(),
         },
     )))
 }

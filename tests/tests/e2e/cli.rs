@@ -23,12 +23,22 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn unknown_or_invalid_settings_stop_start_up_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 7] = [
         ("UAM_COLOUR", "blue", "UAM_COLOUR"),
         ("UAM_DATABASE_POOL_SIZE", "lots", "database_pool_size"),
         ("UAM_DATABASE_POOL_SIZE", "0", "database_pool_size"),
         ("UAM_DATABASE_URL", "mysql://x", "database_url"),
         ("UAM_LOG_FORMAT", "xml", "log_format"),
+        (
+            "UAM_AUTH_JWKS_REFRESH_SECONDS",
+            "0",
+            "auth_jwks_refresh_seconds",
+        ),
+        (
+            "UAM_AUTH_MAX_TOKEN_LIFETIME_SECONDS",
+            "2592001",
+            "auth_max_token_lifetime_seconds",
+        ),
     ];
     for (var, value, named) in cases {
         let out = uam(dir.path())
@@ -123,6 +133,46 @@ fn help_for_each_command() {
             "{args:?}"
         );
     }
+}
+
+/// `token --ttl` mints no token the service would refuse for its lifetime: 12 h (the default
+/// `auth_max_token_lifetime_seconds`, 43,200 s) passes and the token's `exp` lies 43,200 s after
+/// its `iat`; 13 h fails with a non-zero exit and a message naming the setting, printing no token;
+/// with `UAM_AUTH_MAX_TOKEN_LIFETIME_SECONDS=3600`, 2 h fails and 1 h passes.
+#[test]
+fn the_token_command_refuses_a_lifetime_beyond_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mint = |ttl: &str, limit: Option<&str>| {
+        let mut cmd = uam(dir.path());
+        if let Some(limit) = limit {
+            cmd.env("UAM_AUTH_MAX_TOKEN_LIFETIME_SECONDS", limit);
+        }
+        cmd.args(["token", "--sub", "s", "--agency", "registry"])
+            .args(["--role", "registry_admin", "--ttl", ttl])
+            .output()
+            .unwrap()
+    };
+    let out = mint("12h", None);
+    assert!(out.status.success(), "12h: {}", stderr(&out));
+    let token = String::from_utf8(out.stdout).unwrap();
+    let claims: serde_json::Value =
+        jsonwebtoken::dangerous::insecure_decode_claims(token.trim()).unwrap();
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        43_200
+    );
+
+    for (ttl, limit) in [("13h", None), ("2h", Some("3600"))] {
+        let out = mint(ttl, limit);
+        assert!(!out.status.success(), "--ttl {ttl} with limit {limit:?}");
+        assert!(out.stdout.is_empty(), "no token is printed for --ttl {ttl}");
+        assert!(
+            stderr(&out).contains("auth_max_token_lifetime_seconds"),
+            "--ttl {ttl}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(mint("1h", Some("3600")).status.success());
 }
 
 /// A `serve` child process on a random port, killed if the test fails.

@@ -8,6 +8,7 @@ mod limits;
 mod ratelimit;
 mod record;
 mod schemathesis;
+mod streams;
 mod tokens;
 
 use api::startup::Options;

@@ -1,8 +1,13 @@
 //! Tokens (OWASP API2, broken authentication), beyond `auth.rs`: keys of another identity
 //! provider under our key ids, keys offered by the token itself, an agency removed or changed
-//! after the token was issued, and replay after expiry. Every refusal is 401 problem+json and
+//! after the token was issued, replay after expiry, tokens that live longer than a shift, and keys
+//! withdrawn from a JWKS URL. Every refusal is 401 problem+json and
 //! leaves one audit entry with the subject the token claims.
 
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
@@ -208,4 +213,131 @@ async fn a_token_replayed_after_expiry_is_refused(#[case] backend: Backend) {
     let beyond = app.idp.sign(Alg::EdDsa, &beyond);
     let id = refused(&app, &beyond, "expired beyond the leeway").await;
     audited(&app, &[(id, "too-late".into())]);
+}
+
+/// API2: a token is good for one shift at most. By default (`auth_max_token_lifetime_seconds` =
+/// 43,200, 12 h, with the 30 s leeway) a token whose `exp` lies 12 h - 1 min ahead passes and one
+/// 12 h + 90 s ahead is refused, however well signed; with the setting at 600 s, a token of the
+/// test identity provider's usual hour is refused and one of 5 min passes. Refusals are 401
+/// problem+json naming the setting, and audited.
+#[apply(backends)]
+async fn a_token_that_lives_longer_than_the_limit_is_refused_and_audited(#[case] backend: Backend) {
+    let expiring_in = |app: &TestApp, sub: &str, seconds: u64| {
+        let mut c = claims(sub, "registry", "registry_admin");
+        c["exp"] = json!(jsonwebtoken::get_current_timestamp() + seconds);
+        app.idp.sign(Alg::EdDsa, &c)
+    };
+    let app = demo(backend).await;
+    let shift = expiring_in(&app, "one-shift", 12 * 3600 - 60);
+    assert_eq!(call(&app, &shift).await.status(), 200, "12 h - 1 min");
+    let longer = expiring_in(&app, "two-shifts", 12 * 3600 + 90);
+    let res = call(&app, &longer).await;
+    let id = request_id(&res);
+    let body = assert_problem(res, 401).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("auth_max_token_lifetime_seconds"),
+        "{detail}"
+    );
+    audited(&app, &[(id, "two-shifts".into())]);
+
+    let app = demo_with(backend, |s| s.auth_max_token_lifetime_seconds = 600).await;
+    let hour = expiring_in(&app, "an-hour", 3600);
+    let id = refused(&app, &hour, "an hour, with a 10 min limit").await;
+    audited(&app, &[(id, "an-hour".into())]);
+    let five = expiring_in(&app, "five-minutes", 300);
+    assert_eq!(call(&app, &five).await.status(), 200, "5 min");
+}
+
+/// The key set an identity provider publishes at a URL: whatever `jwks` holds when asked.
+async fn jwks_endpoint(jwks: Arc<Mutex<String>>) -> String {
+    let server = HttpServer::new(move || {
+        let jwks = jwks.clone();
+        App::new().route(
+            "/jwks.json",
+            web::get().to(move || {
+                let body = jwks.lock().unwrap().clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(body)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    format!("http://127.0.0.1:{port}/jwks.json")
+}
+
+/// Sends `token` every 100 ms until the answer is `status`; fails after 30 s (a bound on a
+/// refresh due every second, not a measured time).
+async fn until_status(app: &TestApp, token: &str, status: u16, what: &str) -> reqwest::Response {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let res = call(app, token).await;
+        if res.status().as_u16() == status {
+            return res;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: still {} after 30 s",
+            res.status()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// API2: a JWKS given by URL is fetched again every `auth_jwks_refresh_seconds` (1 s here). A key
+/// the identity provider withdraws stops verifying tokens after the next fetch, though the token
+/// was accepted (and remembered) before, while the other keys go on verifying theirs; a key
+/// replaced under the same `kid` verifies the new key's tokens, and a token of the old key,
+/// accepted before, is refused at once: no remembered verification outlives its key. Refusals
+/// are audited.
+#[apply(backends)]
+async fn a_key_withdrawn_from_a_jwks_url_stops_verifying_after_the_next_refresh(
+    #[case] backend: Backend,
+) {
+    let published = Arc::new(Mutex::new(String::new()));
+    let url = jwks_endpoint(published.clone()).await;
+    let app = demo_with(backend, |s| {
+        *published.lock().unwrap() = std::fs::read_to_string(&s.auth_jwks).unwrap();
+        s.auth_jwks = url.clone();
+        s.auth_jwks_refresh_seconds = 1;
+    })
+    .await;
+    let publish = |keys: Vec<Jwk>| {
+        *published.lock().unwrap() = serde_json::to_string(&JwkSet { keys }).unwrap();
+    };
+    let public = |alg: Alg| app.idp.key(alg).public_jwk.clone();
+    let ed = app
+        .idp
+        .sign(Alg::EdDsa, &claims("ed-user", "registry", "registry_admin"));
+    let es = app
+        .idp
+        .sign(Alg::Es256, &claims("es-user", "registry", "registry_admin"));
+    assert_eq!(call(&app, &ed).await.status(), 200);
+    assert_eq!(call(&app, &es).await.status(), 200);
+
+    // The EdDSA key is withdrawn.
+    publish(vec![public(Alg::Es256), public(Alg::Rs256)]);
+    let res = until_status(&app, &ed, 401, "a token of the withdrawn key").await;
+    let id = request_id(&res);
+    assert_problem(res, 401).await;
+    assert_eq!(call(&app, &es).await.status(), 200, "the ES256 key is kept");
+
+    // The ES256 key is replaced by another under the same kid.
+    let dir = tempfile::tempdir().unwrap();
+    let rotated = TestIdp::new(dir.path());
+    publish(vec![
+        rotated.key(Alg::Es256).public_jwk.clone(),
+        public(Alg::Rs256),
+    ]);
+    let renewed = rotated.sign(Alg::Es256, &claims("es-new", "registry", "registry_admin"));
+    until_status(&app, &renewed, 200, "a token of the new key under test-es").await;
+    let old = refused(&app, &es, "a token of the replaced key, accepted before").await;
+    audited(&app, &[(id, "ed-user".into()), (old, "es-user".into())]);
 }
