@@ -218,6 +218,7 @@ impl Application {
                     Some((_, topics)) => Some(topics.clone()),
                     None => None,
                 },
+                policy: policy.clone(),
             };
             let relay = Relay {
                 outbox: outbox.clone(),

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use crate::agency::AgencyId;
+use crate::policy::{Facts, Operation, Policy};
 use crate::ports::{
     AgencyRepository, Clock, Endpoint, IdGenerator, Outbox, SecretGenerator, Subscription,
     SubscriptionRepository, TopicAdmin,
 };
 use crate::principal::Principal;
-use crate::role::Role;
 
 /// The topic of an agency's Kafka subscription.
 pub fn topic_for(agency: &AgencyId) -> String {
@@ -25,6 +25,8 @@ pub struct Subscriptions {
     pub clock: Arc<dyn Clock>,
     /// `None` when no Kafka brokers are configured.
     pub topics: Option<Arc<dyn TopicAdmin>>,
+    /// Who manages subscriptions: the `propose_subscription` permit.
+    pub policy: Arc<Policy>,
 }
 
 /// What to subscribe.
@@ -36,7 +38,9 @@ pub enum Target {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubscriptionError {
-    #[error("only a registry_admin manages subscriptions")]
+    #[error(
+        "only the roles with the `propose_subscription` permit (registry_admin) manage subscriptions"
+    )]
     Forbidden,
     #[error("{0}")]
     Invalid(String),
@@ -47,8 +51,13 @@ pub enum SubscriptionError {
 }
 
 impl Subscriptions {
-    fn admin(caller: &Principal) -> Result<(), SubscriptionError> {
-        if caller.role == Role::RegistryAdmin {
+    fn admin(&self, caller: &Principal) -> Result<(), SubscriptionError> {
+        if self.policy.permits(
+            caller.role,
+            Operation::ProposeSubscription,
+            None,
+            Facts::default(),
+        ) {
             Ok(())
         } else {
             Err(SubscriptionError::Forbidden)
@@ -64,7 +73,7 @@ impl Subscriptions {
         agency: &str,
         target: Target,
     ) -> Result<Subscription, SubscriptionError> {
-        Self::admin(caller)?;
+        self.admin(caller)?;
         let agency =
             AgencyId::parse(agency).map_err(|e| SubscriptionError::Invalid(e.to_string()))?;
         if self.agencies.find(&agency)?.is_none() {
@@ -106,19 +115,19 @@ impl Subscriptions {
     }
 
     pub fn list(&self, caller: &Principal) -> Result<Vec<Subscription>, SubscriptionError> {
-        Self::admin(caller)?;
+        self.admin(caller)?;
         Ok(self.subscriptions.list()?)
     }
 
     pub fn get(&self, caller: &Principal, id: &str) -> Result<Subscription, SubscriptionError> {
-        Self::admin(caller)?;
+        self.admin(caller)?;
         self.subscriptions
             .find(id)?
             .ok_or_else(|| SubscriptionError::NotFound(id.to_owned()))
     }
 
     pub fn delete(&self, caller: &Principal, id: &str) -> Result<(), SubscriptionError> {
-        Self::admin(caller)?;
+        self.admin(caller)?;
         if self.subscriptions.delete(id)? {
             Ok(())
         } else {
