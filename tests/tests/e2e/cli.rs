@@ -23,12 +23,17 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn unknown_or_invalid_settings_stop_start_up_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 6] = [
         ("UAM_COLOUR", "blue", "UAM_COLOUR"),
         ("UAM_DATABASE_POOL_SIZE", "lots", "database_pool_size"),
         ("UAM_DATABASE_POOL_SIZE", "0", "database_pool_size"),
         ("UAM_DATABASE_URL", "mysql://x", "database_url"),
         ("UAM_LOG_FORMAT", "xml", "log_format"),
+        (
+            "UAM_WEBHOOK_ALLOWED_HOSTS",
+            "127.0.0.1,http://hooks.internal/",
+            "webhook_allowed_hosts",
+        ),
     ];
     for (var, value, named) in cases {
         let out = uam(dir.path())
@@ -89,6 +94,24 @@ fn settings_layer_defaults_file_then_environment() {
         from_file.auth_audience, "uam-registry",
         "defaults fill the rest"
     );
+    assert!(
+        from_file.webhook_allowed_hosts.is_empty(),
+        "none by default"
+    );
+
+    // A list of hosts: as a list, or as names separated by commas (as in the environment).
+    for written in [
+        r#"webhook_allowed_hosts = ["127.0.0.1", "hooks.internal"]"#,
+        r#"webhook_allowed_hosts = "127.0.0.1, hooks.internal""#,
+    ] {
+        std::fs::write(&file, written).unwrap();
+        let settings = api::config::Settings::load(Some(&file)).unwrap();
+        assert_eq!(
+            settings.webhook_allowed_hosts,
+            ["127.0.0.1", "hooks.internal"],
+            "{written}"
+        );
+    }
 }
 
 #[test]
@@ -141,6 +164,8 @@ impl Server {
         let mut child = cmd
             .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
             .env("UAM_LOG_FORMAT", "json")
+            // The tests' webhook receivers listen on 127.0.0.1, over plain http.
+            .env("UAM_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();

@@ -15,7 +15,8 @@ pub struct TestApp {
     pub db: TestDatabase,
 }
 
-/// Settings of a test instance: a random port, the test database and identity provider, one worker.
+/// Settings of a test instance: a random port, the test database and identity provider, one worker,
+/// and webhooks allowed to the tests' receivers on 127.0.0.1 (plain `http`, loopback address).
 fn settings_for(db: &TestDatabase, idp: &TestIdp) -> Settings {
     Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -27,6 +28,7 @@ fn settings_for(db: &TestDatabase, idp: &TestIdp) -> Settings {
         auth_audience: AUDIENCE.to_owned(),
         workers: 1,
         shutdown_timeout_seconds: 1,
+        webhook_allowed_hosts: vec!["127.0.0.1".into()],
         ..Settings::default()
     }
 }
