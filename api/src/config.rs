@@ -63,6 +63,12 @@ pub struct Settings {
     pub policy: String,
     /// Kafka bootstrap servers (`host:port,...`); empty disables the Kafka sink.
     pub kafka_brokers: String,
+    /// Webhook hosts (names or IP addresses) that may be reached over plain `http` and at
+    /// loopback, link-local or private addresses; every other webhook must be `https` to a host
+    /// that resolves only to public addresses. A list, or in the environment names separated by
+    /// commas (`UAM_WEBHOOK_ALLOWED_HOSTS=127.0.0.1,hooks.internal`). Empty by default.
+    #[serde(deserialize_with = "host_list")]
+    pub webhook_allowed_hosts: Vec<String>,
     /// Smallest count published in statistics; smaller cells, and cells that would reveal them,
     /// are suppressed (see docs/statistics.md).
     pub statistics_threshold: u64,
@@ -103,6 +109,7 @@ impl Default for Settings {
             log_level: "info".into(),
             policy: String::new(),
             kafka_brokers: String::new(),
+            webhook_allowed_hosts: Vec::new(),
             statistics_threshold: domain::statistics::DEFAULT_THRESHOLD,
             rate_limit_enabled: true,
             rate_limit_per_subject: 1200,
@@ -239,6 +246,14 @@ impl Settings {
                 return invalid(setting, "must be between 1 and 1000000");
             }
         }
+        if let Some(bad) = self.webhook_allowed_hosts.iter().find(|h| !is_host(h)) {
+            return invalid(
+                "webhook_allowed_hosts",
+                &format!(
+                    "holds `{bad}`, which is not a host name or an IP address (no scheme, port or path)"
+                ),
+            );
+        }
         Ok(())
     }
 
@@ -271,6 +286,41 @@ impl Settings {
     pub fn uses_dev_key(&self) -> bool {
         self.auth_jwks.is_empty()
     }
+}
+
+/// A list of hosts, written as a list or as one string of names separated by commas (as an
+/// environment variable carries it).
+fn host_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Hosts {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Hosts::deserialize(deserializer)? {
+        Hosts::List(hosts) => hosts,
+        Hosts::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+/// A host name (letters, digits, `-`, `_` and dots) or an IP address (IPv6 with or without
+/// brackets).
+fn is_host(text: &str) -> bool {
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(text);
+    bare.parse::<std::net::IpAddr>().is_ok()
+        || (!text.is_empty()
+            && text.len() <= 253
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
 }
 
 /// Figment's message, naming the setting and the environment variable or file that supplied it.

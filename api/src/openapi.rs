@@ -47,6 +47,7 @@ use crate::routes::{
         alerts::resolve,
         alerts::stream,
         subscriptions::create,
+        subscriptions::confirm,
         subscriptions::list,
         subscriptions::get,
         subscriptions::delete,
@@ -62,7 +63,7 @@ use crate::routes::{
         (name = "policy", description = "The access rules in force"),
         (name = "audit", description = "Who saw what of a child, and the integrity of the audit trail"),
         (name = "alerts", description = "Disappearance reports and the alerts that follow"),
-        (name = "subscriptions", description = "Agencies receiving the alert stream by webhook or Kafka"),
+        (name = "subscriptions", description = "Agencies receiving the alert stream by webhook or Kafka: made or confirmed by the receiving agency itself"),
         (name = "statistics", description = "Aggregated figures for analysts, small cells suppressed"),
     )
 )]

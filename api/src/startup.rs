@@ -26,7 +26,7 @@ use infra::db::{DieselAlertRepository, DieselOutbox, DieselStatisticsSource, lis
 use infra::ids::UuidGenerator;
 use infra::kafka::{KafkaSink, KafkaTopics};
 use infra::photo::PhotoSanitizer;
-use infra::webhook::{RandomSecrets, WebhookSink};
+use infra::webhook::{RandomSecrets, WebhookGuard, WebhookSink};
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -207,10 +207,14 @@ impl Application {
                 audit: audit.clone(),
                 outbox: outbox.clone(),
             };
+            let guard = WebhookGuard::new(&prepared.webhook_allowed_hosts);
             let subscriptions = Subscriptions {
                 subscriptions: outbox.clone(),
                 outbox: outbox.clone(),
                 agencies: agencies.clone(),
+                policy: policy.clone(),
+                audit: audit.clone(),
+                targets: Arc::new(guard.clone()),
                 ids: ids.clone(),
                 secrets: Arc::new(RandomSecrets),
                 clock: clock.clone(),
@@ -218,7 +222,6 @@ impl Application {
                     Some((_, topics)) => Some(topics.clone()),
                     None => None,
                 },
-                policy: policy.clone(),
             };
             let relay = Relay {
                 outbox: outbox.clone(),
@@ -229,7 +232,7 @@ impl Application {
                 risk,
                 clock: clock.clone(),
                 audit: audit.clone(),
-                webhooks: Arc::new(WebhookSink::new(Duration::from_secs(10))?),
+                webhooks: Arc::new(WebhookSink::new(Duration::from_secs(10), guard)?),
                 kafka: kafka.map(|(sink, _)| sink),
             };
             let statistics = Statistics {

@@ -61,6 +61,16 @@ fn notified() -> Vec<String> {
     agencies
 }
 
+/// The role that subscribes `agency` (one of [`notified`]) to its events.
+fn member_role(agency: &str) -> &'static str {
+    match agency {
+        "demo-reception" => "reception_staff",
+        "demo-guardianship" => "guardianship_officer",
+        "demo-child-focus" => "child_focus_case_manager",
+        _ => "police_officer",
+    }
+}
+
 /// The tansu binary: `TANSU_BIN`, else the one `scripts/test` installs.
 fn tansu_bin() -> PathBuf {
     std::env::var_os("TANSU_BIN")
@@ -274,12 +284,15 @@ pub fn run(env: &Env, config: AlertsConfig, report: &mut Report) -> anyhow::Resu
         );
     }
     let agencies = notified();
+    // Each agency subscribes itself, with a token of its operational role (an administrator may
+    // only propose a subscription, which delivers nothing until the agency confirms it).
     for agency in &agencies {
+        let member = format!("Bearer {}", token(env, agency, member_role(agency))?);
         let answer = send(
             client
                 .post(format!("{}/v1/subscriptions", server.base))
-                .header("Authorization", &admin)
-                .json(&json!({"agency": agency, "kind": "kafka"})),
+                .header("Authorization", &member)
+                .json(&json!({"kind": "kafka"})),
         )?;
         anyhow::ensure!(
             answer.status == 201,

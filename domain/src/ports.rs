@@ -370,12 +370,44 @@ pub enum Endpoint {
     Kafka { topic: String },
 }
 
+/// Whether a subscription delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionStatus {
+    /// Made, or confirmed, by the receiving agency itself: its events are delivered.
+    Active,
+    /// Proposed by a registry administrator for the receiving agency: nothing is delivered until a
+    /// member of that agency confirms it.
+    Pending,
+}
+
+impl SubscriptionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Pending => "pending",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(Self::Active),
+            "pending" => Some(Self::Pending),
+            _ => None,
+        }
+    }
+}
+
 /// An agency's subscription to the alert stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
     pub id: String,
+    /// The receiving agency: its events are rendered through this agency's mask.
     pub agency: AgencyId,
     pub endpoint: Endpoint,
+    pub status: SubscriptionStatus,
+    /// The subject of the registry administrator who proposed it; `None` when the receiving agency
+    /// made it itself.
+    pub proposed_by: Option<String>,
     /// The last outbox `seq` handled (delivered, skipped or dead-lettered).
     pub cursor: i64,
     /// Failed attempts since the last success.
@@ -394,16 +426,32 @@ pub struct Progress {
     pub dead_letters: Vec<(i64, String, String)>,
 }
 
-/// Storage of subscriptions and their delivery state.
+/// Storage of subscriptions and their delivery state. Every change is stored with its audit entry
+/// in one transaction: both or neither.
 pub trait SubscriptionRepository: Send + Sync {
-    /// Stores a new subscription starting after outbox `cursor`.
-    fn create(&self, subscription: &Subscription) -> anyhow::Result<()>;
-    fn list(&self) -> anyhow::Result<Vec<Subscription>>;
+    /// Stores a new subscription starting after outbox `cursor`, and appends `audit` to the audit
+    /// trail in the same transaction.
+    fn create(&self, subscription: &Subscription, audit: &AuditEntry) -> anyhow::Result<()>;
+    /// Every subscription, or only those of `agency`, oldest first.
+    fn list(&self, agency: Option<&AgencyId>) -> anyhow::Result<Vec<Subscription>>;
     fn find(&self, id: &str) -> anyhow::Result<Option<Subscription>>;
-    /// Removes a subscription; `false` if there was none.
-    fn delete(&self, id: &str) -> anyhow::Result<bool>;
+    /// Makes a [`SubscriptionStatus::Pending`] subscription active, delivering the events after
+    /// outbox `cursor`, with a new webhook `secret` (for a webhook), and appends `audit` in the same
+    /// transaction. MUST return `false`, and write nothing, if there is no such subscription or it
+    /// is not pending (confirmed meanwhile).
+    fn confirm(
+        &self,
+        id: &str,
+        cursor: i64,
+        secret: Option<&str>,
+        audit: &AuditEntry,
+    ) -> anyhow::Result<bool>;
+    /// Removes a subscription and appends `audit` in the same transaction; `false`, and nothing
+    /// written, if there was none.
+    fn delete(&self, id: &str, audit: &AuditEntry) -> anyhow::Result<bool>;
 
-    /// Takes up to `limit` subscriptions with events pending (cursor before the outbox head), due
+    /// Takes up to `limit` active subscriptions (MUST NOT take a [`SubscriptionStatus::Pending`]
+    /// one: it delivers nothing) with events pending (cursor before the outbox head), due
     /// for delivery at `now` (no retry waiting), that no other worker holds (on PostgreSQL
     /// `FOR UPDATE SKIP LOCKED`, held until their progress is recorded), runs `deliver` once for
     /// all of them, and records each one's progress (`deliver` answers one [`Progress`] per
@@ -464,6 +512,21 @@ pub struct RenderedEvent {
     pub children: Vec<String>,
     /// The categories of their records the event carries.
     pub disclosed: CategorySet,
+}
+
+/// A webhook URL refused, with the reason, fit to show to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TargetRefused(pub String);
+
+/// Where webhooks may deliver (a check against server-side request forgery).
+pub trait WebhookTargets: Send + Sync {
+    /// Checks the URL of a webhook before it is subscribed or confirmed. MUST refuse a URL that is
+    /// not absolute, has no host, or is not `https` (`http` only for a host the operator allowed),
+    /// and one whose host resolves to no address or to any loopback, link-local, private or
+    /// otherwise non-public address, unless the operator allowed that host. The sink MUST check the
+    /// addresses again at each connection, so that a name re-pointed later gains nothing.
+    fn check(&self, url: &str) -> Result<(), TargetRefused>;
 }
 
 /// New shared secrets for webhook signatures.

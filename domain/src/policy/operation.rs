@@ -52,9 +52,11 @@ pub enum Operation {
     Resolve,
     /// Merge a duplicate record into the record that survives.
     Merge,
-    /// Subscribe one's own agency to its events (webhook or Kafka), or confirm a proposed one.
+    /// Subscribe one's own agency to its events (webhook or Kafka), or confirm a proposed one; see
+    /// and end one's agency's subscriptions.
     Subscribe,
-    /// Propose a subscription for another agency, which that agency confirms.
+    /// Propose a subscription for another agency, which that agency confirms; see every agency's
+    /// subscriptions and end any (they hold no child data).
     ProposeSubscription,
     /// Create and manage agencies.
     ManageAgencies,

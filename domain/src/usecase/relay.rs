@@ -13,6 +13,7 @@ use crate::policy::{Facts, Operation, Policy};
 use crate::ports::{
     AgencyRepository, AuditLog, Batch, Clock, Endpoint, EventSink, MinorRepository, Outbox,
     OutboxEvent, Progress, RenderedEvent, SinkError, Subscription, SubscriptionRepository,
+    SubscriptionStatus,
 };
 use crate::projection::project;
 use crate::purpose::Purpose;
@@ -354,6 +355,14 @@ impl Relay {
     /// Reads and renders the events after the subscription's cursor that concern its agency,
     /// through the mask of the role acting for it.
     fn prepare(&self, subscription: &Subscription, reads: &mut Reads) -> anyhow::Result<Prepared> {
+        // Storage hands out active subscriptions only; should a pending one come, it fails (and
+        // waits for its retry) rather than deliver what its agency never asked for.
+        if subscription.status != SubscriptionStatus::Active {
+            anyhow::bail!(
+                "subscription {} awaits its agency's confirmation: nothing is delivered",
+                subscription.id
+            );
+        }
         let sink = match &subscription.endpoint {
             Endpoint::Webhook { .. } => SinkKind::Webhook,
             Endpoint::Kafka { .. } if self.kafka.is_some() => SinkKind::Kafka,
@@ -553,16 +562,25 @@ mod tests {
 
     struct Subs(Mutex<Vec<Subscription>>, Mutex<Vec<Progress>>);
     impl SubscriptionRepository for Subs {
-        fn create(&self, _: &Subscription) -> anyhow::Result<()> {
+        fn create(&self, _: &Subscription, _: &crate::audit::AuditEntry) -> anyhow::Result<()> {
             unimplemented!()
         }
-        fn list(&self) -> anyhow::Result<Vec<Subscription>> {
+        fn list(&self, _: Option<&AgencyId>) -> anyhow::Result<Vec<Subscription>> {
             unimplemented!()
         }
         fn find(&self, _: &str) -> anyhow::Result<Option<Subscription>> {
             unimplemented!()
         }
-        fn delete(&self, _: &str) -> anyhow::Result<bool> {
+        fn confirm(
+            &self,
+            _: &str,
+            _: i64,
+            _: Option<&str>,
+            _: &crate::audit::AuditEntry,
+        ) -> anyhow::Result<bool> {
+            unimplemented!()
+        }
+        fn delete(&self, _: &str, _: &crate::audit::AuditEntry) -> anyhow::Result<bool> {
             unimplemented!()
         }
         fn deliver_due(
@@ -693,6 +711,8 @@ mod tests {
                 url: url.into(),
                 secret: "whsec_AA==".into(),
             },
+            status: SubscriptionStatus::Active,
+            proposed_by: None,
             cursor: 0,
             attempts,
             created_at: DateTime::UNIX_EPOCH,
@@ -837,6 +857,24 @@ mod tests {
             assert!(e.categories.contains(crate::category::Category::Placement));
             assert!(!e.categories.contains(crate::category::Category::Health));
         }
+    }
+
+    #[test]
+    fn a_pending_subscription_gets_nothing_even_if_storage_hands_it_out() {
+        let sink = Arc::new(Sink::default());
+        let audit = Arc::new(Trail::default());
+        let pending = Subscription {
+            status: SubscriptionStatus::Pending,
+            proposed_by: Some("admin".into()),
+            ..sub("pz-a", "ok", 0)
+        };
+        let (relay, repo) = relay_with(vec![pending], sink.clone(), audit.clone());
+        relay.run_once().unwrap();
+        assert!(sink.0.lock().unwrap().is_empty(), "nothing delivered");
+        assert!(audit.0.lock().unwrap().is_empty(), "nothing disclosed");
+        let progress = repo.1.lock().unwrap();
+        assert_eq!(progress[0].cursor, None, "the cursor stays");
+        assert!(progress[0].failure.is_some(), "it waits for a retry");
     }
 
     #[test]

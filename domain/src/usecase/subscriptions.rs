@@ -1,32 +1,47 @@
-//! Agencies' subscriptions to the alert stream, managed by the registry's administrators.
+//! Agencies' subscriptions to the alert stream. A subscription belongs to the agency that receives
+//! it: that agency makes it with its own token (operation `subscribe`), or confirms one a registry
+//! administrator proposed (operation `propose_subscription`), which delivers nothing until then. An
+//! administrator never chooses where another agency's events go. Every change, and every refusal,
+//! is in the audit trail (action `subscription`).
 
 use std::sync::Arc;
 
 use crate::agency::AgencyId;
+use crate::audit::{Action, AuditEntry, Outcome};
+use crate::category::CategorySet;
 use crate::policy::{Facts, Operation, Policy};
 use crate::ports::{
-    AgencyRepository, Clock, Endpoint, IdGenerator, Outbox, SecretGenerator, Subscription,
-    SubscriptionRepository, TopicAdmin,
+    AgencyRepository, AuditLog, AuditUnavailable, Clock, Endpoint, IdGenerator, Outbox,
+    SecretGenerator, Subscription, SubscriptionRepository, SubscriptionStatus, TopicAdmin,
+    WebhookTargets,
 };
 use crate::principal::Principal;
+use crate::validation::FieldErrors;
 
 /// The topic of an agency's Kafka subscription.
 pub fn topic_for(agency: &AgencyId) -> String {
     format!("uam.alerts.{agency}")
 }
 
+/// Longest webhook URL accepted.
+pub const MAX_URL_LENGTH: usize = 2000;
+
 #[derive(Clone)]
 pub struct Subscriptions {
     pub subscriptions: Arc<dyn SubscriptionRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub agencies: Arc<dyn AgencyRepository>,
+    /// Who may subscribe (`subscribe`) and who may propose for others (`propose_subscription`).
+    pub policy: Arc<Policy>,
+    /// Refusals go here; changes are written with their entry by the repository.
+    pub audit: Arc<dyn AuditLog>,
+    /// Where a webhook may point.
+    pub targets: Arc<dyn WebhookTargets>,
     pub ids: Arc<dyn IdGenerator>,
     pub secrets: Arc<dyn SecretGenerator>,
     pub clock: Arc<dyn Clock>,
     /// `None` when no Kafka brokers are configured.
     pub topics: Option<Arc<dyn TopicAdmin>>,
-    /// Who manages subscriptions: the `propose_subscription` permit.
-    pub policy: Arc<Policy>,
 }
 
 /// What to subscribe.
@@ -36,102 +51,751 @@ pub enum Target {
     Kafka,
 }
 
+/// A subscription as asked for, before validation.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The receiving agency; `None`: the caller's own.
+    pub agency: Option<String>,
+    /// `webhook` or `kafka`.
+    pub kind: String,
+    /// A webhook's URL; none for Kafka.
+    pub url: Option<String>,
+}
+
+impl Draft {
+    /// What to subscribe, or the field that is wrong.
+    fn target(self) -> Result<Target, SubscriptionError> {
+        match (self.kind.as_str(), self.url) {
+            ("webhook", Some(url)) => Ok(Target::Webhook { url }),
+            ("webhook", None) => Err(invalid("url", "a webhook needs `url`")),
+            ("kafka", None) => Ok(Target::Kafka),
+            ("kafka", Some(_)) => Err(invalid("url", "a Kafka subscription takes no `url`")),
+            (other, _) => Err(invalid(
+                "kind",
+                format!("`{other}` is not a kind (webhook or kafka)"),
+            )),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SubscriptionError {
-    #[error(
-        "only the roles with the `propose_subscription` permit (registry_admin) manage subscriptions"
-    )]
-    Forbidden,
     #[error("{0}")]
-    Invalid(String),
+    Forbidden(String),
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
     #[error("no subscription `{0}`")]
     NotFound(String),
+    #[error("subscription `{0}` is not pending: there is nothing to confirm")]
+    NotPending(String),
+    #[error(transparent)]
+    Unavailable(#[from] AuditUnavailable),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
 
+impl SubscriptionError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Self::Forbidden(_) => Outcome::Denied,
+            Self::Invalid(_) | Self::NotPending(_) => Outcome::Rejected,
+            Self::NotFound(_) => Outcome::NotFound,
+            Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
+        }
+    }
+}
+
+fn invalid(path: &str, message: impl ToString) -> SubscriptionError {
+    let mut errors = FieldErrors::default();
+    errors.push(path, message);
+    SubscriptionError::Invalid(errors)
+}
+
+/// What the caller may do with subscriptions, from the policy.
+#[derive(Debug, Clone, Copy)]
+struct Rights {
+    /// Its own agency's: make, confirm, see, end (`subscribe`).
+    own: bool,
+    /// Every agency's: propose, see, end (`propose_subscription`, the registry's administrators).
+    every: bool,
+}
+
 impl Subscriptions {
-    fn admin(&self, caller: &Principal) -> Result<(), SubscriptionError> {
-        if self.policy.permits(
-            caller.role,
-            Operation::ProposeSubscription,
-            None,
-            Facts::default(),
-        ) {
-            Ok(())
-        } else {
-            Err(SubscriptionError::Forbidden)
+    fn rights(&self, caller: &Principal) -> Rights {
+        let may = |op| self.policy.permits(caller.role, op, None, Facts::default());
+        Rights {
+            own: may(Operation::Subscribe),
+            every: may(Operation::ProposeSubscription),
         }
     }
 
-    /// Subscribes an agency from now on (events already in the outbox are not sent). A webhook
-    /// gets a new signing secret, returned here only; a Kafka subscription gets its topic
-    /// `uam.alerts.<agency>`, created through the admin API.
+    /// The audit entry of a subscription operation by `caller`; its outcome is set by the result.
+    fn entry(&self, caller: &Principal, request_id: &str) -> AuditEntry {
+        AuditEntry {
+            at: self.clock.now(),
+            subject: Some(caller.subject.clone()),
+            agency: Some(caller.agency.to_string()),
+            role: Some(caller.role.to_string()),
+            purpose: None,
+            action: Action::Subscription,
+            minors: Vec::new(),
+            categories: CategorySet::EMPTY,
+            outcome: Outcome::Success,
+            request_id: request_id.to_owned(),
+        }
+        .normalised()
+    }
+
+    /// Appends the entry of a failed operation (a success was written with its change); if the trail
+    /// cannot take it, the answer becomes `Unavailable`.
+    fn close<T>(
+        &self,
+        entry: AuditEntry,
+        result: Result<T, SubscriptionError>,
+    ) -> Result<T, SubscriptionError> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(e) => {
+                self.audit.append(AuditEntry {
+                    outcome: e.outcome(),
+                    ..entry
+                })?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Checks a webhook URL: its length here, its scheme, host and addresses by the targets port.
+    fn check_url(&self, url: &str) -> Result<(), SubscriptionError> {
+        if url.chars().count() > MAX_URL_LENGTH {
+            return Err(invalid(
+                "url",
+                format!("at most {MAX_URL_LENGTH} characters"),
+            ));
+        }
+        self.targets.check(url).map_err(|e| invalid("url", e))
+    }
+
+    fn ensure_topic(&self, agency: &AgencyId) -> Result<String, SubscriptionError> {
+        let topics = self
+            .topics
+            .as_ref()
+            .ok_or_else(|| invalid("kind", "Kafka is not configured (kafka_brokers)"))?;
+        let topic = topic_for(agency);
+        topics.ensure_topic(&topic)?;
+        Ok(topic)
+    }
+
+    /// Subscribes an agency from now on (events already in the outbox are not sent).
+    ///
+    /// A member of the receiving agency whose role may `subscribe` makes an active subscription:
+    /// a webhook gets a new signing secret, returned here only; a Kafka subscription gets its topic
+    /// `uam.alerts.<agency>`, created through the admin API. A caller who may
+    /// `propose_subscription` (a registry administrator) names another agency and makes a
+    /// [`SubscriptionStatus::Pending`] one, which delivers nothing until that agency confirms it
+    /// ([`Subscriptions::confirm`], which gives it the secret that counts). Anyone else, and an
+    /// agency naming another, is refused. Webhook URLs are checked by [`WebhookTargets`]. The
+    /// outcome is audited either way.
     pub fn create(
         &self,
         caller: &Principal,
-        agency: &str,
-        target: Target,
+        request_id: &str,
+        draft: Draft,
     ) -> Result<Subscription, SubscriptionError> {
-        self.admin(caller)?;
-        let agency =
-            AgencyId::parse(agency).map_err(|e| SubscriptionError::Invalid(e.to_string()))?;
+        let entry = self.entry(caller, request_id);
+        let result = self.create_checked(caller, draft, &entry);
+        self.close(entry, result)
+    }
+
+    fn create_checked(
+        &self,
+        caller: &Principal,
+        draft: Draft,
+        entry: &AuditEntry,
+    ) -> Result<Subscription, SubscriptionError> {
+        let rights = self.rights(caller);
+        let named = draft
+            .agency
+            .clone()
+            .unwrap_or_else(|| caller.agency.as_str().to_owned());
+        let status = if named == caller.agency.as_str() {
+            if !rights.own {
+                return Err(SubscriptionError::Forbidden(
+                    "your role may not subscribe its agency to events (operation `subscribe`)"
+                        .into(),
+                ));
+            }
+            SubscriptionStatus::Active
+        } else if rights.every {
+            SubscriptionStatus::Pending
+        } else {
+            return Err(SubscriptionError::Forbidden(format!(
+                "a subscription belongs to the agency that receives it: only a member of `{named}` \
+                 subscribes `{named}` (or confirms a subscription proposed for it)"
+            )));
+        };
+        let agency = AgencyId::parse(&named).map_err(|e| invalid("agency", e))?;
         if self.agencies.find(&agency)?.is_none() {
-            return Err(SubscriptionError::Invalid(format!("no agency `{agency}`")));
+            return Err(invalid("agency", format!("no agency `{agency}`")));
         }
-        let endpoint = match target {
+        let endpoint = match draft.target()? {
             Target::Webhook { url } => {
-                let ok = (url.starts_with("https://") || url.starts_with("http://"))
-                    && url.len() <= 2000;
-                if !ok {
-                    return Err(SubscriptionError::Invalid(
-                        "`url` must be an http(s) URL".into(),
-                    ));
-                }
+                self.check_url(&url)?;
                 Endpoint::Webhook {
                     url,
                     secret: self.secrets.webhook_secret()?,
                 }
             }
-            Target::Kafka => {
-                let topics = self.topics.as_ref().ok_or_else(|| {
-                    SubscriptionError::Invalid("Kafka is not configured (kafka_brokers)".into())
-                })?;
-                let topic = topic_for(&agency);
-                topics.ensure_topic(&topic)?;
-                Endpoint::Kafka { topic }
+            Target::Kafka if status == SubscriptionStatus::Pending => {
+                if self.topics.is_none() {
+                    return Err(invalid("kind", "Kafka is not configured (kafka_brokers)"));
+                }
+                // The topic is created when the agency confirms.
+                Endpoint::Kafka {
+                    topic: topic_for(&agency),
+                }
             }
+            Target::Kafka => Endpoint::Kafka {
+                topic: self.ensure_topic(&agency)?,
+            },
         };
         let subscription = Subscription {
             id: self.ids.new_id(),
             agency,
             endpoint,
+            status,
+            proposed_by: (status == SubscriptionStatus::Pending).then(|| caller.subject.clone()),
             cursor: self.outbox.head()?,
             attempts: 0,
             created_at: self.clock.now(),
         };
-        self.subscriptions.create(&subscription)?;
+        self.subscriptions.create(&subscription, entry)?;
         Ok(subscription)
     }
 
-    pub fn list(&self, caller: &Principal) -> Result<Vec<Subscription>, SubscriptionError> {
-        self.admin(caller)?;
-        Ok(self.subscriptions.list()?)
+    /// Confirms a subscription proposed for the caller's agency: from now on (the events written
+    /// before are not sent) it delivers. Only a member of the receiving agency whose role may
+    /// `subscribe` confirms; the webhook URL is checked again, and the webhook gets a new signing
+    /// secret, returned here only (so that only the receiving agency ever knew it, also for a
+    /// subscription made before proposals existed). Audited either way.
+    pub fn confirm(
+        &self,
+        caller: &Principal,
+        request_id: &str,
+        id: &str,
+    ) -> Result<Subscription, SubscriptionError> {
+        let entry = self.entry(caller, request_id);
+        let result = self.confirm_checked(caller, id, &entry);
+        self.close(entry, result)
     }
 
-    pub fn get(&self, caller: &Principal, id: &str) -> Result<Subscription, SubscriptionError> {
-        self.admin(caller)?;
-        self.subscriptions
+    fn confirm_checked(
+        &self,
+        caller: &Principal,
+        id: &str,
+        entry: &AuditEntry,
+    ) -> Result<Subscription, SubscriptionError> {
+        let subscription = self
+            .subscriptions
             .find(id)?
-            .ok_or_else(|| SubscriptionError::NotFound(id.to_owned()))
+            .ok_or_else(|| SubscriptionError::NotFound(id.to_owned()))?;
+        if subscription.agency != caller.agency {
+            return Err(SubscriptionError::Forbidden(format!(
+                "only a member of `{}` confirms its subscriptions",
+                subscription.agency
+            )));
+        }
+        if !self.rights(caller).own {
+            return Err(SubscriptionError::Forbidden(
+                "your role may not subscribe its agency to events (operation `subscribe`)".into(),
+            ));
+        }
+        if subscription.status != SubscriptionStatus::Pending {
+            return Err(SubscriptionError::NotPending(id.to_owned()));
+        }
+        let endpoint = match subscription.endpoint {
+            Endpoint::Webhook { url, .. } => {
+                self.check_url(&url)?;
+                Endpoint::Webhook {
+                    url,
+                    secret: self.secrets.webhook_secret()?,
+                }
+            }
+            Endpoint::Kafka { topic } => {
+                self.ensure_topic(&subscription.agency)?;
+                Endpoint::Kafka { topic }
+            }
+        };
+        let secret = match &endpoint {
+            Endpoint::Webhook { secret, .. } => Some(secret.as_str()),
+            Endpoint::Kafka { .. } => None,
+        };
+        let cursor = self.outbox.head()?;
+        if !self.subscriptions.confirm(id, cursor, secret, entry)? {
+            return Err(SubscriptionError::NotPending(id.to_owned()));
+        }
+        Ok(Subscription {
+            status: SubscriptionStatus::Active,
+            endpoint,
+            cursor,
+            ..subscription
+        })
     }
 
-    pub fn delete(&self, caller: &Principal, id: &str) -> Result<(), SubscriptionError> {
-        self.admin(caller)?;
-        if self.subscriptions.delete(id)? {
-            Ok(())
+    /// The subscriptions the caller may see: a registry administrator every one (they hold no
+    /// child data), an agency its own. A refusal is audited.
+    pub fn list(
+        &self,
+        caller: &Principal,
+        request_id: &str,
+    ) -> Result<Vec<Subscription>, SubscriptionError> {
+        let rights = self.rights(caller);
+        let result = if rights.every {
+            self.subscriptions.list(None).map_err(Into::into)
+        } else if rights.own {
+            self.subscriptions
+                .list(Some(&caller.agency))
+                .map_err(Into::into)
         } else {
-            Err(SubscriptionError::NotFound(id.to_owned()))
+            Err(SubscriptionError::Forbidden(
+                "your role neither subscribes nor manages subscriptions".into(),
+            ))
+        };
+        self.close_refusal(caller, request_id, result)
+    }
+
+    /// One subscription, if the caller may see it (see [`Subscriptions::list`]). A refusal is
+    /// audited.
+    pub fn get(
+        &self,
+        caller: &Principal,
+        request_id: &str,
+        id: &str,
+    ) -> Result<Subscription, SubscriptionError> {
+        let result = self.visible(caller, id);
+        self.close_refusal(caller, request_id, result)
+    }
+
+    fn visible(&self, caller: &Principal, id: &str) -> Result<Subscription, SubscriptionError> {
+        let rights = self.rights(caller);
+        if !rights.own && !rights.every {
+            return Err(SubscriptionError::Forbidden(
+                "your role neither subscribes nor manages subscriptions".into(),
+            ));
         }
+        let subscription = self
+            .subscriptions
+            .find(id)?
+            .ok_or_else(|| SubscriptionError::NotFound(id.to_owned()))?;
+        if !rights.every && subscription.agency != caller.agency {
+            return Err(SubscriptionError::Forbidden(format!(
+                "subscription `{id}` belongs to another agency"
+            )));
+        }
+        Ok(subscription)
+    }
+
+    /// Audits a read only when it was refused (a read discloses no child data).
+    fn close_refusal<T>(
+        &self,
+        caller: &Principal,
+        request_id: &str,
+        result: Result<T, SubscriptionError>,
+    ) -> Result<T, SubscriptionError> {
+        match result {
+            Err(e @ SubscriptionError::Forbidden(_)) => {
+                self.close(self.entry(caller, request_id), Err(e))
+            }
+            other => other,
+        }
+    }
+
+    /// Ends a subscription (a pending one: declines it): the receiving agency its own, a registry
+    /// administrator any. Audited either way.
+    pub fn delete(
+        &self,
+        caller: &Principal,
+        request_id: &str,
+        id: &str,
+    ) -> Result<(), SubscriptionError> {
+        let entry = self.entry(caller, request_id);
+        let result = self.visible(caller, id).and_then(|_| {
+            if self.subscriptions.delete(id, &entry)? {
+                Ok(())
+            } else {
+                Err(SubscriptionError::NotFound(id.to_owned()))
+            }
+        });
+        self.close(entry, result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::agency::{Agency, AgencyKind, AgencyName, CountryCode, NewAgency};
+    use crate::audit::{ChainedEntry, VerifyReport};
+    use crate::page::{Page, PageRequest};
+    use crate::ports::{InsertAgencyError, OutboxEvent, Progress, TargetRefused};
+    use crate::role::Role;
+
+    /// Subscriptions in memory, with the audit entries written beside each change.
+    #[derive(Default)]
+    struct Store {
+        subs: Mutex<Vec<Subscription>>,
+        written: Mutex<Vec<AuditEntry>>,
+    }
+
+    impl SubscriptionRepository for Store {
+        fn create(&self, s: &Subscription, audit: &AuditEntry) -> anyhow::Result<()> {
+            self.subs.lock().unwrap().push(s.clone());
+            self.written.lock().unwrap().push(audit.clone());
+            Ok(())
+        }
+        fn list(&self, agency: Option<&AgencyId>) -> anyhow::Result<Vec<Subscription>> {
+            let subs = self.subs.lock().unwrap();
+            Ok(subs
+                .iter()
+                .filter(|s| agency.is_none_or(|a| &s.agency == a))
+                .cloned()
+                .collect())
+        }
+        fn find(&self, id: &str) -> anyhow::Result<Option<Subscription>> {
+            Ok(self
+                .subs
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|s| s.id == id)
+                .cloned())
+        }
+        fn confirm(
+            &self,
+            id: &str,
+            cursor: i64,
+            secret: Option<&str>,
+            audit: &AuditEntry,
+        ) -> anyhow::Result<bool> {
+            let mut subs = self.subs.lock().unwrap();
+            let Some(s) = subs
+                .iter_mut()
+                .find(|s| s.id == id && s.status == SubscriptionStatus::Pending)
+            else {
+                return Ok(false);
+            };
+            s.status = SubscriptionStatus::Active;
+            s.cursor = cursor;
+            if let (Endpoint::Webhook { secret: old, .. }, Some(new)) = (&mut s.endpoint, secret) {
+                *old = new.to_owned();
+            }
+            self.written.lock().unwrap().push(audit.clone());
+            Ok(true)
+        }
+        fn delete(&self, id: &str, audit: &AuditEntry) -> anyhow::Result<bool> {
+            let mut subs = self.subs.lock().unwrap();
+            let before = subs.len();
+            subs.retain(|s| s.id != id);
+            if subs.len() == before {
+                return Ok(false);
+            }
+            self.written.lock().unwrap().push(audit.clone());
+            Ok(true)
+        }
+        fn deliver_due(
+            &self,
+            _: DateTime<Utc>,
+            _: usize,
+            _: &mut dyn FnMut(&[Subscription]) -> Vec<Progress>,
+        ) -> anyhow::Result<usize> {
+            unimplemented!()
+        }
+    }
+
+    /// An outbox whose head moves when told.
+    #[derive(Default)]
+    struct Head(Mutex<i64>);
+    impl Outbox for Head {
+        fn after(&self, _: i64, _: usize) -> anyhow::Result<Vec<OutboxEvent>> {
+            Ok(vec![])
+        }
+        fn head(&self) -> anyhow::Result<i64> {
+            Ok(*self.0.lock().unwrap())
+        }
+    }
+
+    /// The demo agencies: each id names its kind.
+    struct Directory;
+    impl AgencyRepository for Directory {
+        fn insert(&self, _: &NewAgency, _: DateTime<Utc>) -> Result<Agency, InsertAgencyError> {
+            unimplemented!()
+        }
+        fn find(&self, id: &AgencyId) -> anyhow::Result<Option<Agency>> {
+            let kind = match id.as_str() {
+                "registry" => AgencyKind::Registry,
+                "guardian" => AgencyKind::Guardian,
+                "police" => AgencyKind::Police,
+                "immigration" => AgencyKind::ImmigrationOffice,
+                _ => return Ok(None),
+            };
+            Ok(Some(Agency {
+                id: id.clone(),
+                kind,
+                name: AgencyName::parse("A").unwrap(),
+                country: CountryCode::parse("BE").unwrap(),
+                created_at: DateTime::UNIX_EPOCH,
+            }))
+        }
+        fn of_kinds(&self, _: &[AgencyKind]) -> anyhow::Result<Vec<Agency>> {
+            unimplemented!()
+        }
+        fn list(&self, _: &PageRequest<AgencyId>) -> anyhow::Result<Page<Agency, AgencyId>> {
+            unimplemented!()
+        }
+    }
+
+    #[derive(Default)]
+    struct Trail(Mutex<Vec<AuditEntry>>);
+    impl AuditLog for Trail {
+        fn append(&self, entry: AuditEntry) -> Result<(), AuditUnavailable> {
+            self.0.lock().unwrap().push(entry);
+            Ok(())
+        }
+        fn for_minor(
+            &self,
+            _: &str,
+            _: &PageRequest<i64>,
+        ) -> anyhow::Result<Page<ChainedEntry, i64>> {
+            unimplemented!()
+        }
+        fn verify(&self) -> anyhow::Result<VerifyReport> {
+            unimplemented!()
+        }
+    }
+
+    /// Refuses every URL that does not start with `https://public.example/`.
+    struct PublicOnly;
+    impl WebhookTargets for PublicOnly {
+        fn check(&self, url: &str) -> Result<(), TargetRefused> {
+            if url.starts_with("https://public.example/") {
+                Ok(())
+            } else {
+                Err(TargetRefused("not public".into()))
+            }
+        }
+    }
+
+    struct Counter(Mutex<u32>);
+    impl IdGenerator for Counter {
+        fn new_id(&self) -> String {
+            let mut n = self.0.lock().unwrap();
+            *n += 1;
+            format!("s{n}")
+        }
+    }
+
+    /// whsec_1, whsec_2, ...
+    #[derive(Default)]
+    struct Secrets(Mutex<u32>);
+    impl SecretGenerator for Secrets {
+        fn webhook_secret(&self) -> anyhow::Result<String> {
+            let mut n = self.0.lock().unwrap();
+            *n += 1;
+            Ok(format!("whsec_{n}"))
+        }
+    }
+
+    struct Epoch;
+    impl Clock for Epoch {
+        fn now(&self) -> DateTime<Utc> {
+            DateTime::UNIX_EPOCH
+        }
+    }
+
+    struct World {
+        use_case: Subscriptions,
+        store: Arc<Store>,
+        trail: Arc<Trail>,
+        head: Arc<Head>,
+    }
+
+    fn world() -> World {
+        let store = Arc::new(Store::default());
+        let trail = Arc::new(Trail::default());
+        let head = Arc::new(Head::default());
+        let document: crate::policy::PolicyDocument =
+            toml::from_str(crate::policy::DEFAULT_POLICY_TOML).unwrap();
+        let use_case = Subscriptions {
+            subscriptions: store.clone(),
+            outbox: head.clone(),
+            agencies: Arc::new(Directory),
+            policy: Arc::new(Policy::from_document(document).unwrap()),
+            audit: trail.clone(),
+            targets: Arc::new(PublicOnly),
+            ids: Arc::new(Counter(Mutex::new(0))),
+            secrets: Arc::new(Secrets::default()),
+            clock: Arc::new(Epoch),
+            topics: None,
+        };
+        World {
+            use_case,
+            store,
+            trail,
+            head,
+        }
+    }
+
+    fn caller(agency: &str, role: Role) -> Principal {
+        let agency = AgencyId::parse(agency).unwrap();
+        let kind = Directory.find(&agency).unwrap().unwrap().kind;
+        Principal {
+            subject: format!("{role}-1"),
+            agency,
+            agency_kind: kind,
+            role,
+        }
+    }
+
+    fn hook(agency: Option<&str>, url: &str) -> Draft {
+        Draft {
+            agency: agency.map(str::to_owned),
+            kind: "webhook".into(),
+            url: Some(url.into()),
+        }
+    }
+
+    const URL: &str = "https://public.example/hook";
+
+    #[test]
+    fn an_agency_subscribes_itself_and_the_change_is_audited_with_it() {
+        let w = world();
+        let guardian = caller("guardian", Role::Guardian);
+        let s = w.use_case.create(&guardian, "r1", hook(None, URL)).unwrap();
+        assert_eq!(s.agency.as_str(), "guardian");
+        assert_eq!(s.status, SubscriptionStatus::Active);
+        assert_eq!(s.proposed_by, None);
+        let written = w.store.written.lock().unwrap();
+        assert_eq!(written.len(), 1);
+        assert_eq!(written[0].action, Action::Subscription);
+        assert_eq!(written[0].outcome, Outcome::Success);
+        assert_eq!(written[0].subject.as_deref(), Some("guardian-1"));
+        assert_eq!(written[0].request_id, "r1");
+        assert!(w.trail.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_admin_only_proposes_and_the_agency_confirms_from_then_on() {
+        let w = world();
+        let admin = caller("registry", Role::RegistryAdmin);
+        let s = w
+            .use_case
+            .create(&admin, "r1", hook(Some("guardian"), URL))
+            .unwrap();
+        assert_eq!(s.status, SubscriptionStatus::Pending);
+        assert_eq!(s.proposed_by.as_deref(), Some("registry_admin-1"));
+        // Events are written meanwhile; the confirmation starts after them.
+        *w.head.0.lock().unwrap() = 7;
+        let guardian = caller("guardian", Role::Guardian);
+        let confirmed = w.use_case.confirm(&guardian, "r2", &s.id).unwrap();
+        assert_eq!(confirmed.status, SubscriptionStatus::Active);
+        assert_eq!(confirmed.cursor, 7);
+        let secret = |s: &Subscription| match &s.endpoint {
+            Endpoint::Webhook { secret, .. } => secret.clone(),
+            Endpoint::Kafka { .. } => panic!("a webhook"),
+        };
+        assert_eq!(
+            (secret(&s), secret(&confirmed)),
+            ("whsec_1".to_owned(), "whsec_2".to_owned()),
+            "a new secret, which the administrator never saw"
+        );
+        assert_eq!(
+            secret(&w.store.subs.lock().unwrap()[0]),
+            "whsec_2",
+            "stored"
+        );
+        assert_eq!(w.store.written.lock().unwrap().len(), 2, "both audited");
+        let again = w.use_case.confirm(&guardian, "r3", &s.id);
+        assert!(matches!(again, Err(SubscriptionError::NotPending(_))));
+    }
+
+    #[test]
+    fn refusals_are_audited_and_change_nothing() {
+        let w = world();
+        let police = caller("police", Role::PoliceOfficer);
+        let admin = caller("registry", Role::RegistryAdmin);
+        let immigration = caller("immigration", Role::ImmigrationOfficer);
+        // An agency for another; an admin for its own agency; a role without `subscribe`.
+        for (who, draft) in [
+            (&police, hook(Some("guardian"), URL)),
+            (&admin, hook(None, URL)),
+            (&immigration, hook(None, URL)),
+        ] {
+            let e = w.use_case.create(who, "r", draft).unwrap_err();
+            assert!(matches!(e, SubscriptionError::Forbidden(_)), "{e}");
+        }
+        let e = w
+            .use_case
+            .create(&police, "r", hook(None, "http://10.0.0.1/"))
+            .unwrap_err();
+        match e {
+            SubscriptionError::Invalid(f) => assert_eq!(f.0[0].path, "url"),
+            other => panic!("{other}"),
+        }
+        let outcomes: Vec<Outcome> = w
+            .trail
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.outcome)
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Denied,
+                Outcome::Denied,
+                Outcome::Denied,
+                Outcome::Rejected
+            ]
+        );
+        assert!(w.store.subs.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn only_the_receiving_agency_confirms_and_each_sees_its_own() {
+        let w = world();
+        let admin = caller("registry", Role::RegistryAdmin);
+        let police = caller("police", Role::PoliceOfficer);
+        let proposed = w
+            .use_case
+            .create(&admin, "r", hook(Some("guardian"), URL))
+            .unwrap();
+        w.use_case.create(&police, "r", hook(None, URL)).unwrap();
+        for who in [&police, &admin] {
+            let e = w.use_case.confirm(who, "r", &proposed.id).unwrap_err();
+            assert!(matches!(e, SubscriptionError::Forbidden(_)), "{e}");
+        }
+        assert_eq!(
+            w.store.subs.lock().unwrap()[0].status,
+            SubscriptionStatus::Pending
+        );
+        let own: Vec<String> = w
+            .use_case
+            .list(&police, "r")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.agency.to_string())
+            .collect();
+        assert_eq!(own, ["police"]);
+        assert_eq!(w.use_case.list(&admin, "r").unwrap().len(), 2);
+        let e = w.use_case.get(&police, "r", &proposed.id).unwrap_err();
+        assert!(matches!(e, SubscriptionError::Forbidden(_)));
+        let e = w.use_case.delete(&police, "r", &proposed.id).unwrap_err();
+        assert!(matches!(e, SubscriptionError::Forbidden(_)));
+        w.use_case.delete(&admin, "r", &proposed.id).unwrap();
+        assert_eq!(w.store.subs.lock().unwrap().len(), 1);
     }
 }

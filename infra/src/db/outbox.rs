@@ -5,8 +5,10 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use diesel::prelude::*;
 use domain::agency::AgencyId;
 use domain::alert::{AlertEvent, EventType};
+use domain::audit::AuditEntry;
 use domain::ports::{
     Endpoint, Outbox, OutboxEvent, Progress, Subscription, SubscriptionRepository,
+    SubscriptionStatus,
 };
 
 use super::schema::{dead_letters, outbox, subscriptions};
@@ -147,6 +149,8 @@ struct SubscriptionRow {
     cursor: i64,
     attempts: i32,
     created_at: chrono::NaiveDateTime,
+    status: String,
+    proposed_by: Option<String>,
 }
 
 impl SubscriptionRow {
@@ -158,10 +162,19 @@ impl SubscriptionRow {
                 anyhow::bail!("subscription {} has an incomplete {kind} endpoint", self.id)
             }
         };
+        let Some(status) = SubscriptionStatus::parse(&self.status) else {
+            anyhow::bail!(
+                "subscription {} has the unknown status `{}`",
+                self.id,
+                self.status
+            )
+        };
         Ok(Subscription {
             id: self.id,
             agency: AgencyId::parse(&self.agency)?,
             endpoint,
+            status,
+            proposed_by: self.proposed_by,
             cursor: self.cursor,
             attempts: u32::try_from(self.attempts).unwrap_or(0),
             created_at: self.created_at.and_utc(),
@@ -221,7 +234,7 @@ fn record(
 }
 
 impl SubscriptionRepository for DieselOutbox {
-    fn create(&self, s: &Subscription) -> anyhow::Result<()> {
+    fn create(&self, s: &Subscription, audit: &AuditEntry) -> anyhow::Result<()> {
         let (kind, url, secret, topic) = match &s.endpoint {
             Endpoint::Webhook { url, secret } => {
                 ("webhook", Some(url.clone()), Some(secret.clone()), None)
@@ -229,28 +242,38 @@ impl SubscriptionRepository for DieselOutbox {
             Endpoint::Kafka { topic } => ("kafka", None, None, Some(topic.clone())),
         };
         let mut conn = self.db.conn()?;
-        diesel::insert_into(subscriptions::table)
-            .values((
-                subscriptions::id.eq(&s.id),
-                subscriptions::agency.eq(s.agency.as_str()),
-                subscriptions::kind.eq(kind),
-                subscriptions::url.eq(url),
-                subscriptions::secret.eq(secret),
-                subscriptions::topic.eq(topic),
-                subscriptions::cursor.eq(s.cursor),
-                subscriptions::attempts.eq(0),
-                subscriptions::created_at.eq(micros(s.created_at)),
-            ))
-            .execute(&mut *conn)
-            .context("storing a subscription")?;
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            diesel::insert_into(subscriptions::table)
+                .values((
+                    subscriptions::id.eq(&s.id),
+                    subscriptions::agency.eq(s.agency.as_str()),
+                    subscriptions::kind.eq(kind),
+                    subscriptions::url.eq(url),
+                    subscriptions::secret.eq(secret),
+                    subscriptions::topic.eq(topic),
+                    subscriptions::cursor.eq(s.cursor),
+                    subscriptions::attempts.eq(0),
+                    subscriptions::created_at.eq(micros(s.created_at)),
+                    subscriptions::status.eq(s.status.as_str()),
+                    subscriptions::proposed_by.eq(&s.proposed_by),
+                ))
+                .execute(c)?;
+            super::audit::append_in(c, std::slice::from_ref(audit))
+        })
+        .context("storing a subscription")?;
         Ok(())
     }
 
-    fn list(&self) -> anyhow::Result<Vec<Subscription>> {
+    fn list(&self, agency: Option<&AgencyId>) -> anyhow::Result<Vec<Subscription>> {
         let mut conn = self.db.conn()?;
-        subscriptions::table
-            .order(subscriptions::created_at.asc())
+        let mut query = subscriptions::table
+            .order((subscriptions::created_at.asc(), subscriptions::id.asc()))
             .select(SubscriptionRow::as_select())
+            .into_boxed();
+        if let Some(agency) = agency {
+            query = query.filter(subscriptions::agency.eq(agency.as_str()));
+        }
+        query
             .load(&mut *conn)
             .context("listing subscriptions")?
             .into_iter()
@@ -270,12 +293,50 @@ impl SubscriptionRepository for DieselOutbox {
             .transpose()
     }
 
-    fn delete(&self, id: &str) -> anyhow::Result<bool> {
+    fn confirm(
+        &self,
+        id: &str,
+        cursor: i64,
+        secret: Option<&str>,
+        audit: &AuditEntry,
+    ) -> anyhow::Result<bool> {
         let mut conn = self.db.conn()?;
-        let n = diesel::delete(subscriptions::table.find(id))
-            .execute(&mut *conn)
-            .context("deleting a subscription")?;
-        Ok(n > 0)
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            let pending = subscriptions::status.eq(SubscriptionStatus::Pending.as_str());
+            let n = diesel::update(subscriptions::table.find(id).filter(pending))
+                .set((
+                    subscriptions::status.eq(SubscriptionStatus::Active.as_str()),
+                    subscriptions::cursor.eq(cursor),
+                    subscriptions::attempts.eq(0),
+                    subscriptions::next_attempt_at.eq(None::<chrono::NaiveDateTime>),
+                    subscriptions::last_error.eq(None::<String>),
+                ))
+                .execute(c)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            if let Some(secret) = secret {
+                diesel::update(subscriptions::table.find(id))
+                    .set(subscriptions::secret.eq(secret))
+                    .execute(c)?;
+            }
+            super::audit::append_in(c, std::slice::from_ref(audit))?;
+            Ok(true)
+        })
+        .context("confirming a subscription")
+    }
+
+    fn delete(&self, id: &str, audit: &AuditEntry) -> anyhow::Result<bool> {
+        let mut conn = self.db.conn()?;
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            let n = diesel::delete(subscriptions::table.find(id)).execute(c)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            super::audit::append_in(c, std::slice::from_ref(audit))?;
+            Ok(true)
+        })
+        .context("deleting a subscription")
     }
 
     fn deliver_due(
@@ -292,7 +353,8 @@ impl SubscriptionRepository for DieselOutbox {
             return conn.transaction::<_, anyhow::Error, _>(|c| {
                 let ids: Vec<String> = diesel::sql_query(
                     "SELECT id FROM subscriptions \
-                     WHERE (next_attempt_at IS NULL OR next_attempt_at <= $1) \
+                     WHERE status = 'active' \
+                       AND (next_attempt_at IS NULL OR next_attempt_at <= $1) \
                        AND cursor < (SELECT COALESCE(MAX(seq), 0) FROM outbox) \
                      ORDER BY next_attempt_at NULLS FIRST, id LIMIT $2 FOR UPDATE SKIP LOCKED",
                 )
@@ -329,6 +391,7 @@ impl SubscriptionRepository for DieselOutbox {
             .is_null()
             .or(subscriptions::next_attempt_at.le(micros(now)));
         let subs = subscriptions::table
+            .filter(subscriptions::status.eq(SubscriptionStatus::Active.as_str()))
             .filter(due)
             .filter(subscriptions::cursor.lt(head.unwrap_or(0)))
             .order(subscriptions::id.asc())

@@ -154,6 +154,8 @@ diesel::table! {
         next_attempt_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
+        status -> Text,
+        proposed_by -> Nullable<Text>,
     }
 }
 

@@ -23,7 +23,7 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn unknown_or_invalid_settings_stop_start_up_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str); 8] = [
         ("UAM_COLOUR", "blue", "UAM_COLOUR"),
         ("UAM_DATABASE_POOL_SIZE", "lots", "database_pool_size"),
         ("UAM_DATABASE_POOL_SIZE", "0", "database_pool_size"),
@@ -38,6 +38,11 @@ fn unknown_or_invalid_settings_stop_start_up_naming_the_setting() {
             "UAM_AUTH_MAX_TOKEN_LIFETIME_SECONDS",
             "2592001",
             "auth_max_token_lifetime_seconds",
+        ),
+        (
+            "UAM_WEBHOOK_ALLOWED_HOSTS",
+            "127.0.0.1,http://hooks.internal/",
+            "webhook_allowed_hosts",
         ),
     ];
     for (var, value, named) in cases {
@@ -99,6 +104,24 @@ fn settings_layer_defaults_file_then_environment() {
         from_file.auth_audience, "uam-registry",
         "defaults fill the rest"
     );
+    assert!(
+        from_file.webhook_allowed_hosts.is_empty(),
+        "none by default"
+    );
+
+    // A list of hosts: as a list, or as names separated by commas (as in the environment).
+    for written in [
+        r#"webhook_allowed_hosts = ["127.0.0.1", "hooks.internal"]"#,
+        r#"webhook_allowed_hosts = "127.0.0.1, hooks.internal""#,
+    ] {
+        std::fs::write(&file, written).unwrap();
+        let settings = api::config::Settings::load(Some(&file)).unwrap();
+        assert_eq!(
+            settings.webhook_allowed_hosts,
+            ["127.0.0.1", "hooks.internal"],
+            "{written}"
+        );
+    }
 }
 
 #[test]
@@ -191,6 +214,8 @@ impl Server {
         let mut child = cmd
             .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
             .env("UAM_LOG_FORMAT", "json")
+            // The tests' webhook receivers listen on 127.0.0.1, over plain http.
+            .env("UAM_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();

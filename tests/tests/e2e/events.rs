@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_app_with};
 
 /// What a webhook receiver got: (webhook-id, timestamp, signature, body).
-type Received = Arc<Mutex<Vec<(String, String, String, String)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(String, String, String, String)>>>;
 
 /// A webhook receiver on a random port; it fails the first `failures` deliveries with 503.
-async fn receiver(failures: usize) -> (String, Received) {
+pub(crate) async fn receiver(failures: usize) -> (String, Received) {
     let got: Received = Arc::default();
     let failed = Arc::new(Mutex::new(0usize));
     let (data, fails) = (got.clone(), failed.clone());
@@ -59,11 +59,12 @@ async fn receiver(failures: usize) -> (String, Received) {
     (format!("http://127.0.0.1:{port}/hook"), got)
 }
 
-async fn subscribe(app: &TestApp, agency: &str, url: &str) -> Value {
+/// Subscribes `agency` to a webhook at `url`, with a token of that agency's `role`.
+pub(crate) async fn subscribe(app: &TestApp, (agency, role): (&str, &str), url: &str) -> Value {
     let res = app
         .client
         .post(app.url("/v1/subscriptions"))
-        .headers(app.admin())
+        .headers(app.auth(agency, role))
         .json(&json!({"agency": agency, "kind": "webhook", "url": url}))
         .send()
         .await
@@ -72,7 +73,12 @@ async fn subscribe(app: &TestApp, agency: &str, url: &str) -> Value {
     res.json().await.unwrap()
 }
 
-async fn post(app: &TestApp, who: (&str, &str), path: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn post(
+    app: &TestApp,
+    who: (&str, &str),
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
     app.client
         .post(app.url(path))
         .headers(app.auth(who.0, who.1))
@@ -83,7 +89,7 @@ async fn post(app: &TestApp, who: (&str, &str), path: &str, body: Value) -> reqw
         .unwrap()
 }
 
-async fn report(app: &TestApp, who: (&str, &str), child: &str) -> String {
+pub(crate) async fn report(app: &TestApp, who: (&str, &str), child: &str) -> String {
     let body = json!({"last_seen_at": "2026-01-01T10:00:00Z", "last_seen_place": "Brussels-North"});
     let res = post(
         app,
@@ -99,7 +105,7 @@ async fn report(app: &TestApp, who: (&str, &str), child: &str) -> String {
         .to_owned()
 }
 
-async fn wait_for(got: &Received, n: usize) -> Vec<(String, String, String, String)> {
+pub(crate) async fn wait_for(got: &Received, n: usize) -> Vec<(String, String, String, String)> {
     for _ in 0..100 {
         if got.lock().unwrap().len() >= n {
             break;
@@ -124,10 +130,15 @@ async fn every_subscriber_gets_each_event_once_in_order_and_only_its_fields(
     .await;
     let (police_url, police_got) = receiver(2).await;
     let (cf_url, cf_got) = receiver(0).await;
-    let police_sub = subscribe(&app, "demo-police", &police_url).await;
+    let police_sub = subscribe(&app, ("demo-police", "police_officer"), &police_url).await;
     let secret = police_sub["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
-    subscribe(&app, "demo-child-focus", &cf_url).await;
+    subscribe(
+        &app,
+        ("demo-child-focus", "child_focus_case_manager"),
+        &cf_url,
+    )
+    .await;
 
     // A burst over two children: each alert raised, acknowledged, given a sighting, resolved.
     let a1 = report(
@@ -292,40 +303,50 @@ async fn every_subscriber_gets_each_event_once_in_order_and_only_its_fields(
         assert!(DEMO_CHILDREN.iter().any(|c| r.minors.contains(c)), "{r:?}");
     }
 
-    // The subscriptions API: registry_admin only; the secret is shown once.
-    let res = app
-        .client
-        .get(app.url("/v1/subscriptions"))
-        .headers(app.admin())
-        .send()
-        .await
-        .unwrap();
-    let all: Value = res.json().await.unwrap();
+    // The subscriptions API: the registry administrator sees every subscription, an agency its
+    // own, a role that neither subscribes nor manages them nothing; the secret is shown once.
+    let list = |who| {
+        app.client
+            .get(app.url("/v1/subscriptions"))
+            .headers(who)
+            .send()
+    };
+    let all: Value = list(app.admin()).await.unwrap().json().await.unwrap();
     assert_eq!(all.as_array().unwrap().len(), 2);
     assert!(all[0].get("secret").is_none());
-    let res = app
-        .client
-        .get(app.url("/v1/subscriptions"))
-        .headers(app.auth("demo-police", "police_officer"))
-        .send()
+    let own: Value = list(app.auth("demo-police", "police_officer"))
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
+    assert_eq!(own.as_array().unwrap().len(), 1, "{own}");
+    assert_eq!(own[0]["agency"], "demo-police");
+    assert!(own[0].get("secret").is_none());
+    let res = list(app.auth("demo-police", "analyst")).await.unwrap();
     assert_problem(res, 403).await;
-    for bad in [
-        json!({"agency": "demo-police", "kind": "kafka"}),
-        json!({"agency": "demo-police", "kind": "webhook", "url": "ftp://x"}),
-        json!({"agency": "nowhere", "kind": "webhook", "url": "http://127.0.0.1:9/"}),
-        json!({"agency": "demo-police", "kind": "pigeon"}),
+    let police = app.auth("demo-police", "police_officer");
+    for (who, bad, field) in [
+        (&police, json!({"kind": "kafka"}), "kind"),
+        (&police, json!({"kind": "webhook", "url": "ftp://x"}), "url"),
+        (&police, json!({"kind": "webhook"}), "url"),
+        (&police, json!({"kind": "pigeon"}), "kind"),
+        (
+            &app.admin(),
+            json!({"agency": "nowhere", "kind": "webhook", "url": "http://127.0.0.1:9/"}),
+            "agency",
+        ),
     ] {
         let res = app
             .client
             .post(app.url("/v1/subscriptions"))
-            .headers(app.admin())
+            .headers(who.clone())
             .json(&bad)
             .send()
             .await
             .unwrap();
-        assert_problem(res, 400).await;
+        let problem = assert_problem(res, 400).await;
+        assert_eq!(problem["invalid-params"][0]["name"], field, "{problem}");
     }
 }
 
@@ -472,9 +493,13 @@ async fn two_relays_on_one_database_share_the_work_and_keep_the_order() {
     .await;
     let _second = crate::helpers::spawn_instance(&app).await;
     let mut receivers = Vec::new();
-    for agency in ["demo-police", "demo-child-focus", "demo-guardianship"] {
+    for (agency, role) in [
+        ("demo-police", "police_officer"),
+        ("demo-child-focus", "child_focus_case_manager"),
+        ("demo-guardianship", "guardianship_officer"),
+    ] {
         let (url, got) = receiver(0).await;
-        subscribe(&app, agency, &url).await;
+        subscribe(&app, (agency, role), &url).await;
         receivers.push((agency, got));
     }
     for (child, who) in [
@@ -533,7 +558,7 @@ async fn a_registration_that_may_be_a_missing_child_tells_the_agencies_handling_
     )
     .await;
     let (police_url, police_got) = receiver(0).await;
-    subscribe(&app, "demo-police", &police_url).await;
+    subscribe(&app, ("demo-police", "police_officer"), &police_url).await;
     // Semhar Haile (demo child 0) disappears from her reception centre.
     let alert = report(
         &app,

@@ -43,12 +43,12 @@ async fn sigkill_mid_burst_loses_no_committed_alert_and_leaves_nothing_partial()
     };
     let server = Server::start(command());
     let client = reqwest::Client::new();
-    let admin = token(&dir, "registry", "registry_admin");
+    let police = token(&dir, "demo-police", "police_officer");
     let officer = token(&dir, "demo-guardianship", "guardianship_officer");
     let res = client
         .post(server.url("/v1/subscriptions"))
-        .bearer_auth(&admin)
-        .json(&json!({"agency": "demo-police", "kind": "kafka"}))
+        .bearer_auth(&police)
+        .json(&json!({"kind": "kafka"}))
         .send()
         .await
         .unwrap();

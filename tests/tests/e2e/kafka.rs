@@ -136,12 +136,13 @@ pub(crate) fn consume(consumer: &BaseConsumer, n: usize) -> Vec<(String, Value)>
     got
 }
 
-async fn subscribe_kafka(app: &TestApp, agency: &str) {
+/// Subscribes `agency` to its topic, with a token of that agency's `role`.
+async fn subscribe_kafka(app: &TestApp, (agency, role): (&str, &str)) {
     let res = app
         .client
         .post(app.url("/v1/subscriptions"))
-        .headers(app.admin())
-        .json(&json!({"agency": agency, "kind": "kafka"}))
+        .headers(app.auth(agency, role))
+        .json(&json!({"kind": "kafka"}))
         .send()
         .await
         .unwrap();
@@ -209,8 +210,8 @@ async fn every_agency_group_gets_each_alert_once_in_order_with_its_fields() {
         |s| s.kafka_brokers = address,
     )
     .await;
-    subscribe_kafka(&app, "demo-police").await;
-    subscribe_kafka(&app, "demo-child-focus").await;
+    subscribe_kafka(&app, ("demo-police", "police_officer")).await;
+    subscribe_kafka(&app, ("demo-child-focus", "child_focus_case_manager")).await;
 
     for (child, reporter) in [
         (DEMO_CHILDREN[0], ("demo-reception", "reception_staff")),
@@ -271,7 +272,7 @@ async fn a_broker_stopped_during_a_burst_loses_no_alert() {
         |s| s.kafka_brokers = address,
     )
     .await;
-    subscribe_kafka(&app, "demo-police").await;
+    subscribe_kafka(&app, ("demo-police", "police_officer")).await;
 
     let body = json!({"last_seen_at": "2026-01-01T10:00:00Z", "last_seen_place": "Brussels-North"});
     let first = act(

@@ -24,3 +24,4 @@ mod resilience;
 mod search;
 mod security;
 mod statistics;
+mod subscriptions;

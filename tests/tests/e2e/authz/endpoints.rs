@@ -10,7 +10,7 @@ use reqwest::Method;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use super::policy::{ROLES, categories_in};
+use super::policy::{RECEIVERS, ROLES, categories_in};
 use super::world::{ELSEWHERE, World, an_hour_ago, own_of};
 use crate::helpers::{Backend, backends};
 use crate::records::fixtures::change_to;
@@ -111,7 +111,8 @@ struct Shared {
     missing: Child,
     own: BTreeMap<&'static str, Child>,
     own_missing: BTreeMap<&'static str, Child>,
-    subscription: String,
+    /// One subscription of each demo agency but the registry, by agency.
+    subscriptions: BTreeMap<&'static str, String>,
 }
 
 async fn fresh(world: &World, target: &str, role: &str) -> Option<Child> {
@@ -149,33 +150,60 @@ async fn shared(world: &World) -> Shared {
         own.insert(role, with_photo(fresh(world, "own", role).await.unwrap()));
         own_missing.insert(role, fresh(world, "own_missing", role).await.unwrap());
     }
+    let mut subscriptions = BTreeMap::new();
+    for (agency, _) in RECEIVERS {
+        subscriptions.insert(agency, subscription_of(world, agency).await);
+    }
     Shared {
         unrelated,
         missing,
         own,
         own_missing,
-        subscription: subscribe(world).await,
+        subscriptions,
     }
 }
 
-/// A subscription of an agency that is never notified (no delivery is ever attempted).
-async fn subscribe(world: &World) -> String {
+/// The agency a cell of target `other_agency` names: another than the caller's.
+fn other_agency(agency: &str) -> &'static str {
+    if agency == "demo-child-focus" {
+        "demo-police"
+    } else {
+        "demo-child-focus"
+    }
+}
+
+/// Where the subscriptions of the table post: nothing listens there, so a delivery fails at once.
+const NOWHERE: &str = "http://127.0.0.1:9/authz";
+
+/// Creates a webhook subscription as `who`, expecting 201 with `status`; its id.
+async fn subscription_as(world: &World, who: (&str, &str), agency: &str, status: &str) -> String {
     let res = world
-        .as_(
-            Method::POST,
-            "/v1/subscriptions",
-            ("registry_admin", "registry"),
-            "",
-        )
-        .json(&json!({"agency": "demo-immigration", "kind": "webhook", "url": "http://127.0.0.1:9/authz"}))
+        .as_(Method::POST, "/v1/subscriptions", who, "")
+        .json(&json!({"agency": agency, "kind": "webhook", "url": NOWHERE}))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    assert_eq!(res.status(), 201, "{who:?} subscribing {agency}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// A subscription of `agency`, made by a member of it (the role its events are rendered for);
+/// the immigration office's role may not subscribe, so the registry administrator proposes one
+/// for it, which stays pending.
+async fn subscription_of(world: &World, agency: &str) -> String {
+    let (_, role) = RECEIVERS.iter().find(|(a, _)| *a == agency).unwrap();
+    if *role == "immigration_officer" {
+        propose(world, agency).await
+    } else {
+        subscription_as(world, (role, agency), agency, "active").await
+    }
+}
+
+/// A subscription proposed for `agency` by the registry administrator, pending.
+async fn propose(world: &World, agency: &str) -> String {
+    subscription_as(world, ("registry_admin", "registry"), agency, "pending").await
 }
 
 /// A small valid PNG.
@@ -263,8 +291,9 @@ async fn call(
     rq = match (row.method.as_str(), row.path.as_str()) {
         ("POST", "/v1/agencies") => rq.json(&json!({"id": format!("authz-zone-{n}"),
             "kind": "police", "name": "Authz zone", "country": "BE"})),
-        ("POST", "/v1/subscriptions") => rq.json(&json!({"agency": "demo-immigration",
-            "kind": "webhook", "url": "http://127.0.0.1:9/authz"})),
+        ("POST", "/v1/subscriptions") => rq.json(&json!({
+            "agency": if row.target == "own_agency" { agency } else { other_agency(agency) },
+            "kind": "webhook", "url": NOWHERE})),
         ("POST", "/v1/minors") => rq.json(&registration(role)),
         ("POST", "/v1/minors/search") => rq.json(&json!({"names": ["Semhar Haile"]})),
         ("PATCH", "/v1/minors/{id}") => rq
@@ -380,7 +409,7 @@ async fn every_operation_answers_every_role_as_the_table_says(#[case] backend: B
             );
             let reads = row.method == "GET";
             let (child, photo) = match row.target.as_str() {
-                "-" => (None, None),
+                "-" | "own_agency" | "other_agency" => (None, None),
                 "mismatched" => (Some(shared.missing.clone()), shared.unrelated.photo.clone()),
                 target if !reads => match fresh(&world, target, role).await {
                     Some(c) => (Some(c), None),
@@ -405,10 +434,23 @@ async fn every_operation_answers_every_role_as_the_table_says(#[case] backend: B
                     (Some(child), photo)
                 }
             };
-            let subscription = if row.method == "DELETE" {
-                subscribe(&world).await
+            // A subscription of the caller's agency or of another: a fresh proposal to confirm, a
+            // fresh one to delete, the shared one to read.
+            let subscription = if row.path.starts_with("/v1/subscriptions/") {
+                let of = match row.target.as_str() {
+                    "own_agency" => agency,
+                    "other_agency" => other_agency(agency),
+                    other => panic!("line {}: a subscription of {other}?", row.line),
+                };
+                if row.path.ends_with("/confirmation") {
+                    propose(&world, of).await
+                } else if row.method == "DELETE" {
+                    subscription_of(&world, of).await
+                } else {
+                    shared.subscriptions[of].clone()
+                }
             } else {
-                shared.subscription.clone()
+                String::new()
             };
             let before = child.as_ref().map(|c| {
                 (

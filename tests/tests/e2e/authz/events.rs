@@ -540,21 +540,25 @@ async fn alert_views_streams_webhooks_and_candidates_hold_only_what_the_receiver
         world.add_photo(&id);
         children.insert(name, (id, at));
     }
+    // Each agency subscribes itself. The immigration office, whose role may not subscribe (it
+    // follows no alert), gets one proposed by the registry administrator and left pending: it
+    // must receive nothing.
     let mut hooks = Vec::new();
     for (agency, role) in RECEIVERS {
         let (url, got) = receiver().await;
+        let (who, status) = if role == "immigration_officer" {
+            (("registry_admin", "registry"), "pending")
+        } else {
+            ((role, agency), "active")
+        };
         let res = world
-            .as_(
-                Method::POST,
-                "/v1/subscriptions",
-                ("registry_admin", "registry"),
-                "",
-            )
+            .as_(Method::POST, "/v1/subscriptions", who, "")
             .json(&json!({"agency": agency, "kind": "webhook", "url": url}))
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 201);
+        assert_eq!(res.status(), 201, "{agency}");
+        assert_eq!(res.json::<Value>().await.unwrap()["status"], status);
         hooks.push((agency, role, got));
     }
     let mut run = Run {

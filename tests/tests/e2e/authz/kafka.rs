@@ -20,10 +20,10 @@ async fn kafka_payloads_hold_only_what_the_agency_may_read() {
         .as_(
             Method::POST,
             "/v1/subscriptions",
-            ("registry_admin", "registry"),
+            ("police_officer", "demo-police"),
             "",
         )
-        .json(&json!({"agency": "demo-police", "kind": "kafka"}))
+        .json(&json!({"kind": "kafka"}))
         .send()
         .await
         .unwrap();

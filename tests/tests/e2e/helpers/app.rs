@@ -16,8 +16,9 @@ pub struct TestApp {
 }
 
 /// Settings of a test instance: a random port, the test database and identity provider, one worker,
-/// and no rate limits (every test calls as one subject from one address, far faster than a person;
-/// `security/ratelimit.rs` switches them on with its own budgets).
+/// no rate limits (every test calls as one subject from one address, far faster than a person;
+/// `security/ratelimit.rs` switches them on with its own budgets), and webhooks allowed to the
+/// tests' receivers on 127.0.0.1 (plain `http`, loopback address).
 fn settings_for(db: &TestDatabase, idp: &TestIdp) -> Settings {
     Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -30,6 +31,7 @@ fn settings_for(db: &TestDatabase, idp: &TestIdp) -> Settings {
         workers: 1,
         shutdown_timeout_seconds: 1,
         rate_limit_enabled: false,
+        webhook_allowed_hosts: vec!["127.0.0.1".into()],
         ..Settings::default()
     }
 }

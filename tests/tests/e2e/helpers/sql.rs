@@ -36,6 +36,10 @@ pub struct AuditRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub subject: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
+    pub agency: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub role: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
     pub purpose: Option<String>,
     #[diesel(sql_type = Text)]
     pub action: String,
@@ -51,8 +55,8 @@ pub struct AuditRow {
 
 /// Every audit entry, in chain order.
 pub fn audit_rows(app: &TestApp) -> Vec<AuditRow> {
-    let sql = "SELECT seq, subject, purpose, action, minors, categories, outcome, request_id \
-               FROM audit_log ORDER BY seq";
+    let sql = "SELECT seq, subject, agency, role, purpose, action, minors, categories, outcome, \
+               request_id FROM audit_log ORDER BY seq";
     if let Some(path) = app.db.url.strip_prefix("sqlite://") {
         let mut conn = diesel::SqliteConnection::establish(path).unwrap();
         diesel::sql_query(sql).load(&mut conn).unwrap()

@@ -89,13 +89,7 @@ async fn reports_are_accepted_while_the_broker_is_down_and_every_alert_arrives_i
     let officer = token(&dir, "demo-guardianship", "guardianship_officer");
     let police = token(&dir, "demo-police", "police_officer");
 
-    let subscription = subscribe(
-        &client,
-        &server,
-        &admin,
-        json!({"agency": "demo-police", "kind": "kafka"}),
-    )
-    .await;
+    let subscription = subscribe(&client, &server, &police, json!({"kind": "kafka"})).await;
     let cursor = async || -> (i64, u64) {
         let body: Value = client
             .get(server.url(&format!("/v1/subscriptions/{subscription}")))

@@ -396,17 +396,17 @@ pub(crate) fn name(n: usize) -> String {
     format!("{first}{}", chars.as_str())
 }
 
-/// Subscribes an agency as `registry_admin` (`body` as `POST /v1/subscriptions` takes it); the
+/// Subscribes the agency of `member`'s token (`body` as `POST /v1/subscriptions` takes it); the
 /// subscription's id.
 pub(crate) async fn subscribe(
     client: &reqwest::Client,
     server: &crate::cli::Server,
-    admin: &str,
+    member: &str,
     body: Value,
 ) -> String {
     let res = client
         .post(server.url("/v1/subscriptions"))
-        .bearer_auth(admin)
+        .bearer_auth(member)
         .json(&body)
         .send()
         .await
@@ -418,7 +418,7 @@ pub(crate) async fn subscribe(
         .to_owned()
 }
 
-/// The set-up of a burst: a webhook of demo-police subscribed by the registry administrator, and
+/// The set-up of a burst: a webhook of demo-police subscribed by a police officer, and
 /// a token of the guardianship officer who registers the children. Returns the subscription's id,
 /// the deliveries the webhook receives, and the officer's token.
 pub(crate) async fn police_webhook(
@@ -426,14 +426,14 @@ pub(crate) async fn police_webhook(
     server: &crate::cli::Server,
     dir: &Path,
 ) -> (String, Deliveries, String) {
-    let admin = token(dir, "registry", "registry_admin");
+    let police = token(dir, "demo-police", "police_officer");
     let officer = token(dir, "demo-guardianship", "guardianship_officer");
     let (hook, deliveries) = webhook_receiver().await;
     let subscription = subscribe(
         client,
         server,
-        &admin,
-        json!({"agency": "demo-police", "kind": "webhook", "url": hook}),
+        &police,
+        json!({"kind": "webhook", "url": hook}),
     )
     .await;
     (subscription, deliveries, officer)

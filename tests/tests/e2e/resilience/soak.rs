@@ -156,7 +156,6 @@ async fn mixed_load_runs_without_error_within_a_memory_bound() {
     let pid = server.child.id();
     let base = server.url("");
     let client = client();
-    let admin = token(&dir, "registry", "registry_admin");
     let auditor = token(&dir, "registry", "auditor");
     let tokens = Arc::new(Tokens {
         officer: token(&dir, "demo-guardianship", "guardianship_officer"),
@@ -165,8 +164,8 @@ async fn mixed_load_runs_without_error_within_a_memory_bound() {
     let (hook, deliveries) = webhook_receiver().await;
     let res = client
         .post(format!("{base}/v1/subscriptions"))
-        .bearer_auth(&admin)
-        .json(&json!({"agency": "demo-police", "kind": "webhook", "url": hook}))
+        .bearer_auth(&tokens.police)
+        .json(&json!({"kind": "webhook", "url": hook}))
         .send()
         .await
         .unwrap();
