@@ -76,6 +76,9 @@ pub struct ReporterRecord {
     pub unrelated_closed_in_error: u64,
 }
 
+/// Kinds of the agencies an alert names, looked up once per request.
+type Kinds = HashMap<String, Option<AgencyKind>>;
+
 /// The filters of an alert listing as asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AlertQuery {
@@ -215,12 +218,18 @@ impl Alerts {
         }
     }
 
-    /// The kind of an agency named on an alert, `None` if it no longer exists.
-    fn kind_of(&self, agency: &str) -> anyhow::Result<Option<AgencyKind>> {
-        Ok(match AgencyId::parse(agency) {
+    /// The kind of an agency named on an alert, `None` if it no longer exists; looked up once
+    /// per request (`kinds` holds those seen).
+    fn kind_of(&self, kinds: &mut Kinds, agency: &str) -> anyhow::Result<Option<AgencyKind>> {
+        if let Some(kind) = kinds.get(agency) {
+            return Ok(*kind);
+        }
+        let kind = match AgencyId::parse(agency) {
             Ok(id) => self.agencies.find(&id)?.map(|a| a.kind),
             Err(_) => None,
-        })
+        };
+        kinds.insert(agency.to_owned(), kind);
+        Ok(kind)
     }
 
     /// The alert and the child's record as the caller may see them for the purpose
@@ -231,6 +240,7 @@ impl Alerts {
         caller: &Principal,
         alert: Alert,
         minor: Option<&Minor>,
+        kinds: &mut Kinds,
     ) -> anyhow::Result<AlertView> {
         let mask = minor
             .map(|m| {
@@ -239,7 +249,7 @@ impl Alerts {
             })
             .unwrap_or_default();
         let alert = mask_alert(&alert, mask.read, &caller.agency, &self.risk, &mut |a| {
-            self.kind_of(a)
+            self.kind_of(kinds, a)
         })?;
         let minor = minor
             .filter(|_| !mask.read.is_empty())
@@ -436,7 +446,7 @@ impl Alerts {
             status: MinorStatus::Missing,
             ..minor.clone()
         };
-        let view = self.view(&rq.caller, alert.clone(), Some(&missing))?;
+        let view = self.view(&rq.caller, alert.clone(), Some(&missing), &mut Kinds::new())?;
         let created = new_minor.is_some();
         let mut audit = trail.for_change(
             new_minor
@@ -464,7 +474,7 @@ impl Alerts {
         if created {
             // The record exists only now, with its registry number: show it as stored.
             let stored = self.minors.find(minor_id)?;
-            return Ok(self.view(&rq.caller, alert, stored.as_ref())?);
+            return Ok(self.view(&rq.caller, alert, stored.as_ref(), &mut Kinds::new())?);
         }
         Ok(view)
     }
@@ -476,7 +486,7 @@ impl Alerts {
             let purpose = self.purpose(rq, Operation::ReadAlert)?;
             let (alert, minor, _) = self.load_for(rq, id, Operation::ReadAlert, purpose)?;
             trail.entry.minors = vec![alert.minor_id.clone()];
-            let view = self.view(&rq.caller, alert, minor.as_ref())?;
+            let view = self.view(&rq.caller, alert, minor.as_ref(), &mut Kinds::new())?;
             trail.entry.categories = disclosed(&view);
             Ok(view)
         })();
@@ -494,10 +504,11 @@ impl Alerts {
         let mut trail = Trail::new(rq, Action::AlertList, &[], self.clock.now());
         let result = (|| {
             let purpose = self.purpose(rq, Operation::ReadAlert)?;
+            let mut kinds = Kinds::new();
             let mine = following(&rq.caller.agency, rq.caller.agency_kind);
             let scope = match (&mine, &filter.agency) {
                 (_, None) => mine,
-                (Following::Every, Some(other)) => match self.kind_of(other)? {
+                (Following::Every, Some(other)) => match self.kind_of(&mut kinds, other)? {
                     Some(kind) => following(
                         &AgencyId::parse(other)
                             .map_err(|e| AlertUseError::Invalid(e.to_string()))?,
@@ -538,7 +549,7 @@ impl Alerts {
                         facts,
                     )
                 {
-                    items.push(self.view(&rq.caller, alert, minor.as_ref())?);
+                    items.push(self.view(&rq.caller, alert, minor.as_ref(), &mut kinds)?);
                 }
             }
             trail.entry.minors = items.iter().map(|v| v.alert.minor_id.clone()).collect();
@@ -600,7 +611,8 @@ impl Alerts {
                     status: status.unwrap_or(m.status),
                     ..m.clone()
                 });
-                let view = self.view(&rq.caller, alert.clone(), after.as_ref())?;
+                let view =
+                    self.view(&rq.caller, alert.clone(), after.as_ref(), &mut Kinds::new())?;
                 let audit = trail.for_change(disclosed(&view));
                 let stored = self.alerts.update(&AlertChange {
                     alert: &alert,
@@ -823,23 +835,26 @@ impl Alerts {
             kind: rq.caller.agency_kind,
             role: Some(rq.caller.role),
         };
-        let mut kinds: HashMap<String, Option<AgencyKind>> = HashMap::new();
-        let mut kind_of = |agency: &str| -> anyhow::Result<Option<AgencyKind>> {
-            if let Some(kind) = kinds.get(agency) {
-                return Ok(*kind);
+        let mut kinds = Kinds::new();
+        let mut kind_of = |agency: &str| self.kind_of(&mut kinds, agency);
+        // Each record is read once per batch, however many of its events the batch holds.
+        let mut records: HashMap<String, Option<Minor>> = HashMap::new();
+        let mut record = |id: &str| -> anyhow::Result<Option<Minor>> {
+            if let Some(found) = records.get(id) {
+                return Ok(found.clone());
             }
-            let kind = self.kind_of(agency)?;
-            kinds.insert(agency.to_owned(), kind);
-            Ok(kind)
+            let found = self.minors.find(id)?;
+            records.insert(id.to_owned(), found.clone());
+            Ok(found)
         };
         let mut rendered = Vec::new();
         for event in &events {
-            let minor = self.minors.find(&event.event.minor_id)?;
+            let minor = record(&event.event.minor_id)?;
             if !receiver.receives(&self.policy, &event.alert, minor.as_ref()) {
                 continue;
             }
             let candidate = match &event.event.possible_match {
-                Some(m) => self.minors.find(&m.minor_id)?,
+                Some(m) => record(&m.minor_id)?,
                 None => None,
             };
             rendered.push(render(

@@ -4,28 +4,15 @@
 //! the tests by `webhook_allowed_hosts`); every change and every refusal is audited.
 
 use api::demo::DEMO_CHILDREN;
-use api::startup::Options;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::events::{post, receiver, report, wait_for};
 use crate::helpers::sql::{AuditRow, audit_rows};
-use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_app_with};
+use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_demo};
 
 const GUARDIAN: (&str, &str) = ("demo-guardian", "guardian");
 const POLICE: (&str, &str) = ("demo-police", "police_officer");
-
-async fn demo_app(backend: Backend) -> TestApp {
-    spawn_app_with(
-        backend,
-        Options {
-            demo: true,
-            ..Default::default()
-        },
-        |_| {},
-    )
-    .await
-}
 
 /// `POST /v1/subscriptions` with `body` as `who` (agency, role).
 async fn create(app: &TestApp, who: (&str, &str), body: Value) -> reqwest::Response {
@@ -83,7 +70,7 @@ fn entry(agency: &str, role: &str, outcome: &str) -> (String, String, String) {
 async fn an_admin_proposed_subscription_delivers_nothing_until_the_agency_confirms_it(
     #[case] backend: Backend,
 ) {
-    let app = demo_app(backend).await;
+    let app = spawn_demo(backend).await;
     let (guardian_url, guardian_got) = receiver(0).await;
     let res = create(
         &app,
@@ -202,7 +189,7 @@ async fn an_admin_proposed_subscription_delivers_nothing_until_the_agency_confir
 /// anyone's) sent anywhere. Nor does an administrator subscribe its own agency: it only proposes.
 #[apply(backends)]
 async fn an_agency_cannot_subscribe_another_agency(#[case] backend: Backend) {
-    let app = demo_app(backend).await;
+    let app = spawn_demo(backend).await;
     let (url, _) = receiver(0).await;
     for (who, agency) in [
         (POLICE, "demo-guardian"),
@@ -255,7 +242,7 @@ async fn an_agency_cannot_subscribe_another_agency(#[case] backend: Backend) {
 /// 400 naming `url`, whoever asks; audited.
 #[apply(backends)]
 async fn a_plain_http_or_private_address_url_is_refused_naming_url(#[case] backend: Backend) {
-    let app = demo_app(backend).await;
+    let app = spawn_demo(backend).await;
     let urls = [
         // Plain http to a public address (example.com's, RFC 2606): not https.
         "http://93.184.215.14/hook",
@@ -311,7 +298,7 @@ async fn a_plain_http_or_private_address_url_is_refused_naming_url(#[case] backe
 /// Each agency sees and ends its own; the administrator sees and ends any.
 #[apply(backends)]
 async fn confirmation_by_the_wrong_agency_is_403(#[case] backend: Backend) {
-    let app = demo_app(backend).await;
+    let app = spawn_demo(backend).await;
     let (url, _) = receiver(0).await;
     let res = create(
         &app,

@@ -13,7 +13,7 @@ use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::helpers::sql::audit_rows;
-use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_app_with};
+use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_demo};
 
 const CHILD: &str = DEMO_CHILDREN[0];
 const YOUTH_CHILD: &str = DEMO_CHILDREN[1];
@@ -23,18 +23,6 @@ const OFFICER: (&str, &str) = ("demo-guardianship", "guardianship_officer");
 const POLICE: (&str, &str) = ("demo-police", "police_officer");
 const CHILD_FOCUS: (&str, &str) = ("demo-child-focus", "child_focus_case_manager");
 const IMMIGRATION: (&str, &str) = ("demo-immigration", "immigration_officer");
-
-async fn demo(backend: Backend) -> TestApp {
-    spawn_app_with(
-        backend,
-        Options {
-            demo: true,
-            ..Default::default()
-        },
-        |_| {},
-    )
-    .await
-}
 
 async fn call(
     app: &TestApp,
@@ -109,7 +97,7 @@ fn strings(v: &Value) -> Vec<String> {
 /// who read them.
 #[apply(backends)]
 async fn alert_views_carry_no_derived_value_of_a_withheld_category(#[case] backend: Backend) {
-    let app = demo(backend).await;
+    let app = spawn_demo(backend).await;
     let urgent = json!({"health": {"urgent_medical_need": true}});
     let res = call(
         &app,
@@ -154,7 +142,7 @@ async fn alert_views_carry_no_derived_value_of_a_withheld_category(#[case] backe
 /// Leaks 3 and 4: outcomes and changes by permit; followers from the record as it is now.
 #[apply(backends)]
 async fn alert_actions_follow_the_permits_and_the_current_placement(#[case] backend: Backend) {
-    let app = demo(backend).await;
+    let app = spawn_demo(backend).await;
     let raised = report(&app, RECEPTION, CHILD).await;
     let id = raised["id"].as_str().unwrap().to_owned();
     let at = |tail: &str| format!("/v1/alerts/{id}{tail}");
@@ -272,7 +260,7 @@ async fn alert_actions_follow_the_permits_and_the_current_placement(#[case] back
 /// Leak 5: a listing filter on `placement` needs read of `placement`.
 #[apply(backends)]
 async fn list_filters_need_read_of_their_category(#[case] backend: Backend) {
-    let app = demo(backend).await;
+    let app = spawn_demo(backend).await;
     let path = "/v1/minors?placement_agency=demo-reception";
     for (who, purpose) in [
         (POLICE, "disappearance"),
@@ -309,7 +297,7 @@ async fn list_filters_need_read_of_their_category(#[case] backend: Backend) {
 /// Leak 6: a revision that changed only withheld categories is not shown.
 #[apply(backends)]
 async fn history_hides_when_and_by_whom_withheld_categories_changed(#[case] backend: Backend) {
-    let app = demo(backend).await;
+    let app = spawn_demo(backend).await;
     let health = json!({"health": {"medication": "none"}});
     let res = call(
         &app,
@@ -360,7 +348,7 @@ async fn history_hides_when_and_by_whom_withheld_categories_changed(#[case] back
 /// Leak 7: police read what they write at interception; a policy with a blind write does not load.
 #[apply(backends)]
 async fn no_blind_writes(#[case] backend: Backend) {
-    let app = demo(backend).await;
+    let app = spawn_demo(backend).await;
     let found = json!({"interception": {"authority": "demo-police", "place": "Brussels-South"}});
     let res = call(
         &app,
@@ -403,7 +391,7 @@ async fn no_blind_writes(#[case] backend: Backend) {
 /// Leak 8: under `identification`, reception staff page through their own children only.
 #[apply(backends)]
 async fn the_identification_listing_holds_only_the_callers_own_children(#[case] backend: Backend) {
-    let app = demo(backend).await;
+    let app = spawn_demo(backend).await;
     let page = json_of(
         call(
             &app,
@@ -450,7 +438,7 @@ async fn the_identification_listing_holds_only_the_callers_own_children(#[case] 
 async fn alert_actions_and_streamed_events_are_audited_with_their_categories(
     #[case] backend: Backend,
 ) {
-    let app = demo(backend).await;
+    let app = spawn_demo(backend).await;
     let mut stream = app
         .client
         .get(app.url("/v1/alerts/stream"))
@@ -536,7 +524,7 @@ async fn alert_actions_and_streamed_events_are_audited_with_their_categories(
 async fn alerts_opened_by_unrelated_agencies_are_marked_and_errors_count_nowhere(
     #[case] backend: Backend,
 ) {
-    let app = demo(backend).await;
+    let app = spawn_demo(backend).await;
     let raised = report(&app, POLICE, YOUTH_CHILD).await;
     let id = raised["id"].as_str().unwrap().to_owned();
     let officer = json_of(alert_as(&app, OFFICER, &id).await, 200).await;

@@ -41,6 +41,19 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Options::default(), |_| {}).await
 }
 
+/// As [`spawn_app`], with the demo agencies and children (`serve --demo`).
+pub async fn spawn_demo(backend: Backend) -> TestApp {
+    spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await
+}
+
 /// As [`spawn_app`], with options and a last change to the settings.
 pub async fn spawn_app_with(
     backend: Backend,
