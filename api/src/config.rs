@@ -63,6 +63,17 @@ pub struct Settings {
     pub policy: String,
     /// Kafka bootstrap servers (`host:port,...`); empty disables the Kafka sink.
     pub kafka_brokers: String,
+    /// How long the Kafka producer tries to have a record acknowledged, and the admin client an
+    /// operation done, in milliseconds: a delivery attempt fails after it.
+    pub kafka_timeout_ms: u64,
+    /// How long the outbox keeps an alert event, in days: the longest any subscription waits for
+    /// an event before it is dead-lettered, and how far back the SSE stream resumes.
+    pub outbox_retention_days: u64,
+    /// The wait after a subscription's first failed attempt, in milliseconds; doubled after each
+    /// further failure, up to `delivery_backoff_max_seconds`.
+    pub delivery_backoff_initial_ms: u64,
+    /// The longest wait between two attempts of a failing subscription, in seconds.
+    pub delivery_backoff_max_seconds: u64,
     /// Webhook hosts (names or IP addresses) that may be reached over plain `http` and at
     /// loopback, link-local or private addresses; every other webhook must be `https` to a host
     /// that resolves only to public addresses. A list, or in the environment names separated by
@@ -109,6 +120,10 @@ impl Default for Settings {
             log_level: "info".into(),
             policy: String::new(),
             kafka_brokers: String::new(),
+            kafka_timeout_ms: 10_000,
+            outbox_retention_days: 30,
+            delivery_backoff_initial_ms: 1000,
+            delivery_backoff_max_seconds: 900,
             webhook_allowed_hosts: Vec::new(),
             statistics_threshold: domain::statistics::DEFAULT_THRESHOLD,
             rate_limit_enabled: true,
@@ -246,6 +261,26 @@ impl Settings {
                 return invalid(setting, "must be between 1 and 1000000");
             }
         }
+        if !(100..=600_000).contains(&self.kafka_timeout_ms) {
+            return invalid("kafka_timeout_ms", "must be between 100 and 600000");
+        }
+        if !(1..=3650).contains(&self.outbox_retention_days) {
+            return invalid("outbox_retention_days", "must be between 1 and 3650");
+        }
+        if !(10..=3_600_000).contains(&self.delivery_backoff_initial_ms) {
+            return invalid(
+                "delivery_backoff_initial_ms",
+                "must be between 10 and 3600000 (one hour)",
+            );
+        }
+        if !(1..=86_400).contains(&self.delivery_backoff_max_seconds)
+            || self.delivery_backoff_max_seconds * 1000 < self.delivery_backoff_initial_ms
+        {
+            return invalid(
+                "delivery_backoff_max_seconds",
+                "must be between 1 and 86400 (one day), and not below delivery_backoff_initial_ms",
+            );
+        }
         if let Some(bad) = self.webhook_allowed_hosts.iter().find(|h| !is_host(h)) {
             return invalid(
                 "webhook_allowed_hosts",
@@ -280,6 +315,32 @@ impl Settings {
             max_lifetime: seconds(self.auth_max_token_lifetime_seconds),
             leeway: seconds(self.auth_leeway_seconds),
         }
+    }
+
+    /// The waits between attempts of a failing subscription.
+    pub fn retry_schedule(&self) -> domain::usecase::relay::RetrySchedule {
+        let millis = |n: u64| {
+            i64::try_from(n)
+                .ok()
+                .and_then(chrono::Duration::try_milliseconds)
+                .unwrap_or(chrono::Duration::MAX)
+        };
+        domain::usecase::relay::RetrySchedule {
+            first: millis(self.delivery_backoff_initial_ms),
+            cap: seconds(self.delivery_backoff_max_seconds),
+        }
+    }
+
+    /// How long the outbox keeps an event.
+    pub fn outbox_retention(&self) -> chrono::Duration {
+        i64::try_from(self.outbox_retention_days)
+            .ok()
+            .and_then(chrono::Duration::try_days)
+            .unwrap_or(chrono::Duration::MAX)
+    }
+
+    pub fn kafka_timeout(&self) -> Duration {
+        Duration::from_millis(self.kafka_timeout_ms)
     }
 
     /// Whether tokens are checked with the development key (no `auth_jwks` configured).

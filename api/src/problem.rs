@@ -25,7 +25,8 @@ pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
     /// Short summary of the kind of problem.
-    pub title: String,
+    #[schema(value_type = String)]
+    pub title: Box<str>,
     /// The HTTP status code.
     pub status: u16,
     /// What went wrong in this occurrence.
@@ -38,6 +39,11 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub merged_into: Option<Box<str>>,
+    /// For a stream resumed after events no longer kept: the oldest event id (outbox position)
+    /// still available; resume with `Last-Event-ID` set to one before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub oldest_available_id: Option<Box<i64>>,
 }
 
 impl Problem {
@@ -50,11 +56,12 @@ impl Problem {
     ) -> Self {
         Self {
             kind: format!("urn:uam-registry:problem:{slug}"),
-            title: title.to_owned(),
+            title: title.into(),
             status: status.as_u16(),
             detail: detail.into(),
             invalid_params: Vec::new(),
             merged_into: None,
+            oldest_available_id: None,
         }
     }
 
@@ -62,11 +69,12 @@ impl Problem {
     pub fn from_status(status: StatusCode, detail: impl Into<Option<String>>) -> Self {
         Self {
             kind: "about:blank".to_owned(),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
             status: status.as_u16(),
             detail: detail.into(),
             invalid_params: Vec::new(),
             merged_into: None,
+            oldest_available_id: None,
         }
     }
 

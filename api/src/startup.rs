@@ -13,6 +13,7 @@ use domain::alert::{DEFAULT_RISK_TOML, RiskRules};
 use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
 use domain::ports::{EventSink, TopicAdmin};
 use domain::usecase::alerts::Alerts;
+use domain::usecase::deliveries::Deliveries;
 use domain::usecase::minors::Minors;
 use domain::usecase::relay::Relay;
 use domain::usecase::statistics::Statistics;
@@ -45,6 +46,9 @@ pub struct Options {
 
 /// How often the deadline sweep (escalations, overdue protective measures) runs.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
+
+/// How often events older than the outbox's retention are removed.
+const PRUNE_EVERY: Duration = Duration::from_secs(5);
 
 /// Relay rounds at once on PostgreSQL, where each takes a subscription no other holds (`FOR UPDATE
 /// SKIP LOCKED`): a report notifies up to ten agencies, and one round would serve them one after
@@ -188,7 +192,7 @@ impl Application {
                 if prepared.kafka_brokers.is_empty() {
                     None
                 } else {
-                    let timeout = Duration::from_secs(10);
+                    let timeout = prepared.kafka_timeout();
                     Some((
                         Arc::new(KafkaSink::new(&prepared.kafka_brokers, timeout)?),
                         Arc::new(KafkaTopics::new(&prepared.kafka_brokers, timeout)?),
@@ -222,6 +226,7 @@ impl Application {
                     Some((_, topics)) => Some(topics.clone()),
                     None => None,
                 },
+                retention: prepared.outbox_retention(),
             };
             let relay = Relay {
                 outbox: outbox.clone(),
@@ -234,6 +239,12 @@ impl Application {
                 audit: audit.clone(),
                 webhooks: Arc::new(WebhookSink::new(Duration::from_secs(10), guard)?),
                 kafka: kafka.map(|(sink, _)| sink),
+                schedule: prepared.retry_schedule(),
+                retention: prepared.outbox_retention(),
+            };
+            let deliveries = Deliveries {
+                subscriptions: subscriptions.clone(),
+                relay: relay.clone(),
             };
             let statistics = Statistics {
                 source: Arc::new(DieselStatisticsSource::new(db.clone())),
@@ -263,7 +274,10 @@ impl Application {
                 minors,
                 alerts,
                 subscriptions,
+                deliveries,
                 relay,
+                outbox_retention_days: i64::try_from(prepared.outbox_retention_days)
+                    .unwrap_or(i64::MAX),
                 statistics,
                 audit,
                 policy,
@@ -380,7 +394,7 @@ impl Application {
                 }
             }
         };
-        let (relay, wake, poll) = (self.relay, self.wake, self.relay_poll);
+        let (relay, wake, poll) = (self.relay.clone(), self.wake, self.relay_poll);
         let workers = self.relay_workers;
         let relaying = async move {
             loop {
@@ -400,6 +414,21 @@ impl Application {
                         }
                         Err(e) => tracing::error!(error = %e, "relay round panicked"),
                     }
+                }
+            }
+        };
+        let pruner = self.relay.clone();
+        let pruning = async move {
+            loop {
+                tokio::time::sleep(PRUNE_EVERY).await;
+                let relay = pruner.clone();
+                match tokio::task::spawn_blocking(move || relay.prune()).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(removed)) => {
+                        tracing::info!(removed, "outbox events past retention removed")
+                    }
+                    Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "outbox pruning failed"),
+                    Err(e) => tracing::error!(error = %e, "outbox pruning panicked"),
                 }
             }
         };
@@ -425,6 +454,7 @@ impl Application {
             result = self.server => result,
             () = sweeper => Ok(()),
             () = relaying => Ok(()),
+            () = pruning => Ok(()),
             () = refreshing => Ok(()),
         };
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);

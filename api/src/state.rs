@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use domain::ports::{AgencyRepository, AuditLog, Clock, HealthCheck, TokenVerifier};
 use domain::usecase::alerts::Alerts;
+use domain::usecase::deliveries::Deliveries;
 use domain::usecase::minors::Minors;
 use domain::usecase::relay::Relay;
 use domain::usecase::statistics::Statistics;
@@ -24,7 +25,10 @@ pub struct AppState {
     pub minors: Minors,
     pub alerts: Alerts,
     pub subscriptions: Subscriptions,
+    pub deliveries: Deliveries,
     pub relay: Relay,
+    /// How long the outbox keeps events, in days (how far back a stream resumes).
+    pub outbox_retention_days: i64,
     pub statistics: Statistics,
     pub audit: Arc<dyn AuditLog>,
     /// The access policy: field grants and operation rights.

@@ -41,6 +41,20 @@ pub enum Action {
     Subscription,
     /// The oversight listing of alerts opened and closed in error.
     Oversight,
+    /// A subscription's delivery started to fail: its events wait.
+    DeliveryFailing,
+    /// A failing subscription delivered again.
+    DeliveryRecovered,
+    /// An event given up on for a subscription: it waited its retry period, or its agency decided.
+    DeadLetter,
+    /// A subscription's dead letters read by its agency, each through the agency's mask.
+    DeadLetterRead,
+    /// A dead letter sent again at its agency's request.
+    DeadLetterReplay,
+    /// A dead letter discarded by its agency, with a reason.
+    DeadLetterDiscard,
+    /// A signed test event sent to a subscription's endpoint.
+    SubscriptionPing,
 }
 
 /// How the request ended.

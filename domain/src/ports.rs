@@ -359,6 +359,26 @@ pub trait Outbox: Send + Sync {
     fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<OutboxEvent>>;
     /// The last `seq` written (0 when empty).
     fn head(&self) -> anyhow::Result<i64>;
+    /// The event at `seq`, if it is still kept.
+    fn get(&self, seq: i64) -> anyhow::Result<Option<OutboxEvent>>;
+    /// What waits after `seq`: how many events, and the time of the oldest.
+    fn backlog(&self, seq: i64) -> anyhow::Result<Backlog>;
+    /// The last `seq` removed by [`Outbox::prune`] (0 when none was): a reader resuming after an
+    /// earlier position would miss events.
+    fn horizon(&self) -> anyhow::Result<i64>;
+    /// Removes the events written before `before`, except those a subscription has not yet passed
+    /// (its cursor is before them) and those an unresolved dead letter names; moves the horizon to
+    /// the last `seq` removed, or would have been removed but for a dead letter. Returns how many
+    /// events were removed.
+    fn prune(&self, before: DateTime<Utc>) -> anyhow::Result<u64>;
+}
+
+/// The events a reader has still to look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Backlog {
+    pub events: u64,
+    /// When the oldest of them was written.
+    pub oldest: Option<DateTime<Utc>>,
 }
 
 /// Where a subscription delivers.
@@ -378,6 +398,9 @@ pub enum SubscriptionStatus {
     /// Proposed by a registry administrator for the receiving agency: nothing is delivered until a
     /// member of that agency confirms it.
     Pending,
+    /// Held by the receiving agency: its events wait, in order, until it resumes the subscription
+    /// (those that wait longer than its retry period are dead-lettered).
+    Paused,
 }
 
 impl SubscriptionStatus {
@@ -385,6 +408,7 @@ impl SubscriptionStatus {
         match self {
             Self::Active => "active",
             Self::Pending => "pending",
+            Self::Paused => "paused",
         }
     }
 
@@ -392,6 +416,7 @@ impl SubscriptionStatus {
         match text {
             "active" => Some(Self::Active),
             "pending" => Some(Self::Pending),
+            "paused" => Some(Self::Paused),
             _ => None,
         }
     }
@@ -408,22 +433,80 @@ pub struct Subscription {
     /// The subject of the registry administrator who proposed it; `None` when the receiving agency
     /// made it itself.
     pub proposed_by: Option<String>,
-    /// The last outbox `seq` handled (delivered, skipped or dead-lettered).
+    /// The last outbox `seq` handled (delivered, of no concern, or dead-lettered).
     pub cursor: i64,
-    /// Failed attempts since the last success.
-    pub attempts: u32,
+    /// How long an event may wait for delivery while the subscription fails or is paused before
+    /// it is dead-lettered.
+    pub retry_for: chrono::Duration,
+    /// Since when it has been paused ([`SubscriptionStatus::Paused`]).
+    pub paused_since: Option<DateTime<Utc>>,
+    /// The failure it is retrying, while it fails.
+    pub failing: Option<Failing>,
     pub created_at: DateTime<Utc>,
 }
 
-/// What a delivery round achieved for one subscription.
+impl Subscription {
+    /// Failed attempts since the last success.
+    pub fn attempts(&self) -> u32 {
+        self.failing.as_ref().map_or(0, |f| f.attempts)
+    }
+}
+
+/// A subscription's failure: the event it waits to deliver and how its attempts went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failing {
+    /// The first failed attempt since the last success.
+    pub since: DateTime<Utc>,
+    /// Failed attempts since then.
+    pub attempts: u32,
+    pub last_error: String,
+    /// The outbox `seq` of the event that failed last: every later event waits behind it. `None`
+    /// when the attempt failed before an event could be sent.
+    pub seq: Option<i64>,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// An event a subscription gave up on, kept for the receiving agency to replay or discard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub seq: i64,
+    pub event_id: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What a delivery round achieved for one subscription: its new cursor and delivery state,
+/// recorded as given.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Progress {
     /// The new cursor, if it moved.
     pub cursor: Option<i64>,
-    /// The round stopped on this failure: retry later.
-    pub failure: Option<String>,
-    /// Events given up on after the last attempt: `(seq, event id, reason)`.
-    pub dead_letters: Vec<(i64, String, String)>,
+    /// The failure the subscription is in after the round; `None`: it delivers.
+    pub failing: Option<Failing>,
+    /// When to look at the subscription again although no event was written (a paused one whose
+    /// events will come to the end of their wait); `None` with no failure: when an event is.
+    pub next_look_at: Option<DateTime<Utc>>,
+    /// Events given up on in this round.
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// How a dead letter was resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    /// `replayed`, `discarded`, or `not_followed` (the agency no longer follows the alert: there
+    /// is nothing to deliver).
+    pub kind: &'static str,
+    pub by: String,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A change of a subscription's settings by its agency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SubscriptionChange {
+    /// Pause (`Some(true)`) or resume (`Some(false)`).
+    pub paused: Option<bool>,
+    pub retry_for: Option<chrono::Duration>,
 }
 
 /// Storage of subscriptions and their delivery state. Every change is stored with its audit entry
@@ -449,14 +532,50 @@ pub trait SubscriptionRepository: Send + Sync {
     /// Removes a subscription and appends `audit` in the same transaction; `false`, and nothing
     /// written, if there was none.
     fn delete(&self, id: &str, audit: &AuditEntry) -> anyhow::Result<bool>;
+    /// Applies `change` to a subscription that is not pending, and appends `audit` in the same
+    /// transaction: pausing sets [`SubscriptionStatus::Paused`] since `now` and ends the failure
+    /// in course; resuming makes it active and due at once. Answers the subscription as stored
+    /// after the change; `None`, and nothing written, if there is no such subscription or it is
+    /// pending.
+    fn change(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> anyhow::Result<Option<Subscription>>;
+    /// The subscription's unresolved dead letters, in outbox order.
+    fn dead_letters(&self, id: &str) -> anyhow::Result<Vec<DeadLetter>>;
+    /// How many unresolved dead letters each subscription has (those with none are absent).
+    fn dead_letter_counts(&self) -> anyhow::Result<std::collections::HashMap<String, u64>>;
+    /// Dead-letters the event a subscription is failing on, at the receiving agency's decision:
+    /// only if it is still failing on `seq`, records `dead_letter` (its `seq` is `seq`), moves the
+    /// cursor past it, ends the failure (the next event is due at once), and appends `audit`, all
+    /// in one transaction. `false`, and nothing written, otherwise.
+    fn dead_letter_failing(
+        &self,
+        id: &str,
+        dead_letter: &DeadLetter,
+        audit: &AuditEntry,
+    ) -> anyhow::Result<bool>;
+    /// Marks an unresolved dead letter resolved (`replayed`, `discarded` or `not_followed`), by
+    /// whom, with the reason, and appends `audit` in the same transaction. `false`, and nothing
+    /// written, if there is no such unresolved dead letter.
+    fn resolve_dead_letter(
+        &self,
+        id: &str,
+        seq: i64,
+        resolution: &Resolution,
+        audit: &[AuditEntry],
+    ) -> anyhow::Result<bool>;
 
-    /// Takes up to `limit` active subscriptions (MUST NOT take a [`SubscriptionStatus::Pending`]
-    /// one: it delivers nothing) with events pending (cursor before the outbox head), due
-    /// for delivery at `now` (no retry waiting), that no other worker holds (on PostgreSQL
-    /// `FOR UPDATE SKIP LOCKED`, held until their progress is recorded), runs `deliver` once for
-    /// all of them, and records each one's progress (`deliver` answers one [`Progress`] per
-    /// subscription, in the order given): the new cursor, the dead letters, and on failure the
-    /// attempt count and the time of the next attempt (exponential backoff). Returns how many
+    /// Takes up to `limit` active or paused subscriptions (MUST NOT take a
+    /// [`SubscriptionStatus::Pending`] one: it delivers nothing) with events pending (cursor
+    /// before the outbox head), due at `now` (no later attempt or look set), that no other worker
+    /// holds (on PostgreSQL `FOR UPDATE SKIP LOCKED`, held until their progress is recorded), runs
+    /// `deliver` once for all of them, and records each one's progress as given (`deliver`
+    /// answers one [`Progress`] per subscription, in the order given): the new cursor, the dead
+    /// letters, the failure and the time of the next attempt or look. Returns how many
     /// subscriptions were taken; 0 when none was due.
     fn deliver_due(
         &self,

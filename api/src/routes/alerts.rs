@@ -170,6 +170,10 @@ impl From<AlertUseError> for Problem {
             AlertUseError::Conflict(_) | AlertUseError::AlreadyOpen => {
                 Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", e.to_string())
             }
+            AlertUseError::Gone { oldest, .. } => Problem {
+                oldest_available_id: oldest.map(Box::new),
+                ..Problem::new(StatusCode::GONE, "gone", "No longer kept", e.to_string())
+            },
             AlertUseError::Unavailable(e) => blocking::audit_unavailable(&e),
             AlertUseError::Unknown(e) => blocking::unexpected(&e),
         }
@@ -497,7 +501,8 @@ pub async fn resolve(
 }
 
 /// The caller's agency's alert events as Server-Sent Events, from now on or, with `Last-Event-ID`,
-/// from after that event. Each `data` is the CloudEvent rendered through the caller's own mask;
+/// from after that event: as far back as the outbox keeps events (`outbox_retention_days`, 30 by
+/// default); an id older than that answers 410, naming the oldest position a stream resumes after. Each `data` is the CloudEvent rendered through the caller's own mask;
 /// `id` is the event's outbox position. The token is checked again before each batch: the stream
 /// ends, after a comment `: closed: <reason>`, once the token has expired or would be refused
 /// for any other reason (key withdrawn, agency removed or of another kind); resume with a fresh
@@ -516,6 +521,7 @@ pub async fn resolve(
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 410, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn stream(
@@ -546,12 +552,12 @@ pub async fn stream(
     // Refusals (purpose, role) are answered before the stream starts.
     let first = {
         let (state, rq) = (state.clone(), rq.clone());
-        blocking::run(move || {
-            let after = match resume {
-                Some(seq) => seq,
-                None => state.alerts.stream_head()?,
-            };
-            state.alerts.stream(&rq, after)
+        blocking::run(move || match resume {
+            Some(seq) => state.alerts.resume(&rq, seq, state.outbox_retention_days),
+            None => {
+                let head = state.alerts.stream_head()?;
+                state.alerts.stream(&rq, head)
+            }
         })
         .await?
     };

@@ -6,8 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use domain::ports::{Endpoint, Subscription};
-use domain::usecase::subscriptions::{Draft, SubscriptionError};
+use domain::ports::{Endpoint, SubscriptionStatus};
+use domain::usecase::deliveries::{Letter, Replay};
+use domain::usecase::subscriptions::{ChangeDraft, Draft, Overview, SubscriptionError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -30,6 +31,54 @@ pub struct CreateSubscription {
     /// addresses (`http` and private addresses only for the hosts in `webhook_allowed_hosts`); at
     /// most 2000 characters.
     pub url: Option<String>,
+    /// How long an event may wait, in hours, while the subscription fails or is paused, before
+    /// it goes to the dead letters: from 1 to the outbox's retention (`outbox_retention_days`
+    /// × 24). Default 168 (7 days), or the retention if shorter.
+    #[schema(minimum = 1, example = 168)]
+    pub retry_hours: Option<i64>,
+}
+
+/// A change of a subscription by its agency; absent members are left as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSubscription {
+    /// `true` pauses delivery (events wait, in order, and go to the dead letters once they have
+    /// waited `retry_hours`); `false` resumes it at once.
+    pub paused: Option<bool>,
+    /// How long an event may wait while the subscription fails or is paused, in hours.
+    #[schema(minimum = 1, example = 168)]
+    pub retry_hours: Option<i64>,
+}
+
+/// How a subscription's deliveries stand.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryBody {
+    /// `pending` (awaits its agency's confirmation), `active` (delivering), `failing` (its
+    /// endpoint refused or did not answer: events wait, in order, while it is retried), or
+    /// `paused` (held by its agency: events wait).
+    #[schema(example = "failing")]
+    pub state: String,
+    /// Since when it has been failing, or paused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// Failed attempts since the last success.
+    pub attempts: u32,
+    /// The last failure, as the endpoint or the network gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// The CloudEvent id of the event the next attempt starts with (the one that failed last).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing_event: Option<String>,
+    /// When the next attempt is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Outbox events the relay has still to look at for this subscription (some may concern
+    /// other agencies only).
+    pub lag_events: u64,
+    /// How long ago the oldest of them was written; 0 when none waits.
+    pub lag_seconds: i64,
+    /// Events given up on and not yet replayed or discarded.
+    pub dead_letters: u64,
 }
 
 /// A subscription. `secret` (the webhook signing secret) is shown only to the receiving agency,
@@ -52,13 +101,43 @@ pub struct SubscriptionBody {
     pub secret: Option<String>,
     /// The last outbox position handled.
     pub cursor: i64,
-    /// Failed attempts since the last success.
+    /// Failed attempts since the last success (also in `delivery`).
     pub attempts: u32,
+    /// How long an event may wait while it fails or is paused before it is dead-lettered, in
+    /// hours.
+    pub retry_hours: i64,
+    pub delivery: DeliveryBody,
     pub created_at: DateTime<Utc>,
 }
 
 impl SubscriptionBody {
-    fn from(s: Subscription, with_secret: bool) -> Self {
+    fn from(overview: Overview, with_secret: bool, now: DateTime<Utc>) -> Self {
+        let Overview {
+            subscription: s,
+            backlog,
+            dead_letters,
+            failing_event,
+        } = overview;
+        let state = match (s.status, &s.failing) {
+            (SubscriptionStatus::Pending, _) => "pending",
+            (SubscriptionStatus::Paused, _) => "paused",
+            (SubscriptionStatus::Active, Some(_)) => "failing",
+            (SubscriptionStatus::Active, None) => "active",
+        };
+        let failing = s.failing.clone().filter(|_| state == "failing");
+        let delivery = DeliveryBody {
+            state: state.to_owned(),
+            since: failing.as_ref().map(|f| f.since).or(s.paused_since),
+            attempts: s.attempts(),
+            last_error: failing.as_ref().map(|f| f.last_error.clone()),
+            failing_event: failing_event.filter(|_| state == "failing"),
+            next_attempt_at: failing.as_ref().map(|f| f.next_attempt_at),
+            lag_events: backlog.events,
+            lag_seconds: backlog
+                .oldest
+                .map_or(0, |oldest| (now - oldest).num_seconds().max(0)),
+            dead_letters,
+        };
         let (kind, url, topic, secret) = match s.endpoint {
             Endpoint::Webhook { url, secret } => {
                 ("webhook", Some(url), None, with_secret.then_some(secret))
@@ -75,7 +154,9 @@ impl SubscriptionBody {
             proposed_by: s.proposed_by,
             secret,
             cursor: s.cursor,
-            attempts: s.attempts,
+            attempts: delivery.attempts,
+            retry_hours: s.retry_for.num_hours(),
+            delivery,
             created_at: s.created_at,
         }
     }
@@ -94,9 +175,15 @@ impl From<SubscriptionError> for Problem {
             SubscriptionError::NotFound(_) => {
                 Problem::from_status(StatusCode::NOT_FOUND, e.to_string())
             }
-            SubscriptionError::NotPending(_) => {
+            SubscriptionError::NotPending(_) | SubscriptionError::Conflict(_) => {
                 Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", e.to_string())
             }
+            SubscriptionError::ReceiverFailed(_) => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "receiver-failed",
+                "The receiver did not take it",
+                e.to_string(),
+            ),
             SubscriptionError::Unavailable(e) => blocking::audit_unavailable(&e),
             SubscriptionError::Unknown(e) => blocking::unexpected(&e),
         }
@@ -131,7 +218,9 @@ pub async fn create(
         agency: b.agency,
         kind: b.kind,
         url: b.url,
+        retry_hours: b.retry_hours,
     };
+    let now = state.clock.now();
     let created = blocking::run(move || {
         state
             .subscriptions
@@ -149,7 +238,7 @@ pub async fn create(
     );
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/v1/subscriptions/{}", created.id)))
-        .json(SubscriptionBody::from(created, own)))
+        .json(SubscriptionBody::from(Overview::fresh(created), own, now)))
 }
 
 /// Confirm a subscription a registry administrator proposed for the caller's agency: it delivers
@@ -175,6 +264,7 @@ pub async fn confirm(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
+    let now = state.clock.now();
     let confirmed = blocking::run(move || {
         state
             .subscriptions
@@ -187,7 +277,11 @@ pub async fn confirm(
         change = "confirmed",
         "subscription changed"
     );
-    Ok(HttpResponse::Ok().json(SubscriptionBody::from(confirmed, true)))
+    Ok(HttpResponse::Ok().json(SubscriptionBody::from(
+        Overview::fresh(confirmed),
+        true,
+        now,
+    )))
 }
 
 /// The subscriptions the caller may see: a registry administrator every one, an agency its own.
@@ -203,6 +297,7 @@ pub async fn confirm(
     )
 )]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
+    let now = state.clock.now();
     let all = blocking::run(move || {
         state
             .subscriptions
@@ -211,7 +306,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     .await?;
     Ok(HttpResponse::Ok().json(
         all.into_iter()
-            .map(|s| SubscriptionBody::from(s, false))
+            .map(|s| SubscriptionBody::from(s, false, now))
             .collect::<Vec<_>>(),
     ))
 }
@@ -235,13 +330,14 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
+    let now = state.clock.now();
     let one = blocking::run(move || {
         state
             .subscriptions
             .get(&caller.principal, &caller.request_id, &id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(SubscriptionBody::from(one, false)))
+    Ok(HttpResponse::Ok().json(SubscriptionBody::from(one, false, now)))
 }
 
 /// End a subscription (a pending one: decline it): an agency its own, a registry administrator
@@ -275,6 +371,339 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Pause or resume a subscription, or change how long its events may wait: only a member of the
+/// receiving agency whose role may subscribe, on a subscription that is not pending. Pausing holds
+/// the events (in order; those that wait longer than `retry_hours` go to the dead letters);
+/// resuming delivers them at once. Audited.
+#[utoipa::path(
+    patch,
+    path = "/v1/subscriptions/{id}",
+    tag = "subscriptions",
+    params(("id" = String, Path)),
+    request_body = ChangeSubscription,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SubscriptionBody),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ChangeSubscription>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let draft = ChangeDraft {
+        paused: b.paused,
+        retry_hours: b.retry_hours,
+    };
+    let now = state.clock.now();
+    let changed = blocking::run(move || {
+        state
+            .subscriptions
+            .change(&caller.principal, &caller.request_id, &id, draft)
+    })
+    .await?;
+    tracing::info!(
+        subscription = %changed.subscription.id,
+        agency = %changed.subscription.agency,
+        change = match draft.paused {
+            Some(true) => "paused",
+            Some(false) => "resumed",
+            None => "retry period",
+        },
+        retry_hours = changed.subscription.retry_for.num_hours(),
+        "subscription changed"
+    );
+    Ok(HttpResponse::Ok().json(SubscriptionBody::from(changed, false, now)))
+}
+
+/// A dead letter: an event given up on, with the event as the agency would receive it now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetterBody {
+    /// The CloudEvent id.
+    pub event_id: String,
+    /// The outbox position (the SSE `id`).
+    pub seq: i64,
+    /// Why it was given up on.
+    pub reason: String,
+    pub dead_lettered_at: DateTime<Utc>,
+    /// The CloudEvent rendered now through the agency's field policy; `null` when the agency no
+    /// longer follows the alert (nothing of it may be shown; a replay resolves it as
+    /// `not_followed`).
+    #[schema(value_type = Object)]
+    pub event: Option<serde_json::Value>,
+}
+
+impl From<Letter> for DeadLetterBody {
+    fn from(l: Letter) -> Self {
+        Self {
+            event_id: l.letter.event_id,
+            seq: l.letter.seq,
+            reason: l.letter.reason,
+            dead_lettered_at: l.letter.at,
+            event: l.event.map(|e| e.cloudevent),
+        }
+    }
+}
+
+/// The subscription's dead letters, oldest first, each event rendered now through the receiving
+/// agency's field policy: only for members of that agency whose role may subscribe (a registry
+/// administrator sees the count in the subscription). The disclosure is audited with its purpose
+/// `disappearance`.
+#[utoipa::path(
+    get,
+    path = "/v1/subscriptions/{id}/dead-letters",
+    tag = "subscriptions",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<DeadLetterBody>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn dead_letters(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let letters = blocking::run(move || {
+        state
+            .deliveries
+            .dead_letters(&caller.principal, &caller.request_id, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(
+        letters
+            .into_iter()
+            .map(DeadLetterBody::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Why an event is given up on, or a dead letter discarded.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    /// At most 500 characters.
+    #[schema(example = "our receiver cannot store this event; handled by phone")]
+    pub reason: String,
+}
+
+/// Give up on the event the subscription is failing on, at the agency's decision: it goes to the
+/// dead letters and the events behind it are sent at once. 409 when the subscription is not
+/// failing on an event. Audited.
+#[utoipa::path(
+    post,
+    path = "/v1/subscriptions/{id}/dead-letters",
+    tag = "subscriptions",
+    params(("id" = String, Path)),
+    request_body = ReasonBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = DeadLetterBody),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn dead_letter_failing(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ReasonBody>,
+) -> Result<HttpResponse, Problem> {
+    let letter = blocking::run(move || {
+        state.deliveries.dead_letter_failing(
+            &caller.principal,
+            &caller.request_id,
+            &id,
+            &body.reason,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(DeadLetterBody::from(Letter {
+        letter,
+        event: None,
+    })))
+}
+
+/// What a replay did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplayBody {
+    /// Event ids delivered again and acknowledged, in order.
+    pub replayed: Vec<String>,
+    /// Event ids of alerts the agency no longer follows: nothing was sent; resolved.
+    pub not_followed: Vec<String>,
+    /// Dead letters left.
+    pub remaining: usize,
+}
+
+impl From<Replay> for ReplayBody {
+    fn from(r: Replay) -> Self {
+        Self {
+            replayed: r.replayed,
+            not_followed: r.not_followed,
+            remaining: r.remaining,
+        }
+    }
+}
+
+/// Send every dead letter again, oldest first, each rendered now; stops at the first the receiver
+/// does not take (502, naming it and those replayed before it). Each one delivered is resolved and
+/// its delivery audited.
+#[utoipa::path(
+    post,
+    path = "/v1/subscriptions/{id}/dead-letters/replay",
+    tag = "subscriptions",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ReplayBody),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn replay_all(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let report = blocking::run(move || {
+        state
+            .deliveries
+            .replay(&caller.principal, &caller.request_id, &id, None)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ReplayBody::from(report)))
+}
+
+/// Send one dead letter again, rendered now (see the replay of all).
+#[utoipa::path(
+    post,
+    path = "/v1/subscriptions/{id}/dead-letters/{event}/replay",
+    tag = "subscriptions",
+    params(("id" = String, Path), ("event" = String, Path, description = "The event id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ReplayBody),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn replay_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (id, event) = path.into_inner();
+    let report = blocking::run(move || {
+        state
+            .deliveries
+            .replay(&caller.principal, &caller.request_id, &id, Some(&event))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ReplayBody::from(report)))
+}
+
+/// Discard a dead letter, saying why: it is no longer listed, and is kept as resolved with who
+/// discarded it and the reason. Audited.
+#[utoipa::path(
+    post,
+    path = "/v1/subscriptions/{id}/dead-letters/{event}/discard",
+    tag = "subscriptions",
+    params(("id" = String, Path), ("event" = String, Path, description = "The event id")),
+    request_body = ReasonBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 204),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn discard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<ReasonBody>,
+) -> Result<HttpResponse, Problem> {
+    let (id, event) = path.into_inner();
+    blocking::run(move || {
+        state.deliveries.discard(
+            &caller.principal,
+            &caller.request_id,
+            &id,
+            &event,
+            &body.reason,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A ping delivered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PingBody {
+    /// The id of the test event (type `be.uam.subscription.ping`).
+    pub event_id: String,
+    /// How long the receiver took to acknowledge it.
+    pub took_ms: u64,
+}
+
+/// Send a signed test event (`be.uam.subscription.ping`, no child data) to the subscription's
+/// endpoint now, to check a receiver before an alert depends on it: 200 when it was acknowledged,
+/// 502 naming the failure otherwise. Only members of the receiving agency whose role may
+/// subscribe. Audited.
+#[utoipa::path(
+    post,
+    path = "/v1/subscriptions/{id}/ping",
+    tag = "subscriptions",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PingBody),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn ping(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let ping = blocking::run(move || {
+        state
+            .deliveries
+            .ping(&caller.principal, &caller.request_id, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(PingBody {
+        event_id: ping.event_id,
+        took_ms: ping.took_ms,
+    }))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v1/subscriptions")
@@ -284,7 +713,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/v1/subscriptions/{id}")
             .route(web::get().to(get))
+            .route(web::patch().to(change))
             .route(web::delete().to(delete)),
     )
-    .service(web::resource("/v1/subscriptions/{id}/confirmation").route(web::post().to(confirm)));
+    .service(web::resource("/v1/subscriptions/{id}/confirmation").route(web::post().to(confirm)))
+    .service(web::resource("/v1/subscriptions/{id}/ping").route(web::post().to(ping)))
+    .service(
+        web::resource("/v1/subscriptions/{id}/dead-letters")
+            .route(web::get().to(dead_letters))
+            .route(web::post().to(dead_letter_failing)),
+    )
+    .service(
+        web::resource("/v1/subscriptions/{id}/dead-letters/replay")
+            .route(web::post().to(replay_all)),
+    )
+    .service(
+        web::resource("/v1/subscriptions/{id}/dead-letters/{event}/replay")
+            .route(web::post().to(replay_one)),
+    )
+    .service(
+        web::resource("/v1/subscriptions/{id}/dead-letters/{event}/discard")
+            .route(web::post().to(discard)),
+    );
 }

@@ -130,6 +130,18 @@ pub enum AlertUseError {
     Conflict(#[from] AlertError),
     #[error("the child already has an open alert")]
     AlreadyOpen,
+    /// A stream resumed after events no longer kept.
+    #[error(
+        "the events up to {horizon} are no longer kept (the outbox keeps {retention_days} days): \
+         resume with Last-Event-ID: {horizon}, or open the stream without Last-Event-ID{}",
+        oldest.map(|o| format!("; the oldest event available is {o}")).unwrap_or_default()
+    )]
+    Gone {
+        horizon: i64,
+        retention_days: i64,
+        /// The first event kept after the horizon, if any.
+        oldest: Option<i64>,
+    },
     #[error(transparent)]
     Unavailable(#[from] AuditUnavailable),
     #[error(transparent)]
@@ -142,9 +154,11 @@ impl Audited for AlertUseError {
             Self::Denied(Denied::PurposeMissing(_)) => Outcome::PurposeMissing,
             Self::Denied(_) => Outcome::Denied,
             Self::NotFound(_) => Outcome::NotFound,
-            Self::Invalid(_) | Self::Fields(_) | Self::Conflict(_) | Self::AlreadyOpen => {
-                Outcome::Rejected
-            }
+            Self::Invalid(_)
+            | Self::Fields(_)
+            | Self::Conflict(_)
+            | Self::AlreadyOpen
+            | Self::Gone { .. } => Outcome::Rejected,
             Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
         }
     }
@@ -821,6 +835,31 @@ impl Alerts {
     /// The outbox position a new stream starts after: now.
     pub fn stream_head(&self) -> anyhow::Result<i64> {
         self.outbox.head()
+    }
+
+    /// The first batch of a stream resumed after outbox position `after` (`Last-Event-ID`), as
+    /// [`Alerts::stream`]; [`AlertUseError::Gone`] when events after it are no longer kept (they
+    /// were older than the outbox's retention, `retention_days`), audited as a refusal.
+    pub fn resume(
+        &self,
+        rq: &Request,
+        after: i64,
+        retention_days: i64,
+    ) -> Result<StreamBatch, AlertUseError> {
+        let horizon = self.outbox.horizon()?;
+        if after < horizon {
+            let oldest = self.outbox.after(horizon, 1)?.first().map(|e| e.seq);
+            let trail = Trail::new(rq, Action::AlertStream, &[], self.clock.now());
+            return trail.close(
+                self.audit.as_ref(),
+                Err(AlertUseError::Gone {
+                    horizon,
+                    retention_days,
+                    oldest,
+                }),
+            );
+        }
+        self.stream(rq, after)
     }
 
     /// The next events of the alerts the caller follows after outbox position `after`, each

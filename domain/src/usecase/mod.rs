@@ -4,6 +4,7 @@ pub mod agencies;
 pub mod alerts;
 pub mod audit;
 pub mod authenticate;
+pub mod deliveries;
 pub mod merge;
 pub mod minors;
 pub mod relay;

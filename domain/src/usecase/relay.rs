@@ -10,18 +10,18 @@ use crate::alert::{Alert, RiskRules, follows, mask_alert};
 use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::CategorySet;
 use crate::policy::{Facts, Operation, Policy};
+use chrono::{DateTime, Duration, Utc};
+
 use crate::ports::{
-    AgencyRepository, AuditLog, Batch, Clock, Endpoint, EventSink, MinorRepository, Outbox,
-    OutboxEvent, Progress, RenderedEvent, SinkError, Subscription, SubscriptionRepository,
-    SubscriptionStatus,
+    AgencyRepository, AuditLog, Batch, Clock, DeadLetter, Endpoint, EventSink, Failing,
+    MinorRepository, Outbox, OutboxEvent, Progress, RenderedEvent, SinkError, Subscription,
+    SubscriptionRepository, SubscriptionStatus,
 };
 use crate::projection::project;
 use crate::purpose::Purpose;
 use crate::record::{Minor, relation};
 use crate::role::Role;
 
-/// Attempts at one event before it is dead-lettered and the subscription moves on.
-pub const MAX_ATTEMPTS: u32 = 8;
 /// Events read per delivery round.
 pub const BATCH: usize = 100;
 
@@ -188,6 +188,38 @@ pub fn delivery_entry(
     .normalised()
 }
 
+/// How long a failing subscription waits between attempts: `first` after the first failed
+/// attempt, doubled after each further one, at most `cap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySchedule {
+    pub first: Duration,
+    pub cap: Duration,
+}
+
+impl RetrySchedule {
+    /// 1 s, 2 s, 4 s ... up to 15 minutes.
+    pub const DEFAULT: Self = Self {
+        first: Duration::seconds(1),
+        cap: Duration::minutes(15),
+    };
+
+    /// The wait after the `attempts`-th failed attempt in a row (counted from 1).
+    pub fn delay(&self, attempts: u32) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(30);
+        self.first
+            .checked_mul(1_i32 << doublings)
+            .map_or(self.cap, |d| d.min(self.cap))
+    }
+}
+
+/// How long an event waits for a failing or paused subscription, by default, before it is
+/// dead-lettered.
+pub const DEFAULT_RETRY_FOR: Duration = Duration::days(7);
+
+/// How long the outbox keeps an event, by default: the bound of every subscription's retry period
+/// and of the SSE stream's replay.
+pub const DEFAULT_OUTBOX_RETENTION: Duration = Duration::days(30);
+
 /// Delivers to subscriptions.
 #[derive(Clone)]
 pub struct Relay {
@@ -198,11 +230,17 @@ pub struct Relay {
     pub policy: Arc<Policy>,
     pub risk: Arc<RiskRules>,
     pub clock: Arc<dyn Clock>,
-    /// Each delivery the receiver acknowledged is a disclosure, appended here.
+    /// Each delivery the receiver acknowledged is a disclosure, appended here, and so is each
+    /// change of a subscription to and from failing, and each event dead-lettered.
     pub audit: Arc<dyn AuditLog>,
     pub webhooks: Arc<dyn EventSink>,
     /// `None` when no Kafka brokers are configured.
     pub kafka: Option<Arc<dyn EventSink>>,
+    /// The waits between attempts of a failing subscription.
+    pub schedule: RetrySchedule,
+    /// How long the outbox keeps events ([`Relay::prune`]); no subscription waits longer for an
+    /// event.
+    pub retention: Duration,
 }
 
 /// Subscriptions served together in one delivery round: their events are sent before any
@@ -213,9 +251,36 @@ pub const SUBSCRIPTIONS_PER_ROUND: usize = 32;
 /// each agency, and the records the events name.
 #[derive(Default)]
 struct Reads {
-    events: HashMap<i64, Vec<OutboxEvent>>,
+    events: HashMap<i64, Arc<Vec<OutboxEvent>>>,
     kinds: HashMap<String, Option<AgencyKind>>,
     minors: HashMap<String, Option<Minor>>,
+}
+
+impl Reads {
+    fn kind_of(
+        &mut self,
+        agencies: &dyn AgencyRepository,
+        agency: &str,
+    ) -> anyhow::Result<Option<AgencyKind>> {
+        if let Some(kind) = self.kinds.get(agency) {
+            return Ok(*kind);
+        }
+        let kind = match AgencyId::parse(agency) {
+            Ok(id) => agencies.find(&id)?.map(|a| a.kind),
+            Err(_) => None,
+        };
+        self.kinds.insert(agency.to_owned(), kind);
+        Ok(kind)
+    }
+
+    fn minor(&mut self, minors: &dyn MinorRepository, id: &str) -> anyhow::Result<Option<Minor>> {
+        if let Some(found) = self.minors.get(id) {
+            return Ok(found.clone());
+        }
+        let found = minors.find(id)?;
+        self.minors.insert(id.to_owned(), found.clone());
+        Ok(found)
+    }
 }
 
 /// Which sink delivers to an endpoint.
@@ -227,12 +292,25 @@ enum SinkKind {
 
 /// A subscription's part of a round, ready to send.
 struct Prepared {
-    /// The last outbox event read, of concern or not; `None` when there was none.
+    /// The cursor once every event rendered is delivered: the last outbox event read, of concern
+    /// or not, or (paused) the last before the first event that waits; `None` when none was read.
     last: Option<i64>,
+    /// Events that waited their retry period: dead-lettered, not sent.
+    expired: Vec<DeadLetter>,
     rendered: Vec<RenderedEvent>,
+    /// When the first event still waiting comes to the end of its retry period.
+    expires_at: Option<DateTime<Utc>>,
     sink: SinkKind,
     kind: AgencyKind,
     role: Option<Role>,
+}
+
+/// What one subscription's events look like to its agency now.
+pub struct Rendered {
+    pub kind: AgencyKind,
+    pub role: Option<Role>,
+    /// One per event given, in order: `None` for an event the agency does not receive now.
+    pub events: Vec<Option<RenderedEvent>>,
 }
 
 impl Relay {
@@ -254,14 +332,27 @@ impl Relay {
         Ok(served)
     }
 
+    /// Removes the outbox events older than the retention that no subscription waits for and no
+    /// dead letter names; returns how many.
+    pub fn prune(&self) -> anyhow::Result<u64> {
+        self.outbox.prune(self.clock.now() - self.retention)
+    }
+
+    /// The retry period of `subscription` in force: its own, bounded by the outbox's retention.
+    pub fn retry_for(&self, subscription: &Subscription) -> Duration {
+        subscription.retry_for.min(self.retention)
+    }
+
     /// One round: renders each subscription's pending events, hands every sink all of its batches
-    /// at once, and answers each subscription's progress in the order given. A subscription that
-    /// cannot be prepared or delivered fails alone.
+    /// at once, audits what was delivered and what changed, and answers each subscription's
+    /// progress in the order given. A subscription that cannot be prepared or delivered fails
+    /// alone.
     fn deliver(&self, subscriptions: &[Subscription]) -> Vec<Progress> {
+        let now = self.clock.now();
         let mut reads = Reads::default();
         let prepared: Vec<anyhow::Result<Prepared>> = subscriptions
             .iter()
-            .map(|s| self.prepare(s, &mut reads))
+            .map(|s| self.prepare(s, &mut reads, now))
             .collect();
         let mut outcomes: Vec<(usize, Option<SinkError>)> = vec![(0, None); subscriptions.len()];
         let sinks = [
@@ -295,39 +386,41 @@ impl Relay {
                 outcomes[i] = outcome;
             }
         }
-        if let Err(e) = self.audit_deliveries(subscriptions, &prepared, &outcomes) {
+        let progress: Vec<Progress> = subscriptions
+            .iter()
+            .zip(&prepared)
+            .zip(&outcomes)
+            .map(|((subscription, prepared), outcome)| match prepared {
+                Ok(prepared) => self.progress(subscription, prepared, outcome, now),
+                Err(e) => self.failed(subscription, None, format!("{e:#}"), 0, now),
+            })
+            .collect();
+        let mut entries = self.delivery_entries(subscriptions, &prepared, &outcomes, now);
+        for ((subscription, prepared), progress) in
+            subscriptions.iter().zip(&prepared).zip(&progress)
+        {
+            let role = prepared.as_ref().ok().and_then(|p| p.role);
+            entries.extend(changes(subscription, role, progress, now));
+        }
+        if let Err(e) = self.audit.append_all(entries) {
             // Delivered but not in the trail: record no progress, so that the events go again and
             // are logged then (a redelivery is a disclosure of its own).
             return subscriptions
                 .iter()
-                .map(|_| Progress {
-                    failure: Some(format!("{e:#}")),
-                    ..Progress::default()
-                })
+                .map(|s| self.failed(s, None, format!("{e:#}"), 0, now))
                 .collect();
         }
-        subscriptions
-            .iter()
-            .zip(prepared)
-            .zip(outcomes)
-            .map(|((subscription, prepared), outcome)| match prepared {
-                Ok(prepared) => progress(subscription, &prepared, outcome),
-                Err(e) => Progress {
-                    failure: Some(format!("{e:#}")),
-                    ..Progress::default()
-                },
-            })
-            .collect()
+        progress
     }
 
-    /// Appends one audit entry per event each receiver acknowledged, all in one commit.
-    fn audit_deliveries(
+    /// One audit entry per event each receiver acknowledged.
+    fn delivery_entries(
         &self,
         subscriptions: &[Subscription],
         prepared: &[anyhow::Result<Prepared>],
         outcomes: &[(usize, Option<SinkError>)],
-    ) -> Result<(), crate::ports::AuditUnavailable> {
-        let at = self.clock.now();
+        at: DateTime<Utc>,
+    ) -> Vec<AuditEntry> {
         let mut entries = Vec::new();
         for ((subscription, prepared), (delivered, _)) in
             subscriptions.iter().zip(prepared).zip(outcomes)
@@ -338,54 +431,64 @@ impl Relay {
                 kind: prepared.kind,
                 role: prepared.role,
             };
-            let action = match prepared.sink {
-                SinkKind::Webhook => Action::DeliverWebhook,
-                SinkKind::Kafka => Action::DeliverKafka,
-            };
-            let subject = format!("subscription:{}", subscription.id);
             entries.extend(
                 prepared.rendered[..(*delivered).min(prepared.rendered.len())]
                     .iter()
-                    .map(|e| delivery_entry(e, &receiver, &subject, action, at)),
+                    .map(|e| {
+                        delivery_entry(
+                            e,
+                            &receiver,
+                            &subject_of(subscription),
+                            delivery_action(prepared.sink),
+                            at,
+                        )
+                    }),
             );
         }
-        self.audit.append_all(entries)
+        entries
     }
 
-    /// Reads and renders the events after the subscription's cursor that concern its agency,
-    /// through the mask of the role acting for it.
-    fn prepare(&self, subscription: &Subscription, reads: &mut Reads) -> anyhow::Result<Prepared> {
-        // Storage hands out active subscriptions only; should a pending one come, it fails (and
-        // waits for its retry) rather than deliver what its agency never asked for.
-        if subscription.status != SubscriptionStatus::Active {
-            anyhow::bail!(
-                "subscription {} awaits its agency's confirmation: nothing is delivered",
-                subscription.id
-            );
-        }
-        let sink = match &subscription.endpoint {
+    /// Which sink serves the subscription's endpoint.
+    fn sink_kind(&self, subscription: &Subscription) -> anyhow::Result<SinkKind> {
+        Ok(match &subscription.endpoint {
             Endpoint::Webhook { .. } => SinkKind::Webhook,
             Endpoint::Kafka { .. } if self.kafka.is_some() => SinkKind::Kafka,
             Endpoint::Kafka { .. } => anyhow::bail!("Kafka is not configured (kafka_brokers)"),
+        })
+    }
+
+    /// Reads the events after the subscription's cursor that concern its agency: those that
+    /// waited their retry period go to the dead letters; the rest are rendered through the mask of
+    /// the role acting for the agency (a paused subscription renders none: they wait).
+    fn prepare(
+        &self,
+        subscription: &Subscription,
+        reads: &mut Reads,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Prepared> {
+        // Storage never hands out a pending subscription; should one come, it fails (and waits
+        // for its retry) rather than deliver what its agency never asked for.
+        let paused = match subscription.status {
+            SubscriptionStatus::Active => false,
+            SubscriptionStatus::Paused => true,
+            SubscriptionStatus::Pending => anyhow::bail!(
+                "subscription {} awaits its agency's confirmation: nothing is delivered",
+                subscription.id
+            ),
+        };
+        let sink = if paused {
+            SinkKind::Webhook
+        } else {
+            self.sink_kind(subscription)?
         };
         let events = match reads.events.entry(subscription.cursor) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => e.insert(self.outbox.after(subscription.cursor, BATCH)?),
-        };
-        let last = events.last().map(|e| e.seq);
-        let agencies = self.agencies.as_ref();
-        let mut kind_of = |agency: &str| -> anyhow::Result<Option<AgencyKind>> {
-            if let Some(kind) = reads.kinds.get(agency) {
-                return Ok(*kind);
+            Entry::Occupied(e) => Arc::clone(e.get()),
+            Entry::Vacant(e) => {
+                Arc::clone(e.insert(Arc::new(self.outbox.after(subscription.cursor, BATCH)?)))
             }
-            let kind = match AgencyId::parse(agency) {
-                Ok(id) => agencies.find(&id)?.map(|a| a.kind),
-                Err(_) => None,
-            };
-            reads.kinds.insert(agency.to_owned(), kind);
-            Ok(kind)
         };
-        let Some(kind) = kind_of(subscription.agency.as_str())? else {
+        let Some(kind) = reads.kind_of(self.agencies.as_ref(), subscription.agency.as_str())?
+        else {
             anyhow::bail!("agency `{}` no longer exists", subscription.agency);
         };
         let receiver = Receiver {
@@ -393,27 +496,54 @@ impl Relay {
             kind,
             role: Role::acting_for(kind),
         };
-        let mut rendered = Vec::new();
+        // While it fails or is paused, an event waits from when it was written or the wait
+        // began, whichever is later; until its retry period is over.
+        let waiting = if paused {
+            subscription.paused_since
+        } else {
+            subscription.failing.as_ref().map(|f| f.since)
+        };
+        let retry_for = self.retry_for(subscription);
+        let mut prepared = Prepared {
+            last: events.last().map(|e| e.seq),
+            expired: Vec::new(),
+            rendered: Vec::new(),
+            expires_at: None,
+            sink,
+            kind,
+            role: receiver.role,
+        };
         for event in events.iter() {
-            let named = std::iter::once(&event.event.minor_id)
-                .chain(event.event.possible_match.as_ref().map(|m| &m.minor_id));
-            for id in named {
-                if !reads.minors.contains_key(id) {
-                    reads.minors.insert(id.clone(), self.minors.find(id)?);
-                }
-            }
-            let record = |id: &String| reads.minors.get(id).and_then(Option::as_ref);
-            let minor = record(&event.event.minor_id).cloned();
+            let minor = reads.minor(self.minors.as_ref(), &event.event.minor_id)?;
             if !receiver.receives(&self.policy, &event.alert, minor.as_ref()) {
                 continue;
             }
-            let candidate = event
-                .event
-                .possible_match
-                .as_ref()
-                .and_then(|m| record(&m.minor_id))
-                .cloned();
-            rendered.push(render(
+            if prepared.rendered.is_empty()
+                && let Some(since) = waiting
+            {
+                let ends = event.event.time.max(since) + retry_for;
+                if ends <= now {
+                    prepared.expired.push(DeadLetter {
+                        seq: event.seq,
+                        event_id: event.event.id.clone(),
+                        reason: expiry_reason(subscription, retry_for),
+                        at: now,
+                    });
+                    continue;
+                }
+                prepared.expires_at.get_or_insert(ends);
+            }
+            if paused {
+                prepared.last = Some(event.seq - 1);
+                break;
+            }
+            let candidate = match &event.event.possible_match {
+                Some(m) => reads.minor(self.minors.as_ref(), &m.minor_id)?,
+                None => None,
+            };
+            let agencies = self.agencies.as_ref();
+            let mut kind_of = |agency: &str| reads.kind_of(agencies, agency);
+            prepared.rendered.push(render(
                 event,
                 minor.as_ref(),
                 candidate.as_ref(),
@@ -425,47 +555,220 @@ impl Relay {
                 },
             )?);
         }
-        Ok(Prepared {
-            last,
-            rendered,
-            sink,
+        Ok(prepared)
+    }
+
+    /// The subscription's progress after its sink answered `(delivered, failure)`: past the
+    /// dead-lettered events and every event read when all were delivered; otherwise past those
+    /// before the failure, failing on the failed event, with the next attempt after the backoff.
+    fn progress(
+        &self,
+        subscription: &Subscription,
+        prepared: &Prepared,
+        (delivered, failure): &(usize, Option<SinkError>),
+        now: DateTime<Utc>,
+    ) -> Progress {
+        let dead_letters = prepared.expired.clone();
+        if subscription.status == SubscriptionStatus::Paused {
+            return Progress {
+                cursor: prepared.last,
+                failing: None,
+                // Looked at again when the first event waiting is due for the dead letters.
+                next_look_at: prepared.expires_at,
+                dead_letters,
+            };
+        }
+        let failed = failure
+            .as_ref()
+            .and_then(|f| Some((f, prepared.rendered.get(*delivered)?)));
+        let Some((failure, failed)) = failed else {
+            return Progress {
+                cursor: prepared.last,
+                dead_letters,
+                ..Progress::default()
+            };
+        };
+        // Everything before the failed event is done; events of no concern before it too.
+        let before = failed.seq - 1;
+        let mut progress = self.failed(
+            subscription,
+            Some(failed.seq),
+            failure.0.clone(),
+            *delivered,
+            now,
+        );
+        progress.cursor = (before > subscription.cursor).then_some(before);
+        progress.dead_letters = dead_letters;
+        progress
+    }
+
+    /// A failed attempt at the event `seq` (`None`: before any event could be sent), after
+    /// `delivered` events went through: the failure goes on (or starts again after a success),
+    /// and the next attempt waits by the schedule.
+    fn failed(
+        &self,
+        subscription: &Subscription,
+        seq: Option<i64>,
+        error: String,
+        delivered: usize,
+        now: DateTime<Utc>,
+    ) -> Progress {
+        let (since, attempts) = match (&subscription.failing, delivered) {
+            (Some(f), 0) => (f.since, f.attempts.saturating_add(1)),
+            _ => (now, 1),
+        };
+        Progress {
+            cursor: None,
+            failing: Some(Failing {
+                since,
+                attempts,
+                last_error: error,
+                seq: seq.or(subscription.failing.as_ref().and_then(|f| f.seq)),
+                next_attempt_at: now + self.schedule.delay(attempts),
+            }),
+            next_look_at: None,
+            dead_letters: Vec::new(),
+        }
+    }
+
+    /// The kind of the subscription's agency and the role that acts for it.
+    fn receiver_of(
+        &self,
+        subscription: &Subscription,
+    ) -> anyhow::Result<(AgencyKind, Option<Role>)> {
+        let Some(agency) = self.agencies.find(&subscription.agency)? else {
+            anyhow::bail!("agency `{}` no longer exists", subscription.agency);
+        };
+        Ok((agency.kind, Role::acting_for(agency.kind)))
+    }
+
+    /// Renders `events` as the subscription would receive them now: through the mask of the
+    /// role acting for its agency, and only those of the alerts the agency follows now.
+    pub fn render_for(
+        &self,
+        subscription: &Subscription,
+        events: &[OutboxEvent],
+    ) -> anyhow::Result<Rendered> {
+        let (kind, role) = self.receiver_of(subscription)?;
+        let receiver = Receiver {
+            agency: &subscription.agency,
             kind,
-            role: receiver.role,
+            role,
+        };
+        let mut reads = Reads::default();
+        let mut rendered = Vec::with_capacity(events.len());
+        for event in events {
+            let minor = reads.minor(self.minors.as_ref(), &event.event.minor_id)?;
+            if !receiver.receives(&self.policy, &event.alert, minor.as_ref()) {
+                rendered.push(None);
+                continue;
+            }
+            let candidate = match &event.event.possible_match {
+                Some(m) => reads.minor(self.minors.as_ref(), &m.minor_id)?,
+                None => None,
+            };
+            let agencies = self.agencies.as_ref();
+            let mut kind_of = |agency: &str| reads.kind_of(agencies, agency);
+            rendered.push(Some(render(
+                event,
+                minor.as_ref(),
+                candidate.as_ref(),
+                &receiver,
+                &mut Rendering {
+                    policy: &self.policy,
+                    rules: &self.risk,
+                    kind_of: &mut kind_of,
+                },
+            )?));
+        }
+        Ok(Rendered {
+            kind,
+            role,
+            events: rendered,
         })
+    }
+
+    /// Sends `events` to the subscription's endpoint now, outside the rounds (a replay, a ping):
+    /// how many were acknowledged before the first failure, and that failure.
+    pub fn send(
+        &self,
+        subscription: &Subscription,
+        events: &[RenderedEvent],
+    ) -> (usize, Option<SinkError>) {
+        let sink = match self.sink_kind(subscription) {
+            Ok(SinkKind::Webhook) => self.webhooks.as_ref(),
+            Ok(SinkKind::Kafka) => match self.kafka.as_deref() {
+                Some(kafka) => kafka,
+                None => return (0, Some(SinkError("Kafka is not configured".into()))),
+            },
+            Err(e) => return (0, Some(SinkError(format!("{e:#}")))),
+        };
+        sink.deliver(subscription, events)
+    }
+
+    /// The audit action of a delivery to the subscription's endpoint.
+    pub fn delivery_action(subscription: &Subscription) -> Action {
+        match subscription.endpoint {
+            Endpoint::Webhook { .. } => Action::DeliverWebhook,
+            Endpoint::Kafka { .. } => Action::DeliverKafka,
+        }
     }
 }
 
-/// A subscription's progress after its sink answered `(delivered, failure)`: past every event
-/// read when all were delivered; otherwise past those before the failure, and on the last attempt
-/// past the failed one too, dead-lettered.
-fn progress(
+fn delivery_action(sink: SinkKind) -> Action {
+    match sink {
+        SinkKind::Webhook => Action::DeliverWebhook,
+        SinkKind::Kafka => Action::DeliverKafka,
+    }
+}
+
+/// The subject of what the relay does for a subscription, in the audit trail.
+pub fn subject_of(subscription: &Subscription) -> String {
+    format!("subscription:{}", subscription.id)
+}
+
+/// Why an event that waited its retry period went to the dead letters.
+fn expiry_reason(subscription: &Subscription, retry_for: Duration) -> String {
+    let waited = format!("waited {} hours without delivery", retry_for.num_hours());
+    match (&subscription.failing, subscription.status) {
+        (_, SubscriptionStatus::Paused) => format!("{waited} while the subscription was paused"),
+        (Some(f), _) => format!("{waited}; last error: {}", f.last_error),
+        (None, _) => waited,
+    }
+}
+
+/// The audit entries of what a round changed for a subscription, beside its deliveries: each
+/// event dead-lettered (the child it names, no category: nothing was disclosed), and the change
+/// to or from failing.
+fn changes(
     subscription: &Subscription,
-    prepared: &Prepared,
-    (delivered, failure): (usize, Option<SinkError>),
-) -> Progress {
-    let Some(last) = prepared.last else {
-        return Progress::default();
+    role: Option<Role>,
+    progress: &Progress,
+    at: DateTime<Utc>,
+) -> Vec<AuditEntry> {
+    let entry = |action, outcome, request_id: &str| AuditEntry {
+        at,
+        subject: Some(subject_of(subscription)),
+        agency: Some(subscription.agency.to_string()),
+        role: role.map(|r| r.to_string()),
+        purpose: None,
+        action,
+        minors: Vec::new(),
+        categories: CategorySet::EMPTY,
+        outcome,
+        request_id: request_id.to_owned(),
     };
-    let (Some(failure), Some(failed)) = (failure, prepared.rendered.get(delivered)) else {
-        return Progress {
-            cursor: Some(last),
-            ..Progress::default()
-        };
-    };
-    // Everything before the failed event is done; events of no concern before it too.
-    let before = failed.seq - 1;
-    if subscription.attempts + 1 >= MAX_ATTEMPTS {
-        return Progress {
-            cursor: Some(failed.seq),
-            failure: None,
-            dead_letters: vec![(failed.seq, failed.id.clone(), failure.0)],
-        };
+    let mut entries: Vec<AuditEntry> = progress
+        .dead_letters
+        .iter()
+        .map(|d| entry(Action::DeadLetter, Outcome::Failed, &d.event_id).normalised())
+        .collect();
+    match (&subscription.failing, &progress.failing) {
+        (None, Some(_)) => entries.push(entry(Action::DeliveryFailing, Outcome::Failed, "")),
+        (Some(_), None) => entries.push(entry(Action::DeliveryRecovered, Outcome::Success, "")),
+        _ => {}
     }
-    Progress {
-        cursor: (before > subscription.cursor).then_some(before),
-        failure: Some(failure.0),
-        dead_letters: vec![],
-    }
+    entries
 }
 
 #[cfg(test)]
@@ -529,6 +832,18 @@ mod tests {
         fn head(&self) -> anyhow::Result<i64> {
             Ok(self.0.len() as i64)
         }
+        fn get(&self, seq: i64) -> anyhow::Result<Option<OutboxEvent>> {
+            Ok(self.0.iter().find(|e| e.seq == seq).cloned())
+        }
+        fn backlog(&self, _: i64) -> anyhow::Result<crate::ports::Backlog> {
+            unimplemented!()
+        }
+        fn horizon(&self) -> anyhow::Result<i64> {
+            unimplemented!()
+        }
+        fn prune(&self, _: DateTime<Utc>) -> anyhow::Result<u64> {
+            unimplemented!()
+        }
     }
 
     /// Delivers to "ok" endpoints, fails "down" ones; records what it was given, and how many
@@ -581,6 +896,38 @@ mod tests {
             unimplemented!()
         }
         fn delete(&self, _: &str, _: &crate::audit::AuditEntry) -> anyhow::Result<bool> {
+            unimplemented!()
+        }
+        fn change(
+            &self,
+            _: &str,
+            _: &crate::ports::SubscriptionChange,
+            _: DateTime<Utc>,
+            _: &crate::audit::AuditEntry,
+        ) -> anyhow::Result<Option<Subscription>> {
+            unimplemented!()
+        }
+        fn dead_letters(&self, _: &str) -> anyhow::Result<Vec<DeadLetter>> {
+            unimplemented!()
+        }
+        fn dead_letter_counts(&self) -> anyhow::Result<HashMap<String, u64>> {
+            unimplemented!()
+        }
+        fn dead_letter_failing(
+            &self,
+            _: &str,
+            _: &DeadLetter,
+            _: &crate::audit::AuditEntry,
+        ) -> anyhow::Result<bool> {
+            unimplemented!()
+        }
+        fn resolve_dead_letter(
+            &self,
+            _: &str,
+            _: i64,
+            _: &crate::ports::Resolution,
+            _: &[crate::audit::AuditEntry],
+        ) -> anyhow::Result<bool> {
             unimplemented!()
         }
         fn deliver_due(
@@ -696,14 +1043,26 @@ mod tests {
         }
     }
 
-    struct Epoch;
-    impl Clock for Epoch {
+    /// The events are written at the epoch; the relay runs `.0` later.
+    struct Later(Duration);
+    impl Clock for Later {
         fn now(&self) -> DateTime<Utc> {
-            DateTime::UNIX_EPOCH
+            DateTime::UNIX_EPOCH + self.0
         }
     }
 
-    fn sub(agency: &str, url: &str, attempts: u32) -> Subscription {
+    /// A failure that began at the epoch, after `attempts` attempts, on event `seq`.
+    fn failing(attempts: u32, seq: i64) -> Option<Failing> {
+        Some(Failing {
+            since: DateTime::UNIX_EPOCH,
+            attempts,
+            last_error: "down".into(),
+            seq: Some(seq),
+            next_attempt_at: DateTime::UNIX_EPOCH,
+        })
+    }
+
+    fn sub(agency: &str, url: &str, failing: Option<Failing>) -> Subscription {
         Subscription {
             id: agency.into(),
             agency: AgencyId::parse(agency).unwrap(),
@@ -714,7 +1073,9 @@ mod tests {
             status: SubscriptionStatus::Active,
             proposed_by: None,
             cursor: 0,
-            attempts,
+            retry_for: DEFAULT_RETRY_FOR,
+            paused_since: None,
+            failing,
             created_at: DateTime::UNIX_EPOCH,
         }
     }
@@ -751,6 +1112,15 @@ mod tests {
         sink: Arc<Sink>,
         audit: Arc<Trail>,
     ) -> (Relay, Arc<Subs>) {
+        relay_at(Duration::zero(), subs, sink, audit)
+    }
+
+    fn relay_at(
+        later: Duration,
+        subs: Vec<Subscription>,
+        sink: Arc<Sink>,
+        audit: Arc<Trail>,
+    ) -> (Relay, Arc<Subs>) {
         let repo = Arc::new(Subs(Mutex::new(subs), Mutex::default()));
         let policy: crate::policy::PolicyDocument =
             toml::from_str(crate::policy::DEFAULT_POLICY_TOML).unwrap();
@@ -765,10 +1135,12 @@ mod tests {
             agencies: Arc::new(Centres),
             policy: Arc::new(Policy::from_document(policy).unwrap()),
             risk: Arc::new(toml::from_str(crate::alert::DEFAULT_RISK_TOML).unwrap()),
-            clock: Arc::new(Epoch),
+            clock: Arc::new(Later(later)),
             audit,
             webhooks: sink,
             kafka: None,
+            schedule: RetrySchedule::DEFAULT,
+            retention: DEFAULT_OUTBOX_RETENTION,
         };
         (relay, repo)
     }
@@ -777,7 +1149,7 @@ mod tests {
     fn each_agency_gets_its_own_events_and_a_failing_one_blocks_nobody() {
         let sink = Arc::new(Sink::default());
         let (relay, repo) = relay(
-            vec![sub("pz-b", "down", 0), sub("pz-a", "ok", 0)],
+            vec![sub("pz-b", "down", None), sub("pz-a", "ok", None)],
             sink.clone(),
         );
         assert_eq!(relay.run_once().unwrap(), 2);
@@ -791,7 +1163,11 @@ mod tests {
             Some(3),
             "pz-a is past every event, its own and others'"
         );
-        assert_eq!(progress[1].failure.as_deref(), Some("down"));
+        let failure = progress[1].failing.as_ref().expect("pz-b fails");
+        assert_eq!(
+            (failure.last_error.as_str(), failure.seq),
+            ("down", Some(2))
+        );
         assert_eq!(
             progress[1].cursor,
             Some(1),
@@ -804,9 +1180,9 @@ mod tests {
         let sink = Arc::new(Sink::default());
         let (relay, repo) = relay(
             vec![
-                sub("pz-b", "ok", 0),
-                sub("pz-a", "ok", 0),
-                sub("pz-c", "ok", 0),
+                sub("pz-b", "ok", None),
+                sub("pz-a", "ok", None),
+                sub("pz-c", "ok", None),
             ],
             sink.clone(),
         );
@@ -824,12 +1200,17 @@ mod tests {
     fn each_acknowledged_delivery_is_audited_with_its_child_and_categories() {
         let audit = Arc::new(Trail::default());
         let (relay, _) = relay_with(
-            vec![sub("pz-b", "down", 0), sub("pz-a", "ok", 0)],
+            vec![sub("pz-b", "down", None), sub("pz-a", "ok", None)],
             Arc::new(Sink::default()),
             audit.clone(),
         );
         relay.run_once().unwrap();
-        let entries = audit.0.lock().unwrap();
+        let mut entries = audit.0.lock().unwrap();
+        assert_eq!(
+            entries.pop().map(|e| (e.action, e.agency)),
+            Some((Action::DeliveryFailing, Some("pz-b".to_owned()))),
+            "pz-b's failure is on record after the deliveries"
+        );
         let seen: Vec<_> = entries
             .iter()
             .map(|e| {
@@ -866,32 +1247,172 @@ mod tests {
         let pending = Subscription {
             status: SubscriptionStatus::Pending,
             proposed_by: Some("admin".into()),
-            ..sub("pz-a", "ok", 0)
+            ..sub("pz-a", "ok", None)
         };
         let (relay, repo) = relay_with(vec![pending], sink.clone(), audit.clone());
         relay.run_once().unwrap();
         assert!(sink.0.lock().unwrap().is_empty(), "nothing delivered");
-        assert!(audit.0.lock().unwrap().is_empty(), "nothing disclosed");
+        let actions: Vec<Action> = audit.0.lock().unwrap().iter().map(|e| e.action).collect();
+        assert_eq!(
+            actions,
+            [Action::DeliveryFailing],
+            "nothing disclosed; the failure is on record"
+        );
         let progress = repo.1.lock().unwrap();
         assert_eq!(progress[0].cursor, None, "the cursor stays");
-        assert!(progress[0].failure.is_some(), "it waits for a retry");
+        assert!(progress[0].failing.is_some(), "it waits for a retry");
+    }
+
+    /// The waits, computed by hand: 1 s doubled after each failure up to 15 minutes.
+    #[test]
+    fn the_retry_schedule_doubles_up_to_fifteen_minutes() {
+        let waits: Vec<i64> = (1..=12)
+            .map(|n| RetrySchedule::DEFAULT.delay(n).num_seconds())
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]);
+        assert_eq!(RetrySchedule::DEFAULT.delay(u32::MAX).num_seconds(), 900);
+        // The old schedule gave up after 8 attempts, 127 s after the first.
+        let old: i64 = (1..8)
+            .map(|n| RetrySchedule::DEFAULT.delay(n).num_seconds())
+            .sum();
+        assert_eq!(old, 127);
     }
 
     #[test]
-    fn the_last_attempt_dead_letters_the_event_and_moves_on() {
-        let (relay, repo) = relay(
-            vec![sub("pz-b", "down", MAX_ATTEMPTS - 1)],
+    fn a_failing_subscription_waits_on_its_event_long_after_the_old_give_up() {
+        let audit = Arc::new(Trail::default());
+        // Failing on event 2 since the epoch, 40 attempts made, six days later.
+        let (relay, repo) = relay_at(
+            Duration::days(6),
+            vec![sub("pz-b", "down", failing(40, 2))],
             Arc::new(Sink::default()),
+            audit.clone(),
         );
         relay.run_once().unwrap();
         let progress = repo.1.lock().unwrap();
+        assert!(progress[0].dead_letters.is_empty(), "nothing given up on");
         assert_eq!(
-            progress[0].dead_letters,
-            [(2, "e2".to_owned(), "down".to_owned())]
+            progress[0].cursor,
+            Some(1),
+            "past event 1 (not pz-b's) only"
+        );
+        let f = progress[0].failing.as_ref().unwrap();
+        assert_eq!((f.attempts, f.seq), (41, Some(2)));
+        assert_eq!(
+            f.since,
+            DateTime::UNIX_EPOCH,
+            "failing since the first failure"
         );
         assert_eq!(
-            (progress[0].cursor, progress[0].failure.as_deref()),
-            (Some(2), None)
+            f.next_attempt_at,
+            DateTime::UNIX_EPOCH + Duration::days(6) + Duration::minutes(15)
+        );
+        assert!(
+            audit.0.lock().unwrap().is_empty(),
+            "still failing: no change to audit"
+        );
+    }
+
+    #[test]
+    fn an_event_that_waited_its_retry_period_is_dead_lettered_and_the_next_one_tried() {
+        let audit = Arc::new(Trail::default());
+        let sink = Arc::new(Sink::default());
+        // Seven days after the failure began, pz-a's events 1 and 3 have waited their period.
+        let (relay, repo) = relay_at(
+            DEFAULT_RETRY_FOR,
+            vec![sub("pz-a", "down", failing(600, 1))],
+            sink.clone(),
+            audit.clone(),
+        );
+        relay.run_once().unwrap();
+        let progress = repo.1.lock().unwrap();
+        let dead: Vec<(i64, &str)> = progress[0]
+            .dead_letters
+            .iter()
+            .map(|d| (d.seq, d.event_id.as_str()))
+            .collect();
+        assert_eq!(dead, [(1, "e1"), (3, "e3")]);
+        assert!(progress[0].dead_letters[0].reason.contains("168 hours"));
+        assert_eq!(progress[0].cursor, Some(3));
+        assert!(sink.0.lock().unwrap().is_empty(), "nothing sent");
+        let entries = audit.0.lock().unwrap();
+        let actions: Vec<(Action, &str)> = entries
+            .iter()
+            .map(|e| (e.action, e.request_id.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                (Action::DeadLetter, "e1"),
+                (Action::DeadLetter, "e3"),
+                (Action::DeliveryRecovered, "")
+            ],
+            "each dead letter audited; with nothing left to send, the failure ends"
+        );
+    }
+
+    #[test]
+    fn the_change_to_and_from_failing_is_audited() {
+        let audit = Arc::new(Trail::default());
+        let (relay, repo) = relay_with(
+            vec![sub("pz-a", "ok", failing(3, 1)), sub("pz-b", "down", None)],
+            Arc::new(Sink::default()),
+            audit.clone(),
+        );
+        relay.run_once().unwrap();
+        let entries = audit.0.lock().unwrap();
+        let changes: Vec<(Action, Option<&str>, crate::audit::Outcome)> = entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.action,
+                    Action::DeliveryFailing | Action::DeliveryRecovered
+                )
+            })
+            .map(|e| (e.action, e.agency.as_deref(), e.outcome))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (
+                    Action::DeliveryFailing,
+                    Some("pz-b"),
+                    crate::audit::Outcome::Failed
+                ),
+                (
+                    Action::DeliveryRecovered,
+                    Some("pz-a"),
+                    crate::audit::Outcome::Success
+                ),
+            ]
+        );
+        let progress = repo.1.lock().unwrap();
+        assert_eq!(progress[0].failing.as_ref().map(|f| f.attempts), Some(1));
+        assert_eq!(progress[1].failing, None);
+    }
+
+    #[test]
+    fn a_paused_subscription_sends_nothing_and_looks_again_when_its_first_event_expires() {
+        let sink = Arc::new(Sink::default());
+        let paused = Subscription {
+            status: SubscriptionStatus::Paused,
+            paused_since: Some(DateTime::UNIX_EPOCH + Duration::hours(1)),
+            ..sub("pz-a", "ok", None)
+        };
+        let (relay, repo) = relay_at(
+            Duration::hours(2),
+            vec![paused],
+            sink.clone(),
+            Arc::new(Trail::default()),
+        );
+        relay.run_once().unwrap();
+        assert!(sink.0.lock().unwrap().is_empty());
+        let progress = repo.1.lock().unwrap();
+        assert_eq!(progress[0].cursor, Some(0), "waits before event 1");
+        assert_eq!(
+            progress[0].next_look_at,
+            Some(DateTime::UNIX_EPOCH + Duration::hours(1) + DEFAULT_RETRY_FOR),
+            "the wait counts from the pause"
         );
     }
 }

@@ -10,12 +10,15 @@ use crate::agency::AgencyId;
 use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::CategorySet;
 use crate::policy::{Facts, Operation, Policy};
+use chrono::Duration;
+
 use crate::ports::{
-    AgencyRepository, AuditLog, AuditUnavailable, Clock, Endpoint, IdGenerator, Outbox,
-    SecretGenerator, Subscription, SubscriptionRepository, SubscriptionStatus, TopicAdmin,
-    WebhookTargets,
+    AgencyRepository, AuditLog, AuditUnavailable, Backlog, Clock, Endpoint, IdGenerator, Outbox,
+    SecretGenerator, Subscription, SubscriptionChange, SubscriptionRepository, SubscriptionStatus,
+    TopicAdmin, WebhookTargets,
 };
 use crate::principal::Principal;
+use crate::usecase::relay::DEFAULT_RETRY_FOR;
 use crate::validation::FieldErrors;
 
 /// The topic of an agency's Kafka subscription.
@@ -42,6 +45,39 @@ pub struct Subscriptions {
     pub clock: Arc<dyn Clock>,
     /// `None` when no Kafka brokers are configured.
     pub topics: Option<Arc<dyn TopicAdmin>>,
+    /// How long the outbox keeps an event: no retry period is longer.
+    pub retention: Duration,
+}
+
+/// A subscription with what it has still to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    pub subscription: Subscription,
+    /// The outbox events after its cursor (of concern to its agency or not).
+    pub backlog: Backlog,
+    /// Its unresolved dead letters.
+    pub dead_letters: u64,
+    /// The CloudEvent id of the event it is failing on.
+    pub failing_event: Option<String>,
+}
+
+impl Overview {
+    /// A subscription just made or confirmed: nothing waits yet.
+    pub fn fresh(subscription: Subscription) -> Self {
+        Self {
+            subscription,
+            backlog: Backlog::default(),
+            dead_letters: 0,
+            failing_event: None,
+        }
+    }
+}
+
+/// A change asked for by the receiving agency, before validation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChangeDraft {
+    pub paused: Option<bool>,
+    pub retry_hours: Option<i64>,
 }
 
 /// What to subscribe.
@@ -60,6 +96,9 @@ pub struct Draft {
     pub kind: String,
     /// A webhook's URL; none for Kafka.
     pub url: Option<String>,
+    /// How long an event may wait while the subscription fails or is paused, in hours; `None`:
+    /// 7 days, or the outbox's retention if shorter.
+    pub retry_hours: Option<i64>,
 }
 
 impl Draft {
@@ -88,6 +127,12 @@ pub enum SubscriptionError {
     NotFound(String),
     #[error("subscription `{0}` is not pending: there is nothing to confirm")]
     NotPending(String),
+    /// The request does not fit the subscription's state.
+    #[error("{0}")]
+    Conflict(String),
+    /// The receiving endpoint did not take what was sent now (a ping, a replay).
+    #[error("{0}")]
+    ReceiverFailed(String),
     #[error(transparent)]
     Unavailable(#[from] AuditUnavailable),
     #[error(transparent)]
@@ -98,9 +143,9 @@ impl SubscriptionError {
     fn outcome(&self) -> Outcome {
         match self {
             Self::Forbidden(_) => Outcome::Denied,
-            Self::Invalid(_) | Self::NotPending(_) => Outcome::Rejected,
+            Self::Invalid(_) | Self::NotPending(_) | Self::Conflict(_) => Outcome::Rejected,
             Self::NotFound(_) => Outcome::NotFound,
-            Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
+            Self::Unavailable(_) | Self::Unknown(_) | Self::ReceiverFailed(_) => Outcome::Failed,
         }
     }
 }
@@ -130,7 +175,7 @@ impl Subscriptions {
     }
 
     /// The audit entry of a subscription operation by `caller`; its outcome is set by the result.
-    fn entry(&self, caller: &Principal, request_id: &str) -> AuditEntry {
+    pub(crate) fn entry(&self, caller: &Principal, request_id: &str) -> AuditEntry {
         AuditEntry {
             at: self.clock.now(),
             subject: Some(caller.subject.clone()),
@@ -148,7 +193,7 @@ impl Subscriptions {
 
     /// Appends the entry of a failed operation (a success was written with its change); if the trail
     /// cannot take it, the answer becomes `Unavailable`.
-    fn close<T>(
+    pub(crate) fn close<T>(
         &self,
         entry: AuditEntry,
         result: Result<T, SubscriptionError>,
@@ -235,6 +280,10 @@ impl Subscriptions {
             )));
         };
         let agency = AgencyId::parse(&named).map_err(|e| invalid("agency", e))?;
+        let retry_for = match draft.retry_hours {
+            Some(hours) => self.retry_period(hours)?,
+            None => DEFAULT_RETRY_FOR.min(self.retention),
+        };
         if self.agencies.find(&agency)?.is_none() {
             return Err(invalid("agency", format!("no agency `{agency}`")));
         }
@@ -266,7 +315,9 @@ impl Subscriptions {
             status,
             proposed_by: (status == SubscriptionStatus::Pending).then(|| caller.subject.clone()),
             cursor: self.outbox.head()?,
-            attempts: 0,
+            retry_for,
+            paused_since: None,
+            failing: None,
             created_at: self.clock.now(),
         };
         self.subscriptions.create(&subscription, entry)?;
@@ -348,20 +399,120 @@ impl Subscriptions {
         &self,
         caller: &Principal,
         request_id: &str,
-    ) -> Result<Vec<Subscription>, SubscriptionError> {
+    ) -> Result<Vec<Overview>, SubscriptionError> {
         let rights = self.rights(caller);
         let result = if rights.every {
-            self.subscriptions.list(None).map_err(Into::into)
+            self.overviews(self.subscriptions.list(None)?)
         } else if rights.own {
-            self.subscriptions
-                .list(Some(&caller.agency))
-                .map_err(Into::into)
+            self.overviews(self.subscriptions.list(Some(&caller.agency))?)
         } else {
             Err(SubscriptionError::Forbidden(
                 "your role neither subscribes nor manages subscriptions".into(),
             ))
         };
         self.close_refusal(caller, request_id, result)
+    }
+
+    fn overviews(
+        &self,
+        subscriptions: Vec<Subscription>,
+    ) -> Result<Vec<Overview>, SubscriptionError> {
+        let counts = self.subscriptions.dead_letter_counts()?;
+        subscriptions
+            .into_iter()
+            .map(|subscription| {
+                let failing_event = match subscription.failing.as_ref().and_then(|f| f.seq) {
+                    Some(seq) => self.outbox.get(seq)?.map(|e| e.event.id),
+                    None => None,
+                };
+                Ok(Overview {
+                    backlog: self.outbox.backlog(subscription.cursor)?,
+                    dead_letters: counts.get(&subscription.id).copied().unwrap_or(0),
+                    failing_event,
+                    subscription,
+                })
+            })
+            .collect()
+    }
+
+    /// A retry period of `hours`, or the error naming `retry_hours`: at least one hour, at most
+    /// the outbox's retention.
+    fn retry_period(&self, hours: i64) -> Result<Duration, SubscriptionError> {
+        let most = self.retention.num_hours();
+        if !(1..=most).contains(&hours) {
+            return Err(invalid(
+                "retry_hours",
+                format!(
+                    "{hours} is out of range: from 1 hour to the outbox's retention, {most} hours"
+                ),
+            ));
+        }
+        Ok(Duration::hours(hours))
+    }
+
+    /// Pauses or resumes a subscription, or changes its retry period: only a member of the
+    /// receiving agency whose role may `subscribe`, on a subscription that is not pending.
+    /// Pausing ends the failure in course (the events wait; those that wait longer than the
+    /// retry period go to the dead letters); resuming makes the events due at once. Audited
+    /// either way.
+    pub fn change(
+        &self,
+        caller: &Principal,
+        request_id: &str,
+        id: &str,
+        draft: ChangeDraft,
+    ) -> Result<Overview, SubscriptionError> {
+        let entry = self.entry(caller, request_id);
+        let result = (|| {
+            let subscription = self.owned(caller, id)?;
+            if subscription.status == SubscriptionStatus::Pending {
+                return Err(SubscriptionError::Conflict(format!(
+                    "subscription `{id}` is pending: confirm it first"
+                )));
+            }
+            let change = SubscriptionChange {
+                paused: draft.paused,
+                retry_for: draft
+                    .retry_hours
+                    .map(|h| self.retry_period(h))
+                    .transpose()?,
+            };
+            let changed = self
+                .subscriptions
+                .change(id, &change, self.clock.now(), &entry)?
+                .ok_or_else(|| SubscriptionError::NotFound(id.to_owned()))?;
+            self.overviews(vec![changed])?
+                .pop()
+                .ok_or_else(|| SubscriptionError::NotFound(id.to_owned()))
+        })();
+        self.close(entry, result)
+    }
+
+    /// A subscription of the caller's own agency, if the caller's role may `subscribe`: what only
+    /// the receiving agency decides (its settings, its dead letters, a ping).
+    pub(crate) fn owned(
+        &self,
+        caller: &Principal,
+        id: &str,
+    ) -> Result<Subscription, SubscriptionError> {
+        if !self.rights(caller).own {
+            return Err(SubscriptionError::Forbidden(
+                "only a member of the receiving agency whose role may subscribe (operation \
+                 `subscribe`) acts on a subscription's deliveries"
+                    .into(),
+            ));
+        }
+        let subscription = self
+            .subscriptions
+            .find(id)?
+            .ok_or_else(|| SubscriptionError::NotFound(id.to_owned()))?;
+        if subscription.agency != caller.agency {
+            return Err(SubscriptionError::Forbidden(format!(
+                "subscription `{id}` belongs to `{}`: only its members act on its deliveries",
+                subscription.agency
+            )));
+        }
+        Ok(subscription)
     }
 
     /// One subscription, if the caller may see it (see [`Subscriptions::list`]). A refusal is
@@ -371,8 +522,12 @@ impl Subscriptions {
         caller: &Principal,
         request_id: &str,
         id: &str,
-    ) -> Result<Subscription, SubscriptionError> {
-        let result = self.visible(caller, id);
+    ) -> Result<Overview, SubscriptionError> {
+        let result = self.visible(caller, id).and_then(|s| {
+            self.overviews(vec![s])?
+                .pop()
+                .ok_or_else(|| SubscriptionError::NotFound(id.to_owned()))
+        });
         self.close_refusal(caller, request_id, result)
     }
 
@@ -505,6 +660,62 @@ mod tests {
             self.written.lock().unwrap().push(audit.clone());
             Ok(true)
         }
+        fn change(
+            &self,
+            id: &str,
+            change: &SubscriptionChange,
+            now: DateTime<Utc>,
+            audit: &AuditEntry,
+        ) -> anyhow::Result<Option<Subscription>> {
+            let mut subs = self.subs.lock().unwrap();
+            let Some(s) = subs
+                .iter_mut()
+                .find(|s| s.id == id && s.status != SubscriptionStatus::Pending)
+            else {
+                return Ok(None);
+            };
+            if let Some(retry_for) = change.retry_for {
+                s.retry_for = retry_for;
+            }
+            match change.paused {
+                Some(true) => {
+                    s.status = SubscriptionStatus::Paused;
+                    s.paused_since.get_or_insert(now);
+                    s.failing = None;
+                }
+                Some(false) => {
+                    s.status = SubscriptionStatus::Active;
+                    s.paused_since = None;
+                    s.failing = None;
+                }
+                None => {}
+            }
+            self.written.lock().unwrap().push(audit.clone());
+            Ok(Some(s.clone()))
+        }
+        fn dead_letters(&self, _: &str) -> anyhow::Result<Vec<crate::ports::DeadLetter>> {
+            Ok(vec![])
+        }
+        fn dead_letter_counts(&self) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+            Ok(std::collections::HashMap::new())
+        }
+        fn dead_letter_failing(
+            &self,
+            _: &str,
+            _: &crate::ports::DeadLetter,
+            _: &AuditEntry,
+        ) -> anyhow::Result<bool> {
+            unimplemented!()
+        }
+        fn resolve_dead_letter(
+            &self,
+            _: &str,
+            _: i64,
+            _: &crate::ports::Resolution,
+            _: &[AuditEntry],
+        ) -> anyhow::Result<bool> {
+            unimplemented!()
+        }
         fn deliver_due(
             &self,
             _: DateTime<Utc>,
@@ -524,6 +735,21 @@ mod tests {
         }
         fn head(&self) -> anyhow::Result<i64> {
             Ok(*self.0.lock().unwrap())
+        }
+        fn get(&self, _: i64) -> anyhow::Result<Option<OutboxEvent>> {
+            Ok(None)
+        }
+        fn backlog(&self, seq: i64) -> anyhow::Result<Backlog> {
+            Ok(Backlog {
+                events: u64::try_from(*self.0.lock().unwrap() - seq).unwrap_or(0),
+                oldest: None,
+            })
+        }
+        fn horizon(&self) -> anyhow::Result<i64> {
+            Ok(0)
+        }
+        fn prune(&self, _: DateTime<Utc>) -> anyhow::Result<u64> {
+            Ok(0)
         }
     }
 
@@ -639,6 +865,7 @@ mod tests {
             secrets: Arc::new(Secrets::default()),
             clock: Arc::new(Epoch),
             topics: None,
+            retention: crate::usecase::relay::DEFAULT_OUTBOX_RETENTION,
         };
         World {
             use_case,
@@ -664,6 +891,7 @@ mod tests {
             agency: agency.map(str::to_owned),
             kind: "webhook".into(),
             url: Some(url.into()),
+            retry_hours: None,
         }
     }
 
@@ -787,7 +1015,7 @@ mod tests {
             .list(&police, "r")
             .unwrap()
             .into_iter()
-            .map(|s| s.agency.to_string())
+            .map(|s| s.subscription.agency.to_string())
             .collect();
         assert_eq!(own, ["police"]);
         assert_eq!(w.use_case.list(&admin, "r").unwrap().len(), 2);
@@ -797,5 +1025,65 @@ mod tests {
         assert!(matches!(e, SubscriptionError::Forbidden(_)));
         w.use_case.delete(&admin, "r", &proposed.id).unwrap();
         assert_eq!(w.store.subs.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn only_the_receiving_agency_pauses_and_the_retry_period_stays_within_the_retention() {
+        let w = world();
+        let police = caller("police", Role::PoliceOfficer);
+        let admin = caller("registry", Role::RegistryAdmin);
+        let s = w.use_case.create(&police, "r", hook(None, URL)).unwrap();
+        assert_eq!(s.retry_for, Duration::days(7), "the default");
+        let pause = ChangeDraft {
+            paused: Some(true),
+            retry_hours: None,
+        };
+        let e = w.use_case.change(&admin, "r", &s.id, pause).unwrap_err();
+        assert!(matches!(e, SubscriptionError::Forbidden(_)), "{e}");
+        let paused = w.use_case.change(&police, "r", &s.id, pause).unwrap();
+        assert_eq!(paused.subscription.status, SubscriptionStatus::Paused);
+        for hours in [0, -1, 721] {
+            let e = w
+                .use_case
+                .change(
+                    &police,
+                    "r",
+                    &s.id,
+                    ChangeDraft {
+                        paused: None,
+                        retry_hours: Some(hours),
+                    },
+                )
+                .unwrap_err();
+            match e {
+                SubscriptionError::Invalid(f) => assert_eq!(f.0[0].path, "retry_hours"),
+                other => panic!("{hours}: {other}"),
+            }
+        }
+        let longest = ChangeDraft {
+            paused: Some(false),
+            retry_hours: Some(720),
+        };
+        let changed = w.use_case.change(&police, "r", &s.id, longest).unwrap();
+        assert_eq!(changed.subscription.status, SubscriptionStatus::Active);
+        assert_eq!(changed.subscription.retry_for, Duration::days(30));
+        let outcomes: Vec<Outcome> = w
+            .trail
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.outcome)
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Denied,
+                Outcome::Rejected,
+                Outcome::Rejected,
+                Outcome::Rejected
+            ],
+            "each refusal audited"
+        );
     }
 }

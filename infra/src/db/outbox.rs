@@ -7,11 +7,11 @@ use domain::agency::AgencyId;
 use domain::alert::{AlertEvent, EventType};
 use domain::audit::AuditEntry;
 use domain::ports::{
-    Endpoint, Outbox, OutboxEvent, Progress, Subscription, SubscriptionRepository,
-    SubscriptionStatus,
+    Backlog, DeadLetter, Endpoint, Failing, Outbox, OutboxEvent, Progress, Resolution,
+    Subscription, SubscriptionChange, SubscriptionRepository, SubscriptionStatus,
 };
 
-use super::schema::{dead_letters, outbox, subscriptions};
+use super::schema::{dead_letters, outbox, outbox_horizon, subscriptions};
 use super::{Backend, Database, DbConnection};
 
 /// [`Outbox`] and [`SubscriptionRepository`] over a [`Database`].
@@ -83,6 +83,51 @@ pub(super) fn append_in(
     Ok(())
 }
 
+/// The columns of an [`OutboxRow`].
+type OutboxColumns = (
+    outbox::seq,
+    outbox::event_id,
+    outbox::kind,
+    outbox::alert_id,
+    outbox::minor_id,
+    outbox::time,
+    outbox::alert,
+    outbox::possible_match,
+);
+
+const OUTBOX_COLUMNS: OutboxColumns = (
+    outbox::seq,
+    outbox::event_id,
+    outbox::kind,
+    outbox::alert_id,
+    outbox::minor_id,
+    outbox::time,
+    outbox::alert,
+    outbox::possible_match,
+);
+
+fn outbox_event(
+    (seq, id, kind, alert_id, minor_id, time, alert, possible_match): OutboxRow,
+) -> anyhow::Result<OutboxEvent> {
+    let kind: EventType =
+        serde_json::from_value(serde_json::Value::String(kind)).context("an outbox event type")?;
+    Ok(OutboxEvent {
+        seq,
+        event: AlertEvent {
+            id,
+            kind,
+            alert_id,
+            minor_id,
+            time: time.and_utc(),
+            possible_match: possible_match
+                .map(|m| serde_json::from_str(&m))
+                .transpose()
+                .context("an outbox possible match")?,
+        },
+        alert: serde_json::from_str(&alert).context("an outbox alert")?,
+    })
+}
+
 impl Outbox for DieselOutbox {
     fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<OutboxEvent>> {
         let mut conn = self.db.conn()?;
@@ -90,41 +135,10 @@ impl Outbox for DieselOutbox {
             .filter(outbox::seq.gt(seq))
             .order(outbox::seq.asc())
             .limit(i64::try_from(limit)?)
-            .select((
-                outbox::seq,
-                outbox::event_id,
-                outbox::kind,
-                outbox::alert_id,
-                outbox::minor_id,
-                outbox::time,
-                outbox::alert,
-                outbox::possible_match,
-            ))
+            .select(OUTBOX_COLUMNS)
             .load(&mut *conn)
             .context("reading the outbox")?;
-        rows.into_iter()
-            .map(
-                |(seq, id, kind, alert_id, minor_id, time, alert, possible_match)| {
-                    let kind: EventType = serde_json::from_value(serde_json::Value::String(kind))
-                        .context("an outbox event type")?;
-                    Ok(OutboxEvent {
-                        seq,
-                        event: AlertEvent {
-                            id,
-                            kind,
-                            alert_id,
-                            minor_id,
-                            time: time.and_utc(),
-                            possible_match: possible_match
-                                .map(|m| serde_json::from_str(&m))
-                                .transpose()
-                                .context("an outbox possible match")?,
-                        },
-                        alert: serde_json::from_str(&alert).context("an outbox alert")?,
-                    })
-                },
-            )
-            .collect()
+        rows.into_iter().map(outbox_event).collect()
     }
 
     fn head(&self) -> anyhow::Result<i64> {
@@ -135,6 +149,80 @@ impl Outbox for DieselOutbox {
             .context("reading the outbox head")?;
         Ok(head.unwrap_or(0))
     }
+
+    fn get(&self, seq: i64) -> anyhow::Result<Option<OutboxEvent>> {
+        let mut conn = self.db.conn()?;
+        let row: Option<OutboxRow> = outbox::table
+            .find(seq)
+            .select(OUTBOX_COLUMNS)
+            .first(&mut *conn)
+            .optional()
+            .context("reading an outbox event")?;
+        row.map(outbox_event).transpose()
+    }
+
+    fn backlog(&self, seq: i64) -> anyhow::Result<Backlog> {
+        let mut conn = self.db.conn()?;
+        let (events, oldest): (i64, Option<chrono::NaiveDateTime>) = outbox::table
+            .filter(outbox::seq.gt(seq))
+            .select((diesel::dsl::count_star(), diesel::dsl::min(outbox::time)))
+            .first(&mut *conn)
+            .context("reading a backlog")?;
+        Ok(Backlog {
+            events: u64::try_from(events).unwrap_or(0),
+            oldest: oldest.map(|t| t.and_utc()),
+        })
+    }
+
+    fn horizon(&self) -> anyhow::Result<i64> {
+        let mut conn = self.db.conn()?;
+        horizon_in(&mut conn).context("reading the outbox horizon")
+    }
+
+    fn prune(&self, before: DateTime<Utc>) -> anyhow::Result<u64> {
+        let mut conn = self.db.conn()?;
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            let old: Option<i64> = outbox::table
+                .filter(outbox::time.lt(micros(before)))
+                .select(diesel::dsl::max(outbox::seq))
+                .first(c)?;
+            // No event a subscription has still to look at: it is dead-lettered first.
+            let waited_for: Option<i64> = subscriptions::table
+                .filter(subscriptions::status.ne(SubscriptionStatus::Pending.as_str()))
+                .select(diesel::dsl::min(subscriptions::cursor))
+                .first(c)?;
+            let Some(through) = old.map(|o| waited_for.map_or(o, |w| o.min(w))) else {
+                return Ok(0);
+            };
+            let horizon = horizon_in(c)?;
+            if through <= horizon {
+                return Ok(0);
+            }
+            let named = dead_letters::table
+                .filter(dead_letters::outbox_seq.eq(outbox::seq))
+                .filter(dead_letters::resolved_at.is_null());
+            let removed = diesel::delete(
+                outbox::table
+                    .filter(outbox::seq.le(through))
+                    .filter(diesel::dsl::not(diesel::dsl::exists(named))),
+            )
+            .execute(c)?;
+            diesel::update(outbox_horizon::table.find(1))
+                .set(outbox_horizon::pruned_through.eq(through))
+                .execute(c)?;
+            Ok(u64::try_from(removed).unwrap_or(0))
+        })
+        .context("pruning the outbox")
+    }
+}
+
+fn horizon_in(conn: &mut DbConnection) -> QueryResult<i64> {
+    Ok(outbox_horizon::table
+        .find(1)
+        .select(outbox_horizon::pruned_through)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
 }
 
 #[derive(Queryable, Selectable)]
@@ -148,9 +236,15 @@ struct SubscriptionRow {
     topic: Option<String>,
     cursor: i64,
     attempts: i32,
+    next_attempt_at: Option<chrono::NaiveDateTime>,
+    last_error: Option<String>,
     created_at: chrono::NaiveDateTime,
     status: String,
     proposed_by: Option<String>,
+    failing_since: Option<chrono::NaiveDateTime>,
+    failing_seq: Option<i64>,
+    paused_since: Option<chrono::NaiveDateTime>,
+    retry_hours: i32,
 }
 
 impl SubscriptionRow {
@@ -162,13 +256,22 @@ impl SubscriptionRow {
                 anyhow::bail!("subscription {} has an incomplete {kind} endpoint", self.id)
             }
         };
-        let Some(status) = SubscriptionStatus::parse(&self.status) else {
-            anyhow::bail!(
-                "subscription {} has the unknown status `{}`",
-                self.id,
-                self.status
-            )
+        // Paused is an active subscription its agency holds: stored as `paused_since`.
+        let status = match (self.status.as_str(), self.paused_since) {
+            ("active", Some(_)) => SubscriptionStatus::Paused,
+            ("active", None) => SubscriptionStatus::Active,
+            ("pending", _) => SubscriptionStatus::Pending,
+            (other, _) => {
+                anyhow::bail!("subscription {} has the unknown status `{other}`", self.id)
+            }
         };
+        let failing = self.failing_since.map(|since| Failing {
+            since: since.and_utc(),
+            attempts: u32::try_from(self.attempts).unwrap_or(0),
+            last_error: self.last_error.unwrap_or_default(),
+            seq: self.failing_seq,
+            next_attempt_at: self.next_attempt_at.unwrap_or(since).and_utc(),
+        });
         Ok(Subscription {
             id: self.id,
             agency: AgencyId::parse(&self.agency)?,
@@ -176,61 +279,103 @@ impl SubscriptionRow {
             status,
             proposed_by: self.proposed_by,
             cursor: self.cursor,
-            attempts: u32::try_from(self.attempts).unwrap_or(0),
+            retry_for: Duration::hours(i64::from(self.retry_hours)),
+            paused_since: self.paused_since.map(|t| t.and_utc()),
+            failing,
             created_at: self.created_at.and_utc(),
         })
     }
 }
 
-/// Waits 1 s, 2 s, 4 s ... up to 5 minutes between attempts.
-fn backoff(attempts: u32) -> Duration {
-    Duration::seconds(1_i64 << attempts.min(8).saturating_sub(1)).min(Duration::minutes(5))
-}
-
+/// Records a round's progress as the domain computed it, and logs the changes monitoring looks
+/// for: a subscription starting or ending to fail, an event dead-lettered.
 fn record(
     conn: &mut DbConnection,
     sub: &Subscription,
     progress: &Progress,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    for (seq, event_id, reason) in &progress.dead_letters {
-        diesel::insert_into(dead_letters::table)
-            .values((
-                dead_letters::subscription_id.eq(&sub.id),
-                dead_letters::outbox_seq.eq(seq),
-                dead_letters::event_id.eq(event_id),
-                dead_letters::reason.eq(reason),
-                dead_letters::at.eq(micros(now)),
-            ))
-            .execute(conn)?;
+    for d in &progress.dead_letters {
+        insert_dead_letter(conn, &sub.id, d)?;
+        tracing::warn!(
+            subscription = %sub.id,
+            agency = %sub.agency,
+            event = %d.event_id,
+            reason = %d.reason,
+            "event dead-lettered"
+        );
     }
     let cursor = progress.cursor.unwrap_or(sub.cursor);
-    let (attempts, next, error) = match &progress.failure {
-        None => (0, None, None),
-        Some(reason) => {
-            tracing::warn!(subscription = %sub.id, agency = %sub.agency, error = %reason, "delivery failed; will retry");
-            // A failure after progress is the first failure of a new event.
-            let attempts = if progress.cursor.is_some() {
-                1
-            } else {
-                sub.attempts + 1
-            };
-            (
-                attempts,
-                Some(micros(now + backoff(attempts))),
-                Some(reason.clone()),
-            )
-        }
-    };
+    let failing = progress.failing.as_ref();
     diesel::update(subscriptions::table.find(&sub.id))
         .set((
             subscriptions::cursor.eq(cursor),
-            subscriptions::attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
-            subscriptions::next_attempt_at.eq(next),
-            subscriptions::last_error.eq(error),
+            subscriptions::attempts
+                .eq(failing.map_or(0, |f| i32::try_from(f.attempts).unwrap_or(i32::MAX))),
+            subscriptions::next_attempt_at.eq(failing
+                .map(|f| f.next_attempt_at)
+                .or(progress.next_look_at)
+                .map(micros)),
+            subscriptions::last_error.eq(failing.map(|f| f.last_error.clone())),
+            subscriptions::failing_since.eq(failing.map(|f| micros(f.since))),
+            subscriptions::failing_seq.eq(failing.and_then(|f| f.seq)),
+        ))
+        .execute(conn)?;
+    match (&sub.failing, failing) {
+        (None, Some(f)) => tracing::warn!(
+            subscription = %sub.id,
+            agency = %sub.agency,
+            error = %f.last_error,
+            next_attempt_at = %f.next_attempt_at,
+            "subscription failing: its events wait"
+        ),
+        (Some(was), Some(f)) => tracing::info!(
+            subscription = %sub.id,
+            agency = %sub.agency,
+            attempts = f.attempts,
+            error = %f.last_error,
+            failing_since = %was.since,
+            next_attempt_at = %f.next_attempt_at,
+            "delivery failed again; will retry"
+        ),
+        (Some(was), None) => tracing::info!(
+            subscription = %sub.id,
+            agency = %sub.agency,
+            failed_for_seconds = (now - was.since).num_seconds(),
+            attempts = was.attempts,
+            "subscription recovered: delivering again"
+        ),
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+/// Stores a dead letter. A subscription's cursor passes an event once, so the only row it could
+/// meet is a resolved one of an earlier life of the event (a replay): it is replaced.
+fn insert_dead_letter(
+    conn: &mut DbConnection,
+    subscription: &str,
+    d: &DeadLetter,
+) -> QueryResult<()> {
+    diesel::delete(dead_letters::table.find((subscription, d.seq))).execute(conn)?;
+    diesel::insert_into(dead_letters::table)
+        .values((
+            dead_letters::subscription_id.eq(subscription),
+            dead_letters::outbox_seq.eq(d.seq),
+            dead_letters::event_id.eq(&d.event_id),
+            dead_letters::reason.eq(&d.reason),
+            dead_letters::at.eq(micros(d.at)),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+#[derive(Queryable)]
+struct DeadLetterRow {
+    seq: i64,
+    event_id: String,
+    reason: String,
+    at: chrono::NaiveDateTime,
 }
 
 impl SubscriptionRepository for DieselOutbox {
@@ -254,8 +399,13 @@ impl SubscriptionRepository for DieselOutbox {
                     subscriptions::cursor.eq(s.cursor),
                     subscriptions::attempts.eq(0),
                     subscriptions::created_at.eq(micros(s.created_at)),
-                    subscriptions::status.eq(s.status.as_str()),
+                    subscriptions::status.eq(match s.status {
+                        SubscriptionStatus::Pending => "pending",
+                        SubscriptionStatus::Active | SubscriptionStatus::Paused => "active",
+                    }),
                     subscriptions::proposed_by.eq(&s.proposed_by),
+                    subscriptions::retry_hours.eq(hours(s.retry_for)),
+                    subscriptions::paused_since.eq(s.paused_since.map(micros)),
                 ))
                 .execute(c)?;
             super::audit::append_in(c, std::slice::from_ref(audit))
@@ -337,6 +487,165 @@ impl SubscriptionRepository for DieselOutbox {
             Ok(true)
         })
         .context("deleting a subscription")
+    }
+
+    fn change(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> anyhow::Result<Option<Subscription>> {
+        let mut conn = self.db.conn()?;
+        let changed = conn
+            .transaction::<_, diesel::result::Error, _>(|c| {
+                let target = subscriptions::table
+                    .find(id)
+                    .filter(subscriptions::status.eq(SubscriptionStatus::Active.as_str()));
+                // Takes the row (waiting for a relay that holds it) before anything is decided.
+                let n = diesel::update(target)
+                    .set(subscriptions::id.eq(subscriptions::id))
+                    .execute(c)?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                if let Some(retry_for) = change.retry_for {
+                    diesel::update(subscriptions::table.find(id))
+                        .set(subscriptions::retry_hours.eq(hours(retry_for)))
+                        .execute(c)?;
+                }
+                if let Some(paused) = change.paused {
+                    let paused_since: Option<chrono::NaiveDateTime> = if paused {
+                        let current: Option<chrono::NaiveDateTime> = subscriptions::table
+                            .find(id)
+                            .select(subscriptions::paused_since)
+                            .first(c)?;
+                        Some(current.unwrap_or(micros(now)))
+                    } else {
+                        None
+                    };
+                    // Either way the failure in course ends and the subscription is looked at
+                    // at once: a paused one to set when its first waiting event is due for the
+                    // dead letters, a resumed one to deliver.
+                    diesel::update(subscriptions::table.find(id))
+                        .set((
+                            subscriptions::paused_since.eq(paused_since),
+                            subscriptions::attempts.eq(0),
+                            subscriptions::next_attempt_at.eq(None::<chrono::NaiveDateTime>),
+                            subscriptions::last_error.eq(None::<String>),
+                            subscriptions::failing_since.eq(None::<chrono::NaiveDateTime>),
+                            subscriptions::failing_seq.eq(None::<i64>),
+                        ))
+                        .execute(c)?;
+                }
+                super::audit::append_in(c, std::slice::from_ref(audit))?;
+                Ok(true)
+            })
+            .context("changing a subscription")?;
+        drop(conn);
+        if changed { self.find(id) } else { Ok(None) }
+    }
+
+    fn dead_letters(&self, id: &str) -> anyhow::Result<Vec<DeadLetter>> {
+        let mut conn = self.db.conn()?;
+        let rows: Vec<DeadLetterRow> = dead_letters::table
+            .filter(dead_letters::subscription_id.eq(id))
+            .filter(dead_letters::resolved_at.is_null())
+            .order(dead_letters::outbox_seq.asc())
+            .select((
+                dead_letters::outbox_seq,
+                dead_letters::event_id,
+                dead_letters::reason,
+                dead_letters::at,
+            ))
+            .load(&mut *conn)
+            .context("reading dead letters")?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DeadLetter {
+                seq: r.seq,
+                event_id: r.event_id,
+                reason: r.reason,
+                at: r.at.and_utc(),
+            })
+            .collect())
+    }
+
+    fn dead_letter_counts(&self) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+        let mut conn = self.db.conn()?;
+        let rows: Vec<(String, i64)> = dead_letters::table
+            .filter(dead_letters::resolved_at.is_null())
+            .group_by(dead_letters::subscription_id)
+            .select((dead_letters::subscription_id, diesel::dsl::count_star()))
+            .load(&mut *conn)
+            .context("counting dead letters")?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
+    fn dead_letter_failing(
+        &self,
+        id: &str,
+        dead_letter: &DeadLetter,
+        audit: &AuditEntry,
+    ) -> anyhow::Result<bool> {
+        let mut conn = self.db.conn()?;
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            let failing_on = subscriptions::table
+                .find(id)
+                .filter(subscriptions::failing_since.is_not_null())
+                .filter(subscriptions::failing_seq.eq(dead_letter.seq))
+                .filter(subscriptions::cursor.lt(dead_letter.seq));
+            let n = diesel::update(failing_on)
+                .set((
+                    subscriptions::cursor.eq(dead_letter.seq),
+                    subscriptions::attempts.eq(0),
+                    subscriptions::next_attempt_at.eq(None::<chrono::NaiveDateTime>),
+                    subscriptions::last_error.eq(None::<String>),
+                    subscriptions::failing_since.eq(None::<chrono::NaiveDateTime>),
+                    subscriptions::failing_seq.eq(None::<i64>),
+                ))
+                .execute(c)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            insert_dead_letter(c, id, dead_letter)?;
+            super::audit::append_in(c, std::slice::from_ref(audit))?;
+            Ok(true)
+        })
+        .context("dead-lettering an event")
+    }
+
+    fn resolve_dead_letter(
+        &self,
+        id: &str,
+        seq: i64,
+        resolution: &Resolution,
+        audit: &[AuditEntry],
+    ) -> anyhow::Result<bool> {
+        let mut conn = self.db.conn()?;
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            let n = diesel::update(
+                dead_letters::table
+                    .find((id, seq))
+                    .filter(dead_letters::resolved_at.is_null()),
+            )
+            .set((
+                dead_letters::resolved_at.eq(micros(resolution.at)),
+                dead_letters::resolution.eq(resolution.kind),
+                dead_letters::resolved_by.eq(&resolution.by),
+                dead_letters::resolution_reason.eq(&resolution.reason),
+            ))
+            .execute(c)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            super::audit::append_in(c, audit)?;
+            Ok(true)
+        })
+        .context("resolving a dead letter")
     }
 
     fn deliver_due(
@@ -428,6 +737,11 @@ impl SubscriptionRepository for DieselOutbox {
         })?;
         Ok(subs.len())
     }
+}
+
+/// A retry period in whole hours, as stored.
+fn hours(d: Duration) -> i32 {
+    i32::try_from(d.num_hours()).unwrap_or(i32::MAX).max(1)
 }
 
 #[derive(QueryableByName)]

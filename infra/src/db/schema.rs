@@ -156,6 +156,10 @@ diesel::table! {
         created_at -> Timestamp,
         status -> Text,
         proposed_by -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        failing_seq -> Nullable<BigInt>,
+        paused_since -> Nullable<Timestamp>,
+        retry_hours -> Integer,
     }
 }
 
@@ -166,8 +170,21 @@ diesel::table! {
         event_id -> Text,
         reason -> Text,
         at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        resolution_reason -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    outbox_horizon (id) {
+        id -> Integer,
+        pruned_through -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(outbox, dead_letters);
 
 diesel::table! {
     minor_name_keys (key, minor_seq) {

@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod authz;
 mod cli;
+mod delivery;
 mod events;
 mod faults;
 mod http;

@@ -1,0 +1,11 @@
+DROP INDEX outbox_time;
+DROP TABLE outbox_horizon;
+DROP INDEX dead_letters_unresolved;
+ALTER TABLE dead_letters DROP COLUMN resolution_reason;
+ALTER TABLE dead_letters DROP COLUMN resolved_by;
+ALTER TABLE dead_letters DROP COLUMN resolution;
+ALTER TABLE dead_letters DROP COLUMN resolved_at;
+ALTER TABLE subscriptions DROP COLUMN retry_hours;
+ALTER TABLE subscriptions DROP COLUMN paused_since;
+ALTER TABLE subscriptions DROP COLUMN failing_seq;
+ALTER TABLE subscriptions DROP COLUMN failing_since;
