@@ -529,8 +529,8 @@ pub trait SubscriptionRepository: Send + Sync {
         secret: Option<&str>,
         audit: &AuditEntry,
     ) -> anyhow::Result<bool>;
-    /// Removes a subscription and appends `audit` in the same transaction; `false`, and nothing
-    /// written, if there was none.
+    /// Removes a subscription with its dead letters and appends `audit` in the same transaction;
+    /// `false`, and nothing written, if there was none.
     fn delete(&self, id: &str, audit: &AuditEntry) -> anyhow::Result<bool>;
     /// Applies `change` to a subscription that is not pending, and appends `audit` in the same
     /// transaction: pausing sets [`SubscriptionStatus::Paused`] since `now` and ends the failure

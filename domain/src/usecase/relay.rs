@@ -582,8 +582,19 @@ impl Relay {
             .as_ref()
             .and_then(|f| Some((f, prepared.rendered.get(*delivered)?)));
         let Some((failure, failed)) = failed else {
+            // Only a delivery ends a failure: with nothing sent (the events waiting were
+            // dead-lettered, or none concerned the agency) the endpoint is still untried.
+            let failing = if prepared.rendered.is_empty() {
+                subscription
+                    .failing
+                    .clone()
+                    .map(|f| Failing { seq: None, ..f })
+            } else {
+                None
+            };
             return Progress {
                 cursor: prepared.last,
+                failing,
                 dead_letters,
                 ..Progress::default()
             };
@@ -1342,13 +1353,14 @@ mod tests {
             .collect();
         assert_eq!(
             actions,
-            [
-                (Action::DeadLetter, "e1"),
-                (Action::DeadLetter, "e3"),
-                (Action::DeliveryRecovered, "")
-            ],
-            "each dead letter audited; with nothing left to send, the failure ends"
+            [(Action::DeadLetter, "e1"), (Action::DeadLetter, "e3")],
+            "each dead letter audited"
         );
+        let f = progress[0]
+            .failing
+            .as_ref()
+            .expect("nothing was delivered: still failing");
+        assert_eq!((f.attempts, f.seq), (600, None));
     }
 
     #[test]

@@ -460,6 +460,8 @@ impl SubscriptionRepository for DieselOutbox {
                     subscriptions::attempts.eq(0),
                     subscriptions::next_attempt_at.eq(None::<chrono::NaiveDateTime>),
                     subscriptions::last_error.eq(None::<String>),
+                    subscriptions::failing_since.eq(None::<chrono::NaiveDateTime>),
+                    subscriptions::failing_seq.eq(None::<i64>),
                 ))
                 .execute(c)?;
             if n == 0 {
@@ -483,6 +485,10 @@ impl SubscriptionRepository for DieselOutbox {
             if n == 0 {
                 return Ok(false);
             }
+            // Its dead letters go with it: nobody could replay them any more, and they would hold
+            // their events in the outbox.
+            diesel::delete(dead_letters::table.filter(dead_letters::subscription_id.eq(id)))
+                .execute(c)?;
             super::audit::append_in(c, std::slice::from_ref(audit))?;
             Ok(true)
         })

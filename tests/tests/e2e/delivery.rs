@@ -751,3 +751,158 @@ async fn a_kafka_broker_down_past_the_old_give_up_loses_nothing(#[case] backend:
     assert_eq!(after["delivery"]["state"], "active", "{after}");
     assert_eq!(after["delivery"]["dead_letters"], 0);
 }
+
+#[apply(backends)]
+async fn what_only_the_receiving_agency_decides_is_refused_to_others_with_a_clear_answer(
+    #[case] backend: Backend,
+) {
+    let (app, _clock) = on_clock(backend).await;
+    let police = Receiver::start().await;
+    let own = subscribe(&app, POLICE, &police.url).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A subscription an administrator proposed: pending until the agency confirms it.
+    let res = app
+        .client
+        .post(app.url("/v1/subscriptions"))
+        .headers(app.admin())
+        .json(&json!({"agency": "demo-child-focus", "kind": "webhook", "url": police.url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let proposed = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = reqwest::Method::POST;
+    let patch = reqwest::Method::PATCH;
+    let cases: Vec<(
+        (&str, &str),
+        reqwest::Method,
+        String,
+        Option<Value>,
+        u16,
+        &str,
+    )> = vec![
+        // Another agency's subscription, whatever the action.
+        (
+            CHILD_FOCUS,
+            patch.clone(),
+            format!("/v1/subscriptions/{own}"),
+            Some(json!({"paused": true})),
+            403,
+            "demo-police",
+        ),
+        (
+            CHILD_FOCUS,
+            post.clone(),
+            format!("/v1/subscriptions/{own}/dead-letters/replay"),
+            None,
+            403,
+            "demo-police",
+        ),
+        (
+            CHILD_FOCUS,
+            post.clone(),
+            format!("/v1/subscriptions/{own}/dead-letters/x/discard"),
+            Some(json!({"reason": "r"})),
+            403,
+            "demo-police",
+        ),
+        // A role of the agency that may not subscribe.
+        (
+            ("demo-police", "analyst"),
+            patch.clone(),
+            format!("/v1/subscriptions/{own}"),
+            Some(json!({"paused": true})),
+            403,
+            "subscribe",
+        ),
+        // Bad input names what is wrong.
+        (
+            POLICE,
+            patch.clone(),
+            format!("/v1/subscriptions/{own}"),
+            Some(json!({"paused": "yes"})),
+            400,
+            "boolean",
+        ),
+        (
+            POLICE,
+            patch.clone(),
+            format!("/v1/subscriptions/{own}"),
+            Some(json!({"pause": true})),
+            400,
+            "pause",
+        ),
+        (
+            POLICE,
+            patch.clone(),
+            format!("/v1/subscriptions/{own}"),
+            Some(json!({"retry_hours": 0})),
+            400,
+            "retry_hours",
+        ),
+        (
+            POLICE,
+            post.clone(),
+            format!("/v1/subscriptions/{own}/dead-letters"),
+            Some(json!({"reason": "x".repeat(501)})),
+            400,
+            "reason",
+        ),
+        (
+            POLICE,
+            post.clone(),
+            format!("/v1/subscriptions/{own}/dead-letters/none/replay"),
+            None,
+            404,
+            "none",
+        ),
+        (
+            POLICE,
+            patch.clone(),
+            "/v1/subscriptions/no-such".to_owned(),
+            Some(json!({"paused": true})),
+            404,
+            "no-such",
+        ),
+        // A pending subscription is confirmed before anything else.
+        (
+            CHILD_FOCUS,
+            patch,
+            format!("/v1/subscriptions/{proposed}"),
+            Some(json!({"paused": true})),
+            409,
+            "confirm",
+        ),
+        (
+            CHILD_FOCUS,
+            post,
+            format!("/v1/subscriptions/{proposed}/ping"),
+            None,
+            409,
+            "confirm",
+        ),
+    ];
+    let before = audit_rows(&app).len();
+    for (who, method, path, body, status, names) in &cases {
+        let res = send(&app, *who, method.clone(), path, body.clone()).await;
+        let problem = assert_problem(res, *status).await;
+        assert!(
+            problem.to_string().contains(names),
+            "{method} {path} by {who:?}: {problem}"
+        );
+    }
+    // Nothing changed; each refusal the use case saw is in the trail (malformed bodies are
+    // refused before it).
+    let s = subscription(&app, &own).await;
+    assert_eq!(s["delivery"]["state"], "active", "{s}");
+    let refused = audit_rows(&app)[before..]
+        .iter()
+        .filter(|r| r.outcome != "success")
+        .count();
+    assert!(refused >= 9, "{refused} refusals audited");
+}
