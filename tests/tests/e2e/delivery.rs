@@ -752,6 +752,16 @@ async fn a_kafka_broker_down_past_the_old_give_up_loses_nothing(#[case] backend:
     assert_eq!(after["delivery"]["dead_letters"], 0);
 }
 
+/// Who asks, how, where, with what body; the status expected and a word the problem must hold.
+type Refusal = (
+    (&'static str, &'static str),
+    reqwest::Method,
+    String,
+    Option<Value>,
+    u16,
+    &'static str,
+);
+
 #[apply(backends)]
 async fn what_only_the_receiving_agency_decides_is_refused_to_others_with_a_clear_answer(
     #[case] backend: Backend,
@@ -778,14 +788,7 @@ async fn what_only_the_receiving_agency_decides_is_refused_to_others_with_a_clea
         .to_owned();
     let post = reqwest::Method::POST;
     let patch = reqwest::Method::PATCH;
-    let cases: Vec<(
-        (&str, &str),
-        reqwest::Method,
-        String,
-        Option<Value>,
-        u16,
-        &str,
-    )> = vec![
+    let cases: Vec<Refusal> = vec![
         // Another agency's subscription, whatever the action.
         (
             CHILD_FOCUS,
