@@ -11,7 +11,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use domain::alert::{DEFAULT_RISK_TOML, RiskRules};
 use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
-use domain::ports::{EventSink, TopicAdmin};
+use domain::ports::{EventSink, Lane, TopicAdmin};
 use domain::usecase::alerts::Alerts;
 use domain::usecase::deliveries::Deliveries;
 use domain::usecase::minors::Minors;
@@ -404,7 +404,7 @@ impl Application {
                 }
                 let rounds = (0..workers).map(|_| {
                     let relay = relay.clone();
-                    tokio::task::spawn_blocking(move || relay.run_once())
+                    tokio::task::spawn_blocking(move || relay.run_lane(Lane::Delivering))
                 });
                 for round in futures_util::future::join_all(rounds).await {
                     match round {
@@ -414,6 +414,20 @@ impl Application {
                         }
                         Err(e) => tracing::error!(error = %e, "relay round panicked"),
                     }
+                }
+            }
+        };
+        // Failing subscriptions are retried in a loop of their own: an endpoint that does not
+        // answer (each attempt waits for a timeout) holds up no subscription that delivers.
+        let retrier = self.relay.clone();
+        let retrying = async move {
+            loop {
+                tokio::time::sleep(poll).await;
+                let relay = retrier.clone();
+                match tokio::task::spawn_blocking(move || relay.run_lane(Lane::Failing)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "retry round failed"),
+                    Err(e) => tracing::error!(error = %e, "retry round panicked"),
                 }
             }
         };
@@ -454,6 +468,7 @@ impl Application {
             result = self.server => result,
             () = sweeper => Ok(()),
             () = relaying => Ok(()),
+            () = retrying => Ok(()),
             () = pruning => Ok(()),
             () = refreshing => Ok(()),
         };

@@ -501,6 +501,17 @@ pub struct Resolution {
     pub at: DateTime<Utc>,
 }
 
+/// Which subscriptions a delivery round serves: those delivering, or those failing. Separate rounds
+/// keep an endpoint that does not answer (each attempt waits for a timeout) from holding up the
+/// subscriptions that deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// No failure in course (paused ones included).
+    Delivering,
+    /// A failure in course.
+    Failing,
+}
+
 /// A change of a subscription's settings by its agency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SubscriptionChange {
@@ -569,7 +580,7 @@ pub trait SubscriptionRepository: Send + Sync {
         audit: &[AuditEntry],
     ) -> anyhow::Result<bool>;
 
-    /// Takes up to `limit` active or paused subscriptions (MUST NOT take a
+    /// Takes up to `limit` active or paused subscriptions of `lane` (MUST NOT take a
     /// [`SubscriptionStatus::Pending`] one: it delivers nothing) with events pending (cursor
     /// before the outbox head), due at `now` (no later attempt or look set), that no other worker
     /// holds (on PostgreSQL `FOR UPDATE SKIP LOCKED`, held until their progress is recorded), runs
@@ -580,6 +591,7 @@ pub trait SubscriptionRepository: Send + Sync {
     fn deliver_due(
         &self,
         now: DateTime<Utc>,
+        lane: Lane,
         limit: usize,
         deliver: &mut dyn FnMut(&[Subscription]) -> Vec<Progress>,
     ) -> anyhow::Result<usize>;

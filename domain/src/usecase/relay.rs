@@ -13,7 +13,7 @@ use crate::policy::{Facts, Operation, Policy};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::ports::{
-    AgencyRepository, AuditLog, Batch, Clock, DeadLetter, Endpoint, EventSink, Failing,
+    AgencyRepository, AuditLog, Batch, Clock, DeadLetter, Endpoint, EventSink, Failing, Lane,
     MinorRepository, Outbox, OutboxEvent, Progress, RenderedEvent, SinkError, Subscription,
     SubscriptionRepository, SubscriptionStatus,
 };
@@ -314,13 +314,20 @@ pub struct Rendered {
 }
 
 impl Relay {
-    /// Serves every subscription due now once, [`SUBSCRIPTIONS_PER_ROUND`] at a time; returns how
-    /// many were served.
+    /// Serves every subscription due now once, delivering ones first, then failing ones; returns
+    /// how many were served.
     pub fn run_once(&self) -> anyhow::Result<usize> {
+        Ok(self.run_lane(Lane::Delivering)? + self.run_lane(Lane::Failing)?)
+    }
+
+    /// Serves every subscription of `lane` due now once, [`SUBSCRIPTIONS_PER_ROUND`] at a time;
+    /// returns how many were served.
+    pub fn run_lane(&self, lane: Lane) -> anyhow::Result<usize> {
         let mut served = 0;
         while served < 10_000 {
             let taken = self.subscriptions.deliver_due(
                 self.clock.now(),
+                lane,
                 SUBSCRIPTIONS_PER_ROUND,
                 &mut |subscriptions| self.deliver(subscriptions),
             )?;
@@ -944,6 +951,7 @@ mod tests {
         fn deliver_due(
             &self,
             _: DateTime<Utc>,
+            _: Lane,
             limit: usize,
             deliver: &mut dyn FnMut(&[Subscription]) -> Vec<Progress>,
         ) -> anyhow::Result<usize> {

@@ -719,6 +719,7 @@ mod tests {
         fn deliver_due(
             &self,
             _: DateTime<Utc>,
+            _: crate::ports::Lane,
             _: usize,
             _: &mut dyn FnMut(&[Subscription]) -> Vec<Progress>,
         ) -> anyhow::Result<usize> {

@@ -7,7 +7,7 @@ use domain::agency::AgencyId;
 use domain::alert::{AlertEvent, EventType};
 use domain::audit::AuditEntry;
 use domain::ports::{
-    Backlog, DeadLetter, Endpoint, Failing, Outbox, OutboxEvent, Progress, Resolution,
+    Backlog, DeadLetter, Endpoint, Failing, Lane, Outbox, OutboxEvent, Progress, Resolution,
     Subscription, SubscriptionChange, SubscriptionRepository, SubscriptionStatus,
 };
 
@@ -657,22 +657,27 @@ impl SubscriptionRepository for DieselOutbox {
     fn deliver_due(
         &self,
         now: DateTime<Utc>,
+        lane: Lane,
         limit: usize,
         deliver: &mut dyn FnMut(&[Subscription]) -> Vec<Progress>,
     ) -> anyhow::Result<usize> {
         let mut conn = self.db.conn()?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let failing = match lane {
+            Lane::Delivering => "failing_since IS NULL",
+            Lane::Failing => "failing_since IS NOT NULL",
+        };
         if self.db.backend() == Backend::Postgres {
             // Several relays at once: each takes subscriptions no other holds, and holds them
             // while delivering, so a subscription's events go out once and in order.
             return conn.transaction::<_, anyhow::Error, _>(|c| {
-                let ids: Vec<String> = diesel::sql_query(
+                let ids: Vec<String> = diesel::sql_query(format!(
                     "SELECT id FROM subscriptions \
-                     WHERE status = 'active' \
+                     WHERE status = 'active' AND {failing} \
                        AND (next_attempt_at IS NULL OR next_attempt_at <= $1) \
                        AND cursor < (SELECT COALESCE(MAX(seq), 0) FROM outbox) \
-                     ORDER BY next_attempt_at NULLS FIRST, id LIMIT $2 FOR UPDATE SKIP LOCKED",
-                )
+                     ORDER BY next_attempt_at NULLS FIRST, id LIMIT $2 FOR UPDATE SKIP LOCKED"
+                ))
                 .bind::<diesel::sql_types::Timestamp, _>(micros(now))
                 .bind::<diesel::sql_types::BigInt, _>(limit)
                 .load::<IdRow>(c)?
@@ -705,8 +710,14 @@ impl SubscriptionRepository for DieselOutbox {
         let due = subscriptions::next_attempt_at
             .is_null()
             .or(subscriptions::next_attempt_at.le(micros(now)));
-        let subs = subscriptions::table
+        let mut query = subscriptions::table
             .filter(subscriptions::status.eq(SubscriptionStatus::Active.as_str()))
+            .into_boxed();
+        query = match lane {
+            Lane::Delivering => query.filter(subscriptions::failing_since.is_null()),
+            Lane::Failing => query.filter(subscriptions::failing_since.is_not_null()),
+        };
+        let subs = query
             .filter(due)
             .filter(subscriptions::cursor.lt(head.unwrap_or(0)))
             .order(subscriptions::id.asc())
