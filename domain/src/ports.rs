@@ -540,12 +540,13 @@ pub trait SubscriptionRepository: Send + Sync {
         secret: Option<&str>,
         audit: &AuditEntry,
     ) -> anyhow::Result<bool>;
-    /// Removes a subscription with its dead letters and appends `audit` in the same transaction;
-    /// `false`, and nothing written, if there was none.
+    /// Removes a subscription, resolves its open dead letters as discarded (by `audit`'s subject:
+    /// "the subscription was deleted"), and appends `audit`, in one transaction; `false`, and
+    /// nothing written, if there was none.
     fn delete(&self, id: &str, audit: &AuditEntry) -> anyhow::Result<bool>;
     /// Applies `change` to a subscription that is not pending, and appends `audit` in the same
-    /// transaction: pausing sets [`SubscriptionStatus::Paused`] since `now` and ends the failure
-    /// in course; resuming makes it active and due at once. Answers the subscription as stored
+    /// transaction: pausing sets [`SubscriptionStatus::Paused`] since `now` (a failure in course
+    /// stays); resuming makes it active and due at once. Answers the subscription as stored
     /// after the change; `None`, and nothing written, if there is no such subscription or it is
     /// pending.
     fn change(
@@ -560,9 +561,9 @@ pub trait SubscriptionRepository: Send + Sync {
     /// How many unresolved dead letters each subscription has (those with none are absent).
     fn dead_letter_counts(&self) -> anyhow::Result<std::collections::HashMap<String, u64>>;
     /// Dead-letters the event a subscription is failing on, at the receiving agency's decision:
-    /// only if it is still failing on `seq`, records `dead_letter` (its `seq` is `seq`), moves the
-    /// cursor past it, ends the failure (the next event is due at once), and appends `audit`, all
-    /// in one transaction. `false`, and nothing written, otherwise.
+    /// only if it is still failing on `dead_letter.seq`, records the dead letter, moves the cursor
+    /// past it, makes the next event due at once (the failure goes on until a delivery succeeds),
+    /// and appends `audit`, all in one transaction. `false`, and nothing written, otherwise.
     fn dead_letter_failing(
         &self,
         id: &str,

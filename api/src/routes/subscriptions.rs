@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::blocking;
 use crate::problem::Problem;
+use crate::purpose::Stated;
 use crate::state::AppState;
 
 /// A subscription to create.
@@ -172,6 +173,7 @@ impl From<SubscriptionError> for Problem {
                 e.to_string(),
             ),
             SubscriptionError::Invalid(errors) => crate::routes::minors::invalid(&errors),
+            SubscriptionError::Denied(denied) => crate::routes::minors::forbidden(&denied),
             SubscriptionError::NotFound(_) => {
                 Problem::from_status(StatusCode::NOT_FOUND, e.to_string())
             }
@@ -453,18 +455,22 @@ impl From<Letter> for DeadLetterBody {
     }
 }
 
-/// The subscription's dead letters, oldest first, each event rendered now through the receiving
-/// agency's field policy: only for members of that agency whose role may subscribe (a registry
-/// administrator sees the count in the subscription). The disclosure is audited with its purpose
-/// `disappearance`.
+/// The subscription's dead letters, the oldest 100 first, each event rendered now through the
+/// receiving agency's field policy: only for members of that agency whose role may subscribe,
+/// stating the purpose `disappearance` (a registry administrator sees the count in the
+/// subscription). The disclosure is audited with its purpose.
 #[utoipa::path(
     get,
     path = "/v1/subscriptions/{id}/dead-letters",
     tag = "subscriptions",
-    params(("id" = String, Path)),
+    params(
+        ("id" = String, Path),
+        ("X-Purpose" = String, Header, description = "disappearance"),
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<DeadLetterBody>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -473,14 +479,11 @@ impl From<Letter> for DeadLetterBody {
 pub async fn dead_letters(
     state: web::Data<AppState>,
     caller: Caller,
+    purpose: Stated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let letters = blocking::run(move || {
-        state
-            .deliveries
-            .dead_letters(&caller.principal, &caller.request_id, &id)
-    })
-    .await?;
+    let letters =
+        blocking::run(move || state.deliveries.dead_letters(&caller.request(purpose), &id)).await?;
     Ok(HttpResponse::Ok().json(
         letters
             .into_iter()
@@ -560,8 +563,8 @@ impl From<Replay> for ReplayBody {
     }
 }
 
-/// Send every dead letter again, oldest first, each rendered now; stops at the first the receiver
-/// does not take (502, naming it and those replayed before it). Each one delivered is resolved and
+/// Send the dead letters again, the oldest 100 first, each rendered now; stops at the first the
+/// receiver does not take (502, naming it and those replayed before it). Each one delivered is resolved and
 /// its delivery audited.
 #[utoipa::path(
     post,

@@ -846,20 +846,29 @@ impl Alerts {
         after: i64,
         retention_days: i64,
     ) -> Result<StreamBatch, AlertUseError> {
-        let horizon = self.outbox.horizon()?;
-        if after < horizon {
+        let gone = |horizon: i64| -> Result<StreamBatch, AlertUseError> {
             let oldest = self.outbox.after(horizon, 1)?.first().map(|e| e.seq);
             let trail = Trail::new(rq, Action::AlertStream, &[], self.clock.now());
-            return trail.close(
+            trail.close(
                 self.audit.as_ref(),
                 Err(AlertUseError::Gone {
                     horizon,
                     retention_days,
                     oldest,
                 }),
-            );
+            )
+        };
+        let horizon = self.outbox.horizon()?;
+        if after < horizon {
+            return gone(horizon);
         }
-        self.stream(rq, after)
+        let batch = self.stream(rq, after)?;
+        // Pruned while the batch was read: it may miss events, so it is not sent.
+        let now = self.outbox.horizon()?;
+        if after < now {
+            return gone(now);
+        }
+        Ok(batch)
     }
 
     /// The next events of the alerts the caller follows after outbox position `after`, each

@@ -8,9 +8,11 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::CategorySet;
+use crate::policy::Operation;
 use crate::ports::{DeadLetter, RenderedEvent, Resolution, Subscription};
 use crate::principal::Principal;
 use crate::purpose::Purpose;
+use crate::usecase::minors::{Denied, Request, stated};
 use crate::usecase::relay::{Receiver, Relay, Rendered, SOURCE, delivery_entry, subject_of};
 use crate::usecase::subscriptions::{SubscriptionError, Subscriptions};
 use crate::validation::FieldErrors;
@@ -20,6 +22,9 @@ pub const PING_TYPE: &str = "be.uam.subscription.ping";
 
 /// Longest reason accepted for discarding a dead letter or dead-lettering an event.
 pub const MAX_REASON_LENGTH: usize = 500;
+
+/// Dead letters listed, or replayed, by one request: the oldest first; the rest on the next.
+pub const LETTERS_PER_REQUEST: usize = 100;
 
 #[derive(Clone)]
 pub struct Deliveries {
@@ -64,6 +69,8 @@ fn reason_of(reason: &str) -> Result<String, SubscriptionError> {
         errors.push("reason", "is required: say why");
     } else if reason.chars().count() > MAX_REASON_LENGTH {
         errors.push("reason", format!("at most {MAX_REASON_LENGTH} characters"));
+    } else if reason.chars().any(char::is_control) {
+        errors.push("reason", "must not hold control characters");
     }
     if errors.0.is_empty() {
         Ok(reason.to_owned())
@@ -85,19 +92,28 @@ impl Deliveries {
         }
     }
 
-    /// The subscription's dead letters, in outbox order, each event rendered now as the agency
-    /// would receive it: the disclosure is audited (`dead_letter_read`, purpose
-    /// `disappearance`, with the children and categories shown).
-    pub fn dead_letters(
-        &self,
-        caller: &Principal,
-        request_id: &str,
-        id: &str,
-    ) -> Result<Vec<Letter>, SubscriptionError> {
-        let mut entry = self.entry(caller, request_id, Action::DeadLetterRead);
+    /// The subscription's dead letters, the oldest [`LETTERS_PER_REQUEST`], each event rendered
+    /// now as the agency would receive it. Child data is shown for the purpose `disappearance`
+    /// only, which the caller states; the disclosure is audited (`dead_letter_read`, with the
+    /// children and categories shown), and so is a refusal.
+    pub fn dead_letters(&self, rq: &Request, id: &str) -> Result<Vec<Letter>, SubscriptionError> {
+        let mut entry = AuditEntry {
+            purpose: rq.purpose.as_ref().ok().copied(),
+            ..self.entry(&rq.caller, &rq.request_id, Action::DeadLetterRead)
+        };
         let result = (|| {
-            let subscription = self.subscriptions.owned(caller, id)?;
-            let letters = self.subscriptions.subscriptions.dead_letters(id)?;
+            let subscription = self.subscriptions.owned(&rq.caller, id)?;
+            let purpose = stated(rq)?;
+            if purpose != Purpose::Disappearance {
+                return Err(Denied::OperationNotPermitted {
+                    role: rq.caller.role.to_string(),
+                    operation: Operation::Stream,
+                    purpose: Some(purpose),
+                }
+                .into());
+            }
+            let mut letters = self.subscriptions.subscriptions.dead_letters(id)?;
+            letters.truncate(LETTERS_PER_REQUEST);
             let rendered = self.render(&subscription, &letters)?.events;
             let mut shown = (Vec::new(), CategorySet::EMPTY);
             let letters: Vec<Letter> = letters
@@ -115,7 +131,6 @@ impl Deliveries {
         })();
         match result {
             Ok((letters, (minors, categories))) => {
-                entry.purpose = Some(Purpose::Disappearance);
                 entry.minors = minors;
                 entry.categories = categories;
                 self.subscriptions.audit.append(entry.normalised())?;
@@ -151,8 +166,9 @@ impl Deliveries {
         })
     }
 
-    /// Sends the subscription's dead letters again, in outbox order (`event_id`: only that one),
-    /// each rendered now; stops at the first the receiver does not take. Each delivered is
+    /// Sends the subscription's dead letters again, in outbox order, the oldest
+    /// [`LETTERS_PER_REQUEST`] (`event_id`: only that one), each rendered now; stops at the first
+    /// the receiver does not take. Each delivered is
     /// resolved as `replayed`, with its delivery and the replay audited in the same commit; one
     /// whose alert the agency no longer follows is resolved as `not_followed` without sending
     /// anything. A receiver's failure answers [`SubscriptionError::ReceiverFailed`], naming what
@@ -178,6 +194,8 @@ impl Deliveries {
     ) -> Result<Replay, SubscriptionError> {
         let subscription = self.subscriptions.owned(caller, id)?;
         let mut letters = self.subscriptions.subscriptions.dead_letters(id)?;
+        let total = letters.len();
+        letters.truncate(LETTERS_PER_REQUEST);
         if let Some(wanted) = event_id {
             letters.retain(|l| l.event_id == wanted);
             if letters.is_empty() {
@@ -197,7 +215,6 @@ impl Deliveries {
             role,
         };
         let mut report = Replay::default();
-        let total = letters.len();
         for (letter, event) in letters.iter().zip(rendered) {
             let resolution = |kind| Resolution {
                 kind,
@@ -242,18 +259,23 @@ impl Deliveries {
                 ..entry.clone()
             }
             .normalised();
-            self.subscriptions.subscriptions.resolve_dead_letter(
+            let entries = [delivery, replay];
+            if !self.subscriptions.subscriptions.resolve_dead_letter(
                 id,
                 letter.seq,
                 &resolution("replayed"),
-                &[delivery, replay],
-            )?;
+                &entries,
+            )? {
+                // Resolved meanwhile by another request (a second replay): this delivery was a
+                // disclosure all the same.
+                self.subscriptions.audit.append_all(entries.to_vec())?;
+            }
             report.replayed.push(letter.event_id.clone());
         }
         report.remaining = if event_id.is_some() {
             self.subscriptions.subscriptions.dead_letters(id)?.len()
         } else {
-            total - report.replayed.len() - report.not_followed.len()
+            total.saturating_sub(report.replayed.len() + report.not_followed.len())
         };
         if let Some((event, error)) = &report.failed {
             return Err(SubscriptionError::ReceiverFailed(format!(
@@ -361,7 +383,8 @@ impl Deliveries {
     }
 
     /// Sends a signed test event (type [`PING_TYPE`], no child data) to the subscription's
-    /// endpoint now, whatever its state, and answers whether the receiver took it. Audited
+    /// endpoint now, whether it delivers, fails or is paused (not while pending: its secret is
+    /// replaced at confirmation), and answers whether the receiver took it. Audited
     /// either way (`subscription_ping`).
     pub fn ping(
         &self,

@@ -367,7 +367,22 @@ impl Relay {
             (SinkKind::Kafka, self.kafka.as_deref()),
         ];
         for (kind, sink) in sinks {
-            let Some(sink) = sink else { continue };
+            let Some(sink) = sink else {
+                // Kafka subscriptions while no brokers are configured: each fails, and its events
+                // wait (and expire) like those of any failing endpoint.
+                for (i, p) in prepared.iter().enumerate() {
+                    if let Ok(p) = p
+                        && p.sink == kind
+                        && !p.rendered.is_empty()
+                    {
+                        outcomes[i] = (
+                            0,
+                            Some(SinkError("Kafka is not configured (kafka_brokers)".into())),
+                        );
+                    }
+                }
+                continue;
+            };
             let chosen: Vec<usize> = prepared
                 .iter()
                 .enumerate()
@@ -483,10 +498,9 @@ impl Relay {
                 subscription.id
             ),
         };
-        let sink = if paused {
-            SinkKind::Webhook
-        } else {
-            self.sink_kind(subscription)?
+        let sink = match subscription.endpoint {
+            Endpoint::Webhook { .. } => SinkKind::Webhook,
+            Endpoint::Kafka { .. } => SinkKind::Kafka,
         };
         let events = match reads.events.entry(subscription.cursor) {
             Entry::Occupied(e) => Arc::clone(e.get()),
@@ -505,10 +519,15 @@ impl Relay {
         };
         // While it fails or is paused, an event waits from when it was written or the wait
         // began, whichever is later; until its retry period is over.
+        let failing_since = subscription.failing.as_ref().map(|f| f.since);
         let waiting = if paused {
-            subscription.paused_since
+            // Paused while failing: the events have waited since the failure began.
+            match (subscription.paused_since, failing_since) {
+                (Some(p), Some(f)) => Some(p.min(f)),
+                (p, f) => p.or(f),
+            }
         } else {
-            subscription.failing.as_ref().map(|f| f.since)
+            failing_since
         };
         let retry_for = self.retry_for(subscription);
         let mut prepared = Prepared {
@@ -577,16 +596,31 @@ impl Relay {
     ) -> Progress {
         let dead_letters = prepared.expired.clone();
         if subscription.status == SubscriptionStatus::Paused {
+            // Looked at again when the first event waiting is due for the dead letters. A failure
+            // in course stays: only a delivery ends it.
+            let next_look_at = prepared.expires_at.unwrap_or(now + self.schedule.cap);
             return Progress {
                 cursor: prepared.last,
-                failing: None,
-                // Looked at again when the first event waiting is due for the dead letters.
-                next_look_at: prepared.expires_at,
+                failing: subscription.failing.clone().map(|f| Failing {
+                    next_attempt_at: next_look_at,
+                    ..f
+                }),
+                next_look_at: Some(next_look_at),
                 dead_letters,
             };
         }
+        // A sink that acknowledged fewer events than it was given, without saying why, failed
+        // on the first one it did not acknowledge.
+        let unacknowledged =
+            (failure.is_none() && *delivered < prepared.rendered.len()).then(|| {
+                SinkError(format!(
+                    "the endpoint acknowledged {delivered} of {} events",
+                    prepared.rendered.len()
+                ))
+            });
         let failed = failure
             .as_ref()
+            .or(unacknowledged.as_ref())
             .and_then(|f| Some((f, prepared.rendered.get(*delivered)?)));
         let Some((failure, failed)) = failed else {
             // Only a delivery ends a failure: with nothing sent (the events waiting were

@@ -133,6 +133,9 @@ pub enum SubscriptionError {
     /// The receiving endpoint did not take what was sent now (a ping, a replay).
     #[error("{0}")]
     ReceiverFailed(String),
+    /// No purpose stated, or not the one child data is shown for here.
+    #[error(transparent)]
+    Denied(#[from] crate::usecase::minors::Denied),
     #[error(transparent)]
     Unavailable(#[from] AuditUnavailable),
     #[error(transparent)]
@@ -143,6 +146,10 @@ impl SubscriptionError {
     fn outcome(&self) -> Outcome {
         match self {
             Self::Forbidden(_) => Outcome::Denied,
+            Self::Denied(crate::usecase::minors::Denied::PurposeMissing(_)) => {
+                Outcome::PurposeMissing
+            }
+            Self::Denied(_) => Outcome::Denied,
             Self::Invalid(_) | Self::NotPending(_) | Self::Conflict(_) => Outcome::Rejected,
             Self::NotFound(_) => Outcome::NotFound,
             Self::Unavailable(_) | Self::Unknown(_) | Self::ReceiverFailed(_) => Outcome::Failed,
@@ -429,7 +436,11 @@ impl Subscriptions {
                     backlog: self.outbox.backlog(subscription.cursor)?,
                     dead_letters: counts.get(&subscription.id).copied().unwrap_or(0),
                     failing_event,
-                    subscription,
+                    // The period in force: never longer than the outbox keeps events.
+                    subscription: Subscription {
+                        retry_for: subscription.retry_for.min(self.retention),
+                        ..subscription
+                    },
                 })
             })
             .collect()
@@ -452,9 +463,8 @@ impl Subscriptions {
 
     /// Pauses or resumes a subscription, or changes its retry period: only a member of the
     /// receiving agency whose role may `subscribe`, on a subscription that is not pending.
-    /// Pausing ends the failure in course (the events wait; those that wait longer than the
-    /// retry period go to the dead letters); resuming makes the events due at once. Audited
-    /// either way.
+    /// Pausing holds the events (those that wait longer than the retry period go to the dead
+    /// letters); resuming makes them due at once. Audited either way.
     pub fn change(
         &self,
         caller: &Principal,

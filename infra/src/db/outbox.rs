@@ -207,9 +207,14 @@ impl Outbox for DieselOutbox {
                     .filter(diesel::dsl::not(diesel::dsl::exists(named))),
             )
             .execute(c)?;
-            diesel::update(outbox_horizon::table.find(1))
-                .set(outbox_horizon::pruned_through.eq(through))
-                .execute(c)?;
+            // Never backwards: another instance may have pruned further meanwhile.
+            diesel::update(
+                outbox_horizon::table
+                    .find(1)
+                    .filter(outbox_horizon::pruned_through.lt(through)),
+            )
+            .set(outbox_horizon::pruned_through.eq(through))
+            .execute(c)?;
             Ok(u64::try_from(removed).unwrap_or(0))
         })
         .context("pruning the outbox")
@@ -485,10 +490,20 @@ impl SubscriptionRepository for DieselOutbox {
             if n == 0 {
                 return Ok(false);
             }
-            // Its dead letters go with it: nobody could replay them any more, and they would hold
-            // their events in the outbox.
-            diesel::delete(dead_letters::table.filter(dead_letters::subscription_id.eq(id)))
-                .execute(c)?;
+            // Nobody can replay its dead letters any more: they are resolved as discarded, by
+            // whoever deleted it, and no longer hold their events in the outbox.
+            diesel::update(
+                dead_letters::table
+                    .filter(dead_letters::subscription_id.eq(id))
+                    .filter(dead_letters::resolved_at.is_null()),
+            )
+            .set((
+                dead_letters::resolved_at.eq(micros(audit.at)),
+                dead_letters::resolution.eq("discarded"),
+                dead_letters::resolved_by.eq(audit.subject.clone().unwrap_or_default()),
+                dead_letters::resolution_reason.eq("the subscription was deleted"),
+            ))
+            .execute(c)?;
             super::audit::append_in(c, std::slice::from_ref(audit))?;
             Ok(true)
         })
@@ -530,17 +545,13 @@ impl SubscriptionRepository for DieselOutbox {
                     } else {
                         None
                     };
-                    // Either way the failure in course ends and the subscription is looked at
-                    // at once: a paused one to set when its first waiting event is due for the
-                    // dead letters, a resumed one to deliver.
+                    // Either way the subscription is looked at at once: a paused one to set
+                    // when its first waiting event is due for the dead letters, a resumed one to
+                    // deliver. A failure in course stays: only a delivery ends it.
                     diesel::update(subscriptions::table.find(id))
                         .set((
                             subscriptions::paused_since.eq(paused_since),
-                            subscriptions::attempts.eq(0),
                             subscriptions::next_attempt_at.eq(None::<chrono::NaiveDateTime>),
-                            subscriptions::last_error.eq(None::<String>),
-                            subscriptions::failing_since.eq(None::<chrono::NaiveDateTime>),
-                            subscriptions::failing_seq.eq(None::<i64>),
                         ))
                         .execute(c)?;
                 }
@@ -606,11 +617,9 @@ impl SubscriptionRepository for DieselOutbox {
                 .filter(subscriptions::cursor.lt(dead_letter.seq));
             let n = diesel::update(failing_on)
                 .set((
+                    // Past the event, and due at once; still failing until a delivery succeeds.
                     subscriptions::cursor.eq(dead_letter.seq),
-                    subscriptions::attempts.eq(0),
                     subscriptions::next_attempt_at.eq(None::<chrono::NaiveDateTime>),
-                    subscriptions::last_error.eq(None::<String>),
-                    subscriptions::failing_since.eq(None::<chrono::NaiveDateTime>),
                     subscriptions::failing_seq.eq(None::<i64>),
                 ))
                 .execute(c)?;
@@ -741,12 +750,26 @@ impl SubscriptionRepository for DieselOutbox {
                 .set(subscriptions::cursor.eq(subscriptions::cursor))
                 .execute(c)?;
             for (sub, progress) in subs.iter().zip(&progress) {
-                let current: Option<i64> = subscriptions::table
+                // Recorded only if nothing changed meanwhile (a pause, a resume, an event
+                // dead-lettered by the agency): such a change wins, and the next round starts
+                // from it.
+                let current: Option<DeliveryState> = subscriptions::table
                     .find(&sub.id)
-                    .select(subscriptions::cursor)
+                    .select((
+                        subscriptions::cursor,
+                        subscriptions::paused_since,
+                        subscriptions::failing_since,
+                        subscriptions::failing_seq,
+                    ))
                     .first(c)
                     .optional()?;
-                if current == Some(sub.cursor) {
+                let taken: DeliveryState = (
+                    sub.cursor,
+                    sub.paused_since.map(micros),
+                    sub.failing.as_ref().map(|f| micros(f.since)),
+                    sub.failing.as_ref().and_then(|f| f.seq),
+                );
+                if current == Some(taken) {
                     record(c, sub, progress, now)?;
                 }
             }
@@ -760,6 +783,15 @@ impl SubscriptionRepository for DieselOutbox {
 fn hours(d: Duration) -> i32 {
     i32::try_from(d.num_hours()).unwrap_or(i32::MAX).max(1)
 }
+
+/// What a round's progress is recorded against on SQLite: cursor, paused since, failing since,
+/// failing on.
+type DeliveryState = (
+    i64,
+    Option<chrono::NaiveDateTime>,
+    Option<chrono::NaiveDateTime>,
+    Option<i64>,
+);
 
 #[derive(QueryableByName)]
 struct IdRow {

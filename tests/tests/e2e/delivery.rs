@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use crate::events::{Received, post, report, subscribe};
 use crate::helpers::sql::audit_rows;
 use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_app_with};
+use domain::ports::Clock;
 
 const POLICE: (&str, &str) = ("demo-police", "police_officer");
 const CHILD_FOCUS: (&str, &str) = ("demo-child-focus", "child_focus_case_manager");
@@ -142,13 +143,30 @@ fn ids(events: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// A GET stating the purpose `disappearance` (dead letters show child data for it).
 async fn get(app: &TestApp, who: reqwest::header::HeaderMap, path: &str) -> reqwest::Response {
     app.client
         .get(app.url(path))
         .headers(who)
+        .header("x-purpose", "disappearance")
         .send()
         .await
         .unwrap()
+}
+
+/// The wait after the `n`-th failed attempt in a row, by the documented schedule: 1 s doubled
+/// after each failure, at most 15 minutes.
+fn documented_wait(n: u64) -> chrono::Duration {
+    chrono::Duration::seconds((1_i64 << (n - 1).min(20)).min(900))
+}
+
+/// Whether the subscription's next attempt is due `documented_wait(attempts)` after `at`, to the
+/// microsecond the database keeps.
+fn next_attempt_follows_the_schedule(s: &Value, at: DateTime<Utc>) -> bool {
+    let next: DateTime<Utc> =
+        serde_json::from_value(s["delivery"]["next_attempt_at"].clone()).unwrap();
+    let want = at + documented_wait(attempts(s));
+    (next - want).num_microseconds().unwrap().abs() <= 1
 }
 
 async fn send(
@@ -215,6 +233,7 @@ async fn a_receiver_down_past_the_old_give_up_gets_every_event_in_order_and_hold
     })
     .await;
     assert_eq!(failing["delivery"]["state"], "failing", "{failing}");
+    assert!(next_attempt_follows_the_schedule(&failing, clock.now()));
     assert_eq!(failing["delivery"]["failing_event"], raised.as_str());
 
     // Attempts go on, each after the backoff (at most 15 minutes), far past the old give-up; the
@@ -240,9 +259,18 @@ async fn a_receiver_down_past_the_old_give_up_gets_every_event_in_order_and_hold
             attempts(s) > seen
         })
         .await;
-        assert!(attempts(&s) > seen, "the relay tried again: {s}");
+        assert_eq!(attempts(&s), seen + 1, "the relay tried once more: {s}");
+        assert!(
+            next_attempt_follows_the_schedule(&s, clock.now()),
+            "attempt {}: {s}",
+            attempts(&s)
+        );
         seen = attempts(&s);
     }
+    // Nothing is tried before the next attempt is due: 15 minutes now.
+    clock.advance(chrono::Duration::minutes(14));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(attempts(&subscription(&app, &police_sub).await), seen);
     let during = subscription(&app, &police_sub).await;
     let d = &during["delivery"];
     assert_eq!(d["state"], "failing", "{during}");
@@ -382,24 +410,61 @@ async fn a_paused_subscription_holds_its_events_and_its_agency_replays_or_discar
     assert_eq!(paused["delivery"]["state"], "paused", "{paused}");
     assert_eq!(paused["retry_hours"], 168);
 
-    // Two children are reported missing: nothing goes out, the events wait.
-    report(&app, GUARDIANSHIP, DEMO_CHILDREN[0]).await;
-    report(&app, GUARDIANSHIP, DEMO_CHILDREN[1]).await;
+    // A child is reported missing while paused: nothing goes out, the event waits; once resumed
+    // it goes, then what follows, in order.
+    let alert = report(&app, GUARDIANSHIP, DEMO_CHILDREN[0]).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(police.events().is_empty(), "paused: nothing sent");
     let waiting = subscription(&app, &sub).await;
-    assert!(waiting["delivery"]["lag_events"].as_u64().unwrap() >= 2);
+    assert!(waiting["delivery"]["lag_events"].as_u64().unwrap() >= 1);
+    let res = send(
+        &app,
+        POLICE,
+        patch.clone(),
+        &path,
+        Some(json!({"paused": false})),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let resumed: Value = res.json().await.unwrap();
+    assert_eq!(resumed["delivery"]["state"], "active", "{resumed}");
+    let got = police.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "what waited is sent once resumed");
+    assert_eq!(got[0]["type"], "be.uam.alert.raised");
+    let resolved = post(
+        &app,
+        POLICE,
+        &format!("/v1/alerts/{alert}/resolution"),
+        json!({"outcome": "found_safe"}),
+    )
+    .await;
+    assert_eq!(resolved.status(), 201);
+    let got = police.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got[1]["type"], "be.uam.alert.resolved", "in order");
 
-    // A week and an hour later both have waited their retry period: they are dead-lettered.
+    // Paused again, two children are reported missing; a week and an hour later both have
+    // waited their retry period: they are dead-lettered, and nothing was sent.
+    let res = send(
+        &app,
+        POLICE,
+        patch.clone(),
+        &path,
+        Some(json!({"paused": true})),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    report(&app, GUARDIANSHIP, DEMO_CHILDREN[0]).await;
+    report(&app, GUARDIANSHIP, DEMO_CHILDREN[1]).await;
     clock.advance(chrono::Duration::days(7) + chrono::Duration::hours(1));
     let s = until(&app, &sub, Duration::from_secs(15), |s| {
         s["delivery"]["dead_letters"] == 2
     })
     .await;
     assert_eq!(s["delivery"]["dead_letters"], 2, "{s}");
-    assert!(police.events().is_empty(), "still nothing sent");
+    assert_eq!(police.events().len(), 2, "nothing more sent");
 
-    // The agency reads them, each event as it would receive it now; nobody else does.
+    // The agency reads them, each event as it would receive it now, stating its purpose; nobody
+    // else does.
     let letters_path = format!("{path}/dead-letters");
     let res = get(&app, app.auth(POLICE.0, POLICE.1), &letters_path).await;
     assert_eq!(res.status(), 200);
@@ -419,23 +484,49 @@ async fn a_paused_subscription_holds_its_events_and_its_agency_replays_or_discar
     for who in [app.admin(), app.auth(CHILD_FOCUS.0, CHILD_FOCUS.1)] {
         assert_problem(get(&app, who, &letters_path).await, 403).await;
     }
+    let unstated = app
+        .client
+        .get(app.url(&letters_path))
+        .headers(app.auth(POLICE.0, POLICE.1))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(unstated, 400).await;
 
-    // Resumed, it delivers what waits (not the dead letters).
+    // Resumed, it delivers what waits (the escalations raised meanwhile), not the dead letters.
     let res = send(&app, POLICE, patch, &path, Some(json!({"paused": false}))).await;
     assert_eq!(res.status(), 200);
-    let resumed: Value = res.json().await.unwrap();
-    assert_eq!(resumed["delivery"]["state"], "active", "{resumed}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
-        police
-            .events()
+        police.events()[2..]
             .iter()
             .all(|e| e["type"] != "be.uam.alert.raised"),
         "dead letters are not sent by themselves"
     );
 
-    // One replayed, one discarded with a reason.
+    // A replay to a receiver that refuses: 502 naming the event, and the letters stay.
+    police.refuse(503);
+    let res = send(
+        &app,
+        POLICE,
+        reqwest::Method::POST,
+        &format!("{letters_path}/replay"),
+        None,
+    )
+    .await;
+    let problem = assert_problem(res, 502).await;
     let first = letters[0]["event_id"].as_str().unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains(first),
+        "{problem}"
+    );
+    assert_eq!(
+        subscription(&app, &sub).await["delivery"]["dead_letters"],
+        2
+    );
+    police.refuse(0);
+
+    // One replayed, one discarded with a reason.
     let second = letters[1]["event_id"].as_str().unwrap();
     let res = send(
         &app,
@@ -514,6 +605,8 @@ async fn a_paused_subscription_holds_its_events_and_its_agency_replays_or_discar
     assert!(read.categories.contains("identity"), "{read:?}");
     assert!(read.minors.contains(DEMO_CHILDREN[0]) && read.minors.contains(DEMO_CHILDREN[1]));
     assert_eq!(count("dead_letter_read", "denied"), 2);
+    assert_eq!(count("dead_letter_read", "purpose_missing"), 1);
+    assert_eq!(count("dead_letter_replay", "failed"), 1);
     let replayed = rows
         .iter()
         .find(|r| r.action == "dead_letter_replay" && r.outcome == "success")
@@ -589,8 +682,17 @@ async fn an_agency_pings_its_receiver_and_gives_up_on_an_event_its_receiver_refu
     // The receiver refuses every event (a 4xx, retried like any failure): the agency decides to
     // give up on the one it is stuck on.
     police.refuse(422);
-    report(&app, RECEPTION, DEMO_CHILDREN[0]).await;
+    let alert = report(&app, RECEPTION, DEMO_CHILDREN[0]).await;
     let stuck = until(&app, &sub, Duration::from_secs(10), |s| attempts(s) >= 1).await;
+    // An event waits behind the stuck one.
+    let ack = post(
+        &app,
+        CHILD_FOCUS,
+        &format!("/v1/alerts/{alert}/acknowledgements"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(ack.status(), 201);
     let event = stuck["delivery"]["failing_event"]
         .as_str()
         .unwrap()
@@ -616,8 +718,22 @@ async fn an_agency_pings_its_receiver_and_gives_up_on_an_event_its_receiver_refu
     );
     let after = subscription(&app, &sub).await;
     assert_eq!(after["delivery"]["dead_letters"], 1, "{after}");
-    assert_eq!(after["delivery"]["state"], "active", "{after}");
+    assert_eq!(
+        after["delivery"]["state"], "failing",
+        "only a delivery ends a failure: {after}"
+    );
     assert!(after["cursor"].as_i64().unwrap() > stuck["cursor"].as_i64().unwrap());
+    // The receiver takes events again: the one behind goes at once, the dead letter does not.
+    police.refuse(0);
+    let got = police.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2, "the ping and the acknowledgement: {got:?}");
+    assert_eq!(got[1]["type"], "be.uam.alert.acknowledged");
+    assert!(got.iter().all(|e| e["id"] != event.as_str()));
+    let recovered = until(&app, &sub, Duration::from_secs(10), |s| {
+        s["delivery"]["state"] == "active"
+    })
+    .await;
+    assert_eq!(recovered["delivery"]["state"], "active", "{recovered}");
     let rows = audit_rows(&app);
     for action in ["subscription_ping", "dead_letter"] {
         assert!(
@@ -631,6 +747,14 @@ async fn an_agency_pings_its_receiver_and_gives_up_on_an_event_its_receiver_refu
 #[apply(backends)]
 async fn a_stream_resumed_past_the_outbox_retention_answers_410(#[case] backend: Backend) {
     let (app, clock) = on_clock(backend).await;
+    // A subscription whose receiver is down: the pruning waits for its events to be
+    // dead-lettered, and keeps those the dead letters name.
+    let police = Receiver::start().await;
+    police.refuse(503);
+    let sub = subscribe(&app, POLICE, &police.url).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     report(&app, RECEPTION, DEMO_CHILDREN[0]).await;
     let open = |last: &str| {
         app.client
@@ -644,8 +768,10 @@ async fn a_stream_resumed_past_the_outbox_retention_answers_410(#[case] backend:
     assert_eq!(res.status(), 200, "within the retention it resumes");
     drop(res);
 
-    // 31 days later the event is past the outbox's 30 days: removed (within a few seconds).
+    // 31 days later the event is past the outbox's 30 days: removed (within a few seconds),
+    // once dead-lettered. A new event is kept.
     clock.advance(chrono::Duration::days(31));
+    report(&app, GUARDIANSHIP, DEMO_CHILDREN[1]).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let problem = loop {
         let res = open("0").await.unwrap();
@@ -666,7 +792,10 @@ async fn a_stream_resumed_past_the_outbox_retention_answers_410(#[case] backend:
         .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
         .unwrap()
         .to_owned();
-    let res = open(&horizon).await.unwrap();
+    let horizon: i64 = horizon.parse().unwrap();
+    let oldest = problem["oldest_available_id"].as_i64().expect("named");
+    assert!(oldest > horizon, "{problem}");
+    let res = open(&horizon.to_string()).await.unwrap();
     assert_eq!(res.status(), 200, "resumed at {horizon}");
     assert!(
         audit_rows(&app)
@@ -674,6 +803,19 @@ async fn a_stream_resumed_past_the_outbox_retention_answers_410(#[case] backend:
             .any(|r| r.action == "alert_stream" && r.outcome == "rejected"),
         "the refusal is audited"
     );
+    // The event the down receiver never got was dead-lettered, not pruned: its letter still
+    // shows it.
+    let res = get(
+        &app,
+        app.auth(POLICE.0, POLICE.1),
+        &format!("/v1/subscriptions/{sub}/dead-letters"),
+    )
+    .await;
+    let letters: Vec<Value> = res.json().await.unwrap();
+    assert!(!letters.is_empty(), "dead-lettered");
+    let first = &letters[0];
+    assert!(first["seq"].as_i64().unwrap() <= horizon, "{first}");
+    assert_eq!(first["event"]["type"], "be.uam.alert.raised", "{first}");
 }
 
 #[apply(backends)]
@@ -907,5 +1049,8 @@ async fn what_only_the_receiving_agency_decides_is_refused_to_others_with_a_clea
         .iter()
         .filter(|r| r.outcome != "success")
         .count();
-    assert!(refused >= 9, "{refused} refusals audited");
+    assert_eq!(
+        refused, 10,
+        "each refusal the use case saw is audited, once"
+    );
 }
