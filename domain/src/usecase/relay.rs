@@ -790,8 +790,8 @@ fn expiry_reason(subscription: &Subscription, retry_for: Duration) -> String {
 }
 
 /// The audit entries of what a round changed for a subscription, beside its deliveries: each
-/// event dead-lettered (the child it names, no category: nothing was disclosed), and the change
-/// to or from failing.
+/// event dead-lettered (its id in `request_id`; no child or category: nothing was disclosed), and
+/// the change to or from failing.
 fn changes(
     subscription: &Subscription,
     role: Option<Role>,
