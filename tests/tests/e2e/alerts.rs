@@ -1,7 +1,6 @@
 //! Disappearance reports and alerts: risk from the rules, who is notified, the lifecycle, the
 //! `active_alert` grants both ways, deadlines driven by the clock, and the transactional outbox.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use api::demo::DEMO_CHILDREN;
@@ -13,27 +12,12 @@ use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::helpers::sql::exec;
-use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_app_with};
+use crate::helpers::{Backend, TestApp, TestClock, assert_problem, backends, spawn_app_with};
 
 const CHILD: &str = DEMO_CHILDREN[0];
 const RECEPTION: (&str, &str) = ("demo-reception", "reception_staff");
 const POLICE: (&str, &str) = ("demo-police", "police_officer");
 const CHILD_FOCUS: (&str, &str) = ("demo-child-focus", "child_focus_case_manager");
-
-/// A clock the test moves.
-struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl domain::ports::Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-impl ManualClock {
-    fn advance(&self, by: chrono::Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
 
 async fn demo(backend: Backend) -> TestApp {
     spawn_app_with(
@@ -492,7 +476,7 @@ async fn the_lifecycle_acknowledgements_sightings_news_resolution_measures(
 
 #[apply(backends)]
 async fn deadlines_escalate_and_measures_fall_overdue_as_the_clock_moves(#[case] backend: Backend) {
-    let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
+    let clock = TestClock::starting_now();
     let app = spawn_app_with(
         backend,
         Options {

@@ -5,8 +5,8 @@
 //! explicit dead-lettering of the event a receiver refuses; the ping; and an SSE stream resumed
 //! past the outbox's retention answering 410. Time is driven by a test clock where it matters.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::events::{Received, post, report, subscribe};
 use crate::helpers::sql::audit_rows;
-use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_app_with};
+use crate::helpers::{Backend, TestApp, TestClock, assert_problem, backends, spawn_app_with};
 use domain::ports::Clock;
 
 const POLICE: (&str, &str) = ("demo-police", "police_officer");
@@ -29,24 +29,9 @@ const GUARDIANSHIP: (&str, &str) = ("demo-guardianship", "guardianship_officer")
 /// The old schedule: 8 attempts, then the event went to the dead letters.
 const OLD_GIVE_UP_ATTEMPTS: u64 = 8;
 
-/// A clock the test moves.
-struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl domain::ports::Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-impl ManualClock {
-    fn advance(&self, by: chrono::Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
-
 /// The demo registry on a clock the test moves.
-async fn on_clock(backend: Backend) -> (TestApp, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
+async fn on_clock(backend: Backend) -> (TestApp, Arc<TestClock>) {
+    let clock = TestClock::starting_now();
     let app = spawn_app_with(
         backend,
         Options {

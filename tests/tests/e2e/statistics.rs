@@ -4,7 +4,7 @@
 //! headless Chromium.
 
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use api::startup::Options;
 use chrono::{DateTime, TimeZone, Utc};
@@ -12,25 +12,11 @@ use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::helpers::sql::audit_rows;
-use crate::helpers::{Backend, TestApp, assert_problem, backends, spawn_app_with};
+use crate::helpers::{Backend, TestApp, TestClock, assert_problem, backends, spawn_app_with};
 
 const CENTRE: (&str, &str) = ("stats-centre", "reception_staff");
 const ANALYST: (&str, &str) = ("stats-centre", "analyst");
 const THRESHOLD: u64 = 3;
-
-struct SetClock(Mutex<DateTime<Utc>>);
-
-impl domain::ports::Clock for SetClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-impl SetClock {
-    fn set(&self, at: DateTime<Utc>) {
-        *self.0.lock().unwrap() = at;
-    }
-}
 
 fn at(month: u32, day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, month, day, hour, 0, 0).unwrap()
@@ -96,7 +82,7 @@ async fn resolve(app: &TestApp, alert: &str, outcome: &str) {
 /// (a repeat), 3 (girl), 6 and 7 (boys); 0 found safe after 1 hour, 6 after 5 hours, 3 returned
 /// after 30 hours, 7 still missing.
 async fn dataset(backend: Backend) -> (TestApp, Vec<String>) {
-    let clock = Arc::new(SetClock(Mutex::new(at(1, 5, 9))));
+    let clock = TestClock::at(at(1, 5, 9));
     let app = spawn_app_with(
         backend,
         Options {
@@ -500,13 +486,13 @@ async fn statistics_export_as_csv(#[case] backend: Backend) {
 /// (girls) reported on the 10th; 10 found safe after 3 hours, 11-16 still missing.
 struct SmallGroups {
     app: TestApp,
-    clock: Arc<SetClock>,
+    clock: Arc<TestClock>,
     ids: Vec<String>,
 }
 
 impl SmallGroups {
     async fn february(backend: Backend) -> Self {
-        let clock = Arc::new(SetClock(Mutex::new(at(2, 1, 9))));
+        let clock = TestClock::at(at(2, 1, 9));
         let app = spawn_app_with(
             backend,
             Options {

@@ -3,6 +3,7 @@
 
 mod app;
 mod backend;
+mod clock;
 pub mod idp;
 pub mod sql;
 
@@ -11,6 +12,7 @@ pub use app::{
     spawn_instance,
 };
 pub use backend::{Backend, TestDatabase, postgres_server as backend_server};
+pub use clock::TestClock;
 pub use idp::{Alg, TestIdp};
 
 use rstest_reuse::template;
