@@ -536,6 +536,7 @@ pub async fn stream(
             v.to_str()
                 .ok()
                 .and_then(|t| t.trim().parse::<i64>().ok())
+                .filter(|seq| *seq >= 0)
                 .ok_or_else(|| {
                     Problem::new(
                         StatusCode::BAD_REQUEST,

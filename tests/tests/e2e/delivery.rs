@@ -752,6 +752,11 @@ async fn a_stream_resumed_past_the_outbox_retention_answers_410(#[case] backend:
     let res = open("0").await.unwrap();
     assert_eq!(res.status(), 200, "within the retention it resumes");
     drop(res);
+    // A position no event can have is not "gone" but wrong.
+    for bad in ["-5", "x"] {
+        let problem = assert_problem(open(bad).await.unwrap(), 400).await;
+        assert!(problem.to_string().contains("Last-Event-ID"), "{problem}");
+    }
 
     // 31 days later the event is past the outbox's 30 days: removed (within a few seconds),
     // once dead-lettered. A new event is kept.
