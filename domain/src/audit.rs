@@ -353,13 +353,55 @@ mod tests {
     }
 
     #[test]
-    fn the_encoding_is_stable() {
-        let e = entry(1);
-        assert_eq!(canonical(1, &e), canonical(1, &e.clone()));
-        assert!(
-            String::from_utf8(canonical(1, &e))
-                .unwrap()
-                .contains("2023-11-14T22:13:21.123456Z")
+    fn the_encoding_and_the_hash_match_known_answers() {
+        // The canonical text written out by hand, and its SHA-256 computed apart from this code
+        // (Python's hashlib: sha256((prev + canonical).encode()).hexdigest()). A change of the
+        // encoding breaks every chain already stored: it must fail here first.
+        let first = AuditEntry {
+            at: DateTime::from_timestamp(1_767_323_045, 123_456_789).unwrap(),
+            subject: Some("alice".into()),
+            agency: Some("demo-police".into()),
+            role: Some("police_officer".into()),
+            purpose: Some(Purpose::Disappearance),
+            action: Action::Read,
+            minors: vec!["m-1".into(), "m-2".into()],
+            categories: [Category::Health, Category::Identity, Category::Physical]
+                .into_iter()
+                .collect(),
+            outcome: Outcome::Success,
+            request_id: "req-1".into(),
+        }
+        .normalised();
+        assert_eq!(
+            String::from_utf8(canonical(7, &first)).unwrap(),
+            r#"[7,"2026-01-02T03:04:05.123456Z","alice","demo-police","police_officer","disappearance","read",["m-1","m-2"],["identity","physical","health"],"success","req-1"]"#
+        );
+        let h1 = link_hash(GENESIS_HASH, 7, &first);
+        assert_eq!(
+            h1,
+            "a2ecaae4416ddf3f86952a2188bf3cb11e181e0c74600a49f72dac4a9e34d7c2"
+        );
+        // Absent fields are null, a NUL is stored (and hashed) as U+FFFD, text is raw UTF-8.
+        let second = AuditEntry {
+            at: DateTime::from_timestamp(1_767_323_045, 0).unwrap(),
+            subject: None,
+            agency: None,
+            role: None,
+            purpose: None,
+            action: Action::Authenticate,
+            minors: vec![],
+            categories: CategorySet::EMPTY,
+            outcome: Outcome::Unauthenticated,
+            request_id: "réq-\0".into(),
+        }
+        .normalised();
+        assert_eq!(
+            String::from_utf8(canonical(8, &second)).unwrap(),
+            "[8,\"2026-01-02T03:04:05.000000Z\",null,null,null,null,\"authenticate\",[],[],\"unauthenticated\",\"réq-\u{FFFD}\"]"
+        );
+        assert_eq!(
+            link_hash(&h1, 8, &second),
+            "cb64fd2f0eb8e5ffab1ba745772dbebd549384d185d22c118b5b810b6361b693"
         );
     }
 }
