@@ -250,7 +250,7 @@ fn raw_round_trip(broker: &str, n: usize, interval: Duration) -> anyhow::Result<
         .enumerate()
         .filter_map(|(i, s)| received.get(&i).map(|r| r.duration_since(*s)))
         .collect();
-    Ok(Latency::of(&samples))
+    Latency::of(&samples).context("the latency of the consumed records")
 }
 
 pub fn run(env: &Env, config: AlertsConfig, report: &mut Report) -> anyhow::Result<()> {
@@ -438,11 +438,11 @@ pub fn run(env: &Env, config: AlertsConfig, report: &mut Report) -> anyhow::Resu
     let result = AlertsResult {
         agencies: agencies.clone(),
         reports: answered.len(),
-        delivery: Latency::of(&deliveries),
-        all_agencies: Latency::of(&last),
+        delivery: Latency::of(&deliveries).context("the latency of deliveries")?,
+        all_agencies: Latency::of(&last).context("the latency of last")?,
         missing_deliveries: missing,
         deliveries_per_second,
-        report_request: Latency::of(&requests),
+        report_request: Latency::of(&requests).context("the latency of requests")?,
         raw,
     };
     let name = format!(
@@ -477,9 +477,9 @@ pub fn run(env: &Env, config: AlertsConfig, report: &mut Report) -> anyhow::Resu
         result.deliveries_per_second,
         "/s",
     ));
-    report.rows.push(
-        Row::new(&name, "missing deliveries", missing as f64, "").target(Target::AtMost(0.0)),
-    );
+    report
+        .rows
+        .push(Row::new(&name, "missing deliveries", missing as f64, "").gate(Target::AtMost(0.0)));
     report.details.insert(
         "alerts".to_owned(),
         json!({ "config": config, "result": result }),

@@ -285,7 +285,7 @@ pub fn run(env: &Env, config: BulkConfig, report: &mut Report) -> anyhow::Result
             first_errors: errors.iter().take(5).cloned().collect(),
             seconds,
             records_per_second: samples.len() as f64 / seconds,
-            latency: Latency::of(&samples),
+            latency: Latency::of(&samples).context("the latency of samples")?,
             cores,
             reference_seconds,
             reference_records_per_second: rows.len() as f64 / reference_seconds,
@@ -315,7 +315,7 @@ pub fn run(env: &Env, config: BulkConfig, report: &mut Report) -> anyhow::Result
         ));
         report.rows.push(
             Row::new(&name, "errors", result.errors as f64, "")
-                .target(crate::report::Target::AtMost(0.0)),
+                .gate(crate::report::Target::AtMost(0.0)),
         );
         if !errors.is_empty() {
             eprintln!("bulk errors, first: {:?}", result.first_errors);

@@ -153,7 +153,7 @@ pub fn consult_load(
             errors: errors.len(),
             error_kinds: kinds,
             requests_per_second: samples.len() as f64 / wall,
-            latency: Latency::of(&samples),
+            latency: Latency::of(&samples).context("the latency of samples")?,
             cores,
         })
     })
@@ -371,7 +371,7 @@ pub fn run(env: &Env, config: ConsultConfig, report: &mut Report) -> anyhow::Res
         report.rows.push(p99);
         report
             .rows
-            .push(Row::new(&name, "errors", api.errors as f64, "").target(Target::AtMost(0.0)));
+            .push(Row::new(&name, "errors", api.errors as f64, "").gate(Target::AtMost(0.0)));
         for (ask, result) in &ladder {
             let what = match ask {
                 Ask::Live => "GET /health/live (no token, no db)",

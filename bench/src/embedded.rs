@@ -2,6 +2,7 @@
 //! ready (process spawned → `GET /health/ready` answers 200), resident memory when idle, and
 //! consult throughput.
 
+use anyhow::Context;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -46,8 +47,8 @@ pub fn run(env: &Env, config: EmbeddedConfig, report: &mut Report) -> anyhow::Re
         rss_at_ready.push(rss_bytes(server.pid())? as f64 / MIB);
         server.stop();
     }
-    let start = Latency::of(&starts);
-    let spawn = Latency::of(&spawns);
+    let start = Latency::of(&starts).context("the latency of starts")?;
+    let spawn = Latency::of(&spawns).context("the latency of spawns")?;
 
     let mut server = Server::start(env, &registry.url, "embedded-consult", &[])?;
     server.wait_ready(Duration::from_secs(60))?;
@@ -124,9 +125,9 @@ pub fn run(env: &Env, config: EmbeddedConfig, report: &mut Report) -> anyhow::Re
     report
         .rows
         .push(Row::new(&name, "consult p99", load.latency.p99_ms, "ms"));
-    report.rows.push(
-        Row::new(&name, "consult errors", load.errors as f64, "").target(Target::AtMost(0.0)),
-    );
+    report
+        .rows
+        .push(Row::new(&name, "consult errors", load.errors as f64, "").gate(Target::AtMost(0.0)));
     report.details.insert(
         "embedded".to_owned(),
         json!({

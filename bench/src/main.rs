@@ -307,8 +307,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", report.table());
             report.write_json(&path)?;
             println!("results written to {}", path.display());
-            let missed = report.rows.iter().any(|r| r.verdict == Verdict::Miss);
-            Ok(if failed || (strict && missed) {
+            let broken: Vec<String> = report
+                .rows
+                .iter()
+                .filter(|r| r.verdict == Verdict::Fail)
+                .map(|r| {
+                    format!(
+                        "{} / {}: {}",
+                        r.benchmark,
+                        r.metric,
+                        report::number(r.value)
+                    )
+                })
+                .collect();
+            for b in &broken {
+                eprintln!("bench: a correctness check failed: {b}");
+            }
+            Ok(if failed || report.failed(strict) {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS

@@ -47,6 +47,9 @@ impl Target {
 pub enum Verdict {
     Pass,
     Miss,
+    /// A correctness check missed (errors, missing deliveries): the product is broken, whatever
+    /// its speed. Fails every run.
+    Fail,
     /// Reported without a target.
     Info,
 }
@@ -69,6 +72,9 @@ pub struct Row {
     pub target: Option<Target>,
     pub target_text: Option<String>,
     pub verdict: Verdict,
+    /// A correctness check rather than a speed target: a miss is a [`Verdict::Fail`].
+    #[serde(default)]
+    pub gate: bool,
 }
 
 impl Row {
@@ -85,7 +91,14 @@ impl Row {
             target: None,
             target_text: None,
             verdict: Verdict::Info,
+            gate: false,
         }
+    }
+
+    /// A correctness check that must hold (`target`): a miss fails the run, smoke or full.
+    pub fn gate(mut self, target: Target) -> Self {
+        self.gate = true;
+        self.target(target)
     }
 
     /// Compares with `reference`, measured in the same run by `label`.
@@ -105,6 +118,7 @@ impl Row {
     fn judge(mut self) -> Self {
         self.verdict = match self.target.and_then(|t| t.met(self.value, self.reference)) {
             Some(true) => Verdict::Pass,
+            Some(false) if self.gate => Verdict::Fail,
             Some(false) => Verdict::Miss,
             None => Verdict::Info,
         };
@@ -211,6 +225,7 @@ impl Report {
                 match r.verdict {
                     Verdict::Pass => "pass",
                     Verdict::Miss => "MISS",
+                    Verdict::Fail => "FAIL",
                     Verdict::Info => "-",
                 }
                 .to_owned(),
@@ -252,6 +267,18 @@ impl Report {
         out
     }
 
+    /// Whether the run failed: a benchmark could not run (an error, an empty sample), or a
+    /// correctness check failed; with `strict`, a missed target too.
+    pub fn failed(&self, strict: bool) -> bool {
+        self.skipped
+            .iter()
+            .any(|(_, why)| why.starts_with("FAILED"))
+            || self
+                .rows
+                .iter()
+                .any(|r| r.verdict == Verdict::Fail || (strict && r.verdict == Verdict::Miss))
+    }
+
     pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -278,7 +305,37 @@ mod tests {
         report.rows = vec![pass, miss];
         let table = report.table();
         assert!(table.contains("MISS") && table.contains("pass") && table.contains("0.250x"));
+        assert!(
+            !report.failed(false),
+            "a missed speed target fails only a strict run"
+        );
+        assert!(report.failed(true));
         assert_eq!(number(1234.5), "1234");
         assert_eq!(number(12.345), "12.35");
+    }
+
+    #[test]
+    fn errors_and_missing_deliveries_fail_every_run() {
+        let mut report = Report::new(serde_json::json!({}));
+        report.rows = vec![
+            Row::new("alerts", "missing deliveries", 0.0, "").gate(Target::AtMost(0.0)),
+            Row::new("consult", "p99", 90.0, "ms").target(Target::AtMost(50.0)),
+        ];
+        assert!(!report.failed(false));
+        report
+            .rows
+            .push(Row::new("alerts", "missing deliveries", 1.0, "").gate(Target::AtMost(0.0)));
+        assert_eq!(report.rows[2].verdict, Verdict::Fail);
+        assert!(
+            report.failed(false),
+            "one missing delivery fails the smoke run"
+        );
+        assert!(report.table().contains("FAIL"));
+        let mut failed = Report::new(serde_json::json!({}));
+        failed.skipped.push((
+            "alerts".into(),
+            "FAILED: the latency of deliveries: an empty sample".into(),
+        ));
+        assert!(failed.failed(false), "an empty sample fails the run");
     }
 }

@@ -223,7 +223,7 @@ pub fn run(env: &Env, config: SearchConfig, report: &mut Report) -> anyhow::Resu
         }
         report
             .rows
-            .push(Row::new(&name, "errors", r.errors as f64, "").target(Target::AtMost(0.0)));
+            .push(Row::new(&name, "errors", r.errors as f64, "").gate(Target::AtMost(0.0)));
     }
     report.details.insert(
         "search".to_owned(),
@@ -344,7 +344,7 @@ fn run_backend(
         Some(p) => Some(p.finish()?),
         None => None,
     };
-    let latency_1_client = Latency::of(&samples);
+    let latency_1_client = Latency::of(&samples).context("the latency of samples")?;
     let recall = Recall::of(queries, &ranks);
     per_query.sort_by_key(|q| std::cmp::Reverse(q.0));
     let slowest = per_query
@@ -405,7 +405,7 @@ fn run_backend(
             errors += e;
         }
         throughput_4 = Some(all.len() as f64 / wall);
-        latency_4 = Some(Latency::of(&all));
+        latency_4 = Some(Latency::of(&all).context("the latency of all")?);
     }
     server.stop();
     let breakdown = breakdown(registry, &queries[..config.breakdown.min(queries.len())])?;
@@ -487,8 +487,8 @@ fn breakdown(registry: &Registry, queries: &[Query]) -> anyhow::Result<Breakdown
     let pool = Recall::of(queries, &in_pool);
     Ok(Breakdown {
         queries: queries.len(),
-        candidates: Latency::of(&lookups),
-        scoring: Latency::of(&scorings),
+        candidates: Latency::of(&lookups).context("the latency of lookups")?,
+        scoring: Latency::of(&scorings).context("the latency of scorings")?,
         mean_candidates: found as f64 / queries.len().max(1) as f64,
         target_in_pool: pool.at_any,
         target_in_pool_by_date_variant: pool.by_date_variant_any,
@@ -554,7 +554,7 @@ fn pg_trgm(registry: &Registry, warmup: &[Query], queries: &[Query]) -> anyhow::
         ranks.push(ids.iter().position(|id| *id == q.target_id).map(|p| p + 1));
     }
     Ok(TrgmResult {
-        latency: Latency::of(&samples),
+        latency: Latency::of(&samples).context("the latency of samples")?,
         recall: Recall::of(queries, &ranks),
         names_indexed,
         build_seconds,

@@ -17,25 +17,24 @@ pub struct Latency {
 }
 
 impl Latency {
-    /// Summarises `samples` (any order); all zero when empty. Percentiles are nearest-rank.
-    pub fn of(samples: &[Duration]) -> Self {
-        if samples.is_empty() {
-            return Self::default();
-        }
+    /// Summarises `samples` (any order); percentiles are nearest-rank. An empty sample is an
+    /// error, never zeros: a relay that delivered nothing has no latency, not a latency of 0 ms.
+    pub fn of(samples: &[Duration]) -> anyhow::Result<Self> {
+        anyhow::ensure!(!samples.is_empty(), "an empty sample: nothing was measured");
         let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
         ms.sort_by(f64::total_cmp);
         let rank = |q: f64| {
             let i = ((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1;
             ms[i]
         };
-        Self {
+        Ok(Self {
             count: ms.len(),
             mean_ms: ms.iter().sum::<f64>() / ms.len() as f64,
             p50_ms: rank(0.50),
             p90_ms: rank(0.90),
             p99_ms: rank(0.99),
             max_ms: ms[ms.len() - 1],
-        }
+        })
     }
 }
 
@@ -198,12 +197,12 @@ mod tests {
     #[test]
     fn percentiles() {
         let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
-        let l = Latency::of(&samples);
+        let l = Latency::of(&samples).unwrap();
         assert_eq!(l.count, 100);
         assert!((l.p50_ms - 50.0).abs() < 1e-9);
         assert!((l.p99_ms - 99.0).abs() < 1e-9);
         assert!((l.max_ms - 100.0).abs() < 1e-9);
-        assert_eq!(Latency::of(&[]).count, 0);
+        assert!(Latency::of(&[]).is_err(), "no zeros for an empty sample");
         assert!(rss_bytes(std::process::id()).unwrap() > 0);
         assert!(cpu_seconds(std::process::id()).is_ok());
     }
