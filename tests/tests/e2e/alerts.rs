@@ -486,29 +486,59 @@ async fn deadlines_escalate_and_measures_fall_overdue_as_the_clock_moves(#[case]
         |_| {},
     )
     .await;
+    // A sentinel: the other child's alert, reported (high risk, 15 minutes) two minutes earlier,
+    // so that each of its deadlines passes one sweep before the same deadline of the alert under
+    // test. A negative check waits for the sentinel's event (the sweep ran at that time) rather
+    // than for a pause.
+    let sentinel_child = DEMO_CHILDREN[1];
+    let res = send(
+        &app,
+        ("demo-guardianship", "guardianship_officer"),
+        reqwest::Method::POST,
+        &format!("/v1/minors/{sentinel_child}/disappearances"),
+        Some(
+            json!({"last_seen_at": (Utc::now() - chrono::Duration::hours(2)).to_rfc3339(),
+                    "last_seen_place": "Ghent", "risk": "high"}),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let sentinel = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    clock.advance(chrono::Duration::minutes(2));
     let alert: Value = report(&app, RECEPTION, CHILD).await.json().await.unwrap();
     let id = alert["id"].as_str().unwrap().to_owned();
+    assert_eq!(alert["risk"], "high");
 
-    let wait_for = |kind: &'static str, count: usize| {
-        let app = &app;
+    // The events of `kind` about `child`.
+    let count = |child: &str, kind: &str| {
+        outbox(&app)
+            .iter()
+            .filter(|e| e.minor_id == child && e.kind == kind)
+            .count()
+    };
+    let wait_for = |child: &'static str, kind: &'static str| {
+        let count = &count;
         async move {
-            for _ in 0..40 {
-                if kinds(app).iter().filter(|k| k.as_str() == kind).count() >= count {
+            for _ in 0..50 {
+                if count(child, kind) >= 1 {
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            panic!("no {kind} event: {:?}", kinds(app));
+            panic!("no {kind} event for {child}");
         }
     };
+    const ESCALATED: &str = "be.uam.alert.escalated";
+    const OVERDUE: &str = "be.uam.alert.measures_overdue";
+    // 16 minutes after the sentinel, 14 after the alert: the sentinel escalates, the alert not.
     clock.advance(chrono::Duration::minutes(14));
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(
-        !kinds(&app).contains(&"be.uam.alert.escalated".to_owned()),
-        "not before the deadline"
-    );
+    wait_for(sentinel_child, ESCALATED).await;
+    assert_eq!(count(CHILD, ESCALATED), 0, "not before the deadline");
     clock.advance(chrono::Duration::minutes(2));
-    wait_for("be.uam.alert.escalated", 1).await;
+    wait_for(CHILD, ESCALATED).await;
     let got: Value = send(
         &app,
         POLICE,
@@ -522,32 +552,41 @@ async fn deadlines_escalate_and_measures_fall_overdue_as_the_clock_moves(#[case]
     .unwrap();
     assert!(got["escalated_at"].is_string());
 
-    let res = send(
-        &app,
-        POLICE,
-        reqwest::Method::POST,
-        &format!("/v1/alerts/{id}/resolution"),
-        Some(json!({"outcome": "found_safe"})),
-    )
-    .await;
-    assert_eq!(res.status(), 201);
-    clock.advance(chrono::Duration::hours(11));
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(!kinds(&app).contains(&"be.uam.alert.measures_overdue".to_owned()));
-    clock.advance(chrono::Duration::hours(2));
-    wait_for("be.uam.alert.measures_overdue", 1).await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let k = kinds(&app);
+    // Located: the alert now, the sentinel two minutes later; 12 hours after each, the
+    // protective-measures decision is overdue.
+    let resolve = |alert: String| {
+        let app = &app;
+        async move {
+            let res = send(
+                app,
+                POLICE,
+                reqwest::Method::POST,
+                &format!("/v1/alerts/{alert}/resolution"),
+                Some(json!({"outcome": "found_safe"})),
+            )
+            .await;
+            assert_eq!(res.status(), 201);
+        }
+    };
+    resolve(id.clone()).await;
+    clock.advance(chrono::Duration::minutes(2));
+    resolve(sentinel.clone()).await;
+    // 12 h 1 min after the alert's resolution, 11 h 59 min after the sentinel's: the alert's
+    // decision is overdue, the sentinel's not yet.
+    clock.advance(chrono::Duration::hours(11) + chrono::Duration::minutes(59));
+    wait_for(CHILD, OVERDUE).await;
     assert_eq!(
-        k.iter().filter(|k| k.ends_with("escalated")).count(),
-        1,
-        "once: {k:?}"
+        count(sentinel_child, OVERDUE),
+        0,
+        "the sentinel's decision is due two minutes later"
     );
-    assert_eq!(
-        k.iter().filter(|k| k.ends_with("measures_overdue")).count(),
-        1,
-        "once: {k:?}"
-    );
+    clock.advance(chrono::Duration::minutes(3));
+    wait_for(sentinel_child, OVERDUE).await;
+    // The sweep that raised the sentinel's came after the one that raised the alert's: had either
+    // deadline fired twice, it would show by now.
+    assert_eq!(count(CHILD, ESCALATED), 1, "once");
+    assert_eq!(count(CHILD, OVERDUE), 1, "once");
+    assert_eq!(count(sentinel_child, ESCALATED), 1, "once");
 }
 
 #[apply(backends)]

@@ -189,6 +189,23 @@ async fn until(app: &TestApp, id: &str, within: Duration, done: impl Fn(&Value) 
     }
 }
 
+/// The id of `agency`'s only subscription.
+async fn subscriptions_of(app: &TestApp, agency: &str) -> String {
+    let all: Value = get(app, app.admin(), "/v1/subscriptions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let own: Vec<&Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["agency"] == agency)
+        .collect();
+    assert_eq!(own.len(), 1, "{all}");
+    own[0]["id"].as_str().unwrap().to_owned()
+}
+
 fn attempts(s: &Value) -> u64 {
     s["delivery"]["attempts"].as_u64().unwrap()
 }
@@ -252,10 +269,36 @@ async fn a_receiver_down_past_the_old_give_up_gets_every_event_in_order_and_hold
         );
         seen = attempts(&s);
     }
-    // Nothing is tried before the next attempt is due: 15 minutes now.
+    // Nothing is tried before the next attempt is due (15 minutes now). A sentinel shows the
+    // retries ran meanwhile: Child Focus's receiver fails one event, so its next attempt is due
+    // 1 s later; 14 minutes on, Child Focus is tried again and the police are not.
+    child_focus.refuse(503);
+    let sighting = post(
+        &app,
+        CHILD_FOCUS,
+        &format!("/v1/alerts/{alert}/sightings"),
+        json!({"seen_at": "2026-01-01T12:00:00Z", "place": "Ghent"}),
+    )
+    .await;
+    assert_eq!(sighting.status(), 201);
+    let cf_sub = subscriptions_of(&app, CHILD_FOCUS.0).await;
+    let cf_failing = until(&app, &cf_sub, Duration::from_secs(10), |s| attempts(s) == 1).await;
+    assert_eq!(attempts(&cf_failing), 1, "{cf_failing}");
     clock.advance(chrono::Duration::minutes(14));
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(attempts(&subscription(&app, &police_sub).await), seen);
+    let cf_again = until(&app, &cf_sub, Duration::from_secs(10), |s| attempts(s) == 2).await;
+    assert_eq!(attempts(&cf_again), 2, "the retries ran: {cf_again}");
+    assert_eq!(
+        attempts(&subscription(&app, &police_sub).await),
+        seen,
+        "not before its time"
+    );
+    child_focus.refuse(0);
+    clock.advance(chrono::Duration::seconds(3));
+    let cf_back = until(&app, &cf_sub, Duration::from_secs(10), |s| {
+        s["delivery"]["state"] == "active"
+    })
+    .await;
+    assert_eq!(cf_back["delivery"]["state"], "active", "{cf_back}");
     let during = subscription(&app, &police_sub).await;
     let d = &during["delivery"];
     assert_eq!(d["state"], "failing", "{during}");
@@ -356,6 +399,9 @@ async fn a_paused_subscription_holds_its_events_and_its_agency_replays_or_discar
         .as_str()
         .unwrap()
         .to_owned();
+    // A sentinel: what reaches Child Focus shows the relay has run past an event.
+    let child_focus = Receiver::start().await;
+    subscribe(&app, CHILD_FOCUS, &child_focus.url).await;
     let path = format!("/v1/subscriptions/{sub}");
     let patch = reqwest::Method::PATCH;
 
@@ -398,7 +444,10 @@ async fn a_paused_subscription_holds_its_events_and_its_agency_replays_or_discar
     // A child is reported missing while paused: nothing goes out, the event waits; once resumed
     // it goes, then what follows, in order.
     let alert = report(&app, GUARDIANSHIP, DEMO_CHILDREN[0]).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        child_focus.wait_for(1, Duration::from_secs(10)).await.len(),
+        1
+    );
     assert!(police.events().is_empty(), "paused: nothing sent");
     let waiting = subscription(&app, &sub).await;
     assert!(waiting["delivery"]["lag_events"].as_u64().unwrap() >= 1);
@@ -481,7 +530,7 @@ async fn a_paused_subscription_holds_its_events_and_its_agency_replays_or_discar
     // Resumed, it delivers what waits (the escalations raised meanwhile), not the dead letters.
     let res = send(&app, POLICE, patch, &path, Some(json!({"paused": false}))).await;
     assert_eq!(res.status(), 200);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    crate::helpers::relay_passed(&app, POLICE.0).await;
     assert!(
         police.events()[2..]
             .iter()

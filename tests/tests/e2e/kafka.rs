@@ -269,7 +269,11 @@ async fn a_broker_stopped_during_a_burst_loses_no_alert() {
             demo: true,
             ..Default::default()
         },
-        |s| s.kafka_brokers = address,
+        |s| {
+            s.kafka_brokers = address;
+            // Sends fail after 2 s rather than 10: the outage below outlasts one.
+            s.kafka_timeout_ms = 2000;
+        },
     )
     .await;
     subscribe_kafka(&app, ("demo-police", "police_officer")).await;
@@ -301,7 +305,28 @@ async fn a_broker_stopped_during_a_burst_loses_no_alert() {
         )
         .await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Down until a delivery has failed: the relay tried while the broker was away.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let subscriptions: Value = app
+            .client
+            .get(app.url("/v1/subscriptions"))
+            .headers(app.admin())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if subscriptions[0]["delivery"]["attempts"].as_u64().unwrap() >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no delivery failed while the broker was down"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     broker.run();
     let broker_address = broker.address();
     let police =

@@ -331,8 +331,9 @@ impl Run<'_> {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             if want == 0 {
-                // Let the relay pass: nothing may come.
-                tokio::time::sleep(Duration::from_millis(300)).await;
+                // Nothing may come: wait until the relay has looked at every event written so far
+                // for this agency's subscription (none waits after its cursor), then look.
+                crate::helpers::relay_passed(&self.world.app, agency).await;
             }
             let received = new(&self.seen[agency]);
             if received.len() != want {

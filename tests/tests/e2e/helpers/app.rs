@@ -158,3 +158,32 @@ pub async fn spawn_instance(app: &TestApp) -> String {
     tokio::spawn(instance.run_until_stopped());
     address
 }
+
+/// Waits (at most 15 s) until no outbox event waits after the cursor of any active subscription
+/// of `agency`: the relay has handled every event written so far for it, delivering it or passing
+/// over it. A check that nothing reached the agency waits for this, not for a pause.
+pub async fn relay_passed(app: &TestApp, agency: &str) {
+    for _ in 0..150 {
+        let all: serde_json::Value = app
+            .client
+            .get(app.url("/v1/subscriptions"))
+            .headers(app.admin())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let waiting = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["agency"] == agency && s["status"] == "active")
+            .any(|s| s["delivery"]["lag_events"] != 0);
+        if !waiting {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the relay never passed the events for {agency}");
+}

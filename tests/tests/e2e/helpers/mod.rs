@@ -8,8 +8,8 @@ pub mod idp;
 pub mod sql;
 
 pub use app::{
-    TestApp, assert_problem, bearer, set_status, spawn_app, spawn_app_with, spawn_demo,
-    spawn_instance,
+    TestApp, assert_problem, bearer, relay_passed, set_status, spawn_app, spawn_app_with,
+    spawn_demo, spawn_instance,
 };
 pub use backend::{Backend, TestDatabase, postgres_server as backend_server};
 pub use clock::TestClock;
