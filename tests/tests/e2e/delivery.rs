@@ -512,6 +512,7 @@ async fn a_paused_subscription_holds_its_events_and_its_agency_replays_or_discar
         let event = &letter["event"];
         assert_eq!(event["type"], "be.uam.alert.raised");
         assert_eq!(event["data"]["minor"]["id"], *child);
+        assert!(event["data"]["minor"]["identity"].is_object(), "{event}");
         assert!(event["data"]["minor"].get("health").is_none(), "{event}");
         assert_eq!(letter["event_id"], event["id"]);
     }

@@ -243,6 +243,8 @@ async fn every_subscriber_gets_each_event_once_in_order_and_only_its_fields(
         // health; after resolution, no more than identity.
         for event in by_id.values() {
             let minor = &event["data"]["minor"];
+            // A record is there (an absent one would pass the next check for nothing).
+            assert!(minor["identity"].is_object(), "{agency}: {minor}");
             assert!(
                 minor.get("health").is_none(),
                 "{agency} never receives health"

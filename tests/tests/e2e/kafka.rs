@@ -176,6 +176,8 @@ fn check(agency: &str, received: &[(String, Value)], expected: usize) {
             event["data"]["alert"]["minor_id"].as_str().unwrap(),
             "key = child id"
         );
+        // A record is there (an absent one would pass the next check for nothing).
+        assert!(event["data"]["minor"]["identity"].is_object(), "{event}");
         assert!(
             event["data"]["minor"].get("health").is_none(),
             "{agency} never receives health"
