@@ -163,6 +163,20 @@ async fn series(app: &TestApp, path: &str) -> Value {
     res.json().await.unwrap()
 }
 
+/// The filled rectangles of `colour` in an SVG written by plotters: (x, height) each.
+fn rects(svg: &str, colour: &str) -> Vec<(f64, f64)> {
+    let attr = |tag: &str, name: &str| -> f64 {
+        let start = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        tag[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    svg.split("<rect")
+        .skip(1)
+        .map(|t| &t[..t.find("/>").unwrap()])
+        .filter(|t| t.contains(&format!("fill=\"{colour}\"")))
+        .map(|t| (attr(t, "x"), attr(t, "height")))
+        .collect()
+}
+
 fn count(cell: &Value) -> Option<u64> {
     assert_eq!(cell["suppressed"], cell["count"].is_null(), "{cell}");
     cell["count"].as_u64()
@@ -642,6 +656,10 @@ async fn statistics_charts_render_in_headless_chromium(#[case] backend: Backend)
     // Quartiles need twice the threshold: the February of `SmallGroups` has 10 located (all in
     // a reception centre), `dataset` none published.
     let groups = SmallGroups::february(backend).await;
+    // Three more girls: registrations by sex are 8 and 5, so that bar heights can be compared.
+    for n in 10..13 {
+        register(&app, n, "female").await;
+    }
     let dir = tempfile::tempdir().unwrap();
     let charts = [
         (
@@ -657,6 +675,7 @@ async fn statistics_charts_render_in_headless_chromium(#[case] backend: Backend)
             "/v1/statistics/time_to_location?by=month&format=svg",
         ),
         (&app, "/v1/statistics/registrations?by=sex&format=svg"),
+        (&app, "/v1/statistics/disappearances?by=month&format=svg"),
         (&app, "/v1/statistics/disappearances?by=outcome&format=svg"),
     ];
     for (i, (app, path)) in charts.iter().enumerate() {
@@ -682,6 +701,42 @@ async fn statistics_charts_render_in_headless_chromium(#[case] backend: Backend)
             .count();
         assert!(white < total * 98 / 100, "{path}: blank screenshot");
         assert!(coloured > 200, "{path}: no coloured bars or boxes");
+        // A count chart draws the series: one bar per cell shown, as high as its count relative
+        // to the others, one grey stub per suppressed cell (the counts from the JSON answer).
+        if !path.contains("split=") && !path.contains("time_to_location") {
+            let json: Value = get(
+                app,
+                ANALYST,
+                Some("statistics"),
+                &path.replace("format=svg", "format=json"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+            let counts: Vec<Option<u64>> = rows(&json).into_iter().map(|(_, c)| c).collect();
+            let shown: Vec<u64> = counts.iter().flatten().copied().collect();
+            let mut bars = rects(&svg, "#1F77B4");
+            bars.sort_by(|a, b| a.0.total_cmp(&b.0));
+            assert_eq!(bars.len(), shown.len(), "{path}: one bar per cell shown");
+            if path.contains("registrations?by=sex") {
+                assert_eq!(&shown[..], [8, 5], "{path}: the counts compared");
+            }
+            let tallest = bars.iter().map(|b| b.1).fold(0.0, f64::max);
+            let most = *shown.iter().max().unwrap() as f64;
+            for ((_, height), count) in bars.iter().zip(&shown) {
+                let want = tallest * *count as f64 / most;
+                assert!(
+                    (height - want).abs() <= 1.5,
+                    "{path}: a bar of {count} is {height} px high, {want:.1} expected"
+                );
+            }
+            assert_eq!(
+                rects(&svg, "#BEBEBE").len(),
+                counts.iter().filter(|c| c.is_none()).count(),
+                "{path}: one stub per suppressed cell"
+            );
+        }
         // A suppressed cell is marked, never drawn as zero.
         if path.contains("outcome") {
             let marks = svg.matches(">\ns\n</text>").count();
