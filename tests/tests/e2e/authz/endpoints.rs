@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::policy::{RECEIVERS, ROLES, categories_in};
 use super::world::{ELSEWHERE, World, an_hour_ago, own_of};
+use crate::helpers::sql::footprint;
 use crate::helpers::{Backend, backends};
 use crate::records::fixtures::change_to;
 
@@ -247,6 +248,8 @@ fn registration(role: &str) -> Value {
 struct Outcome {
     status: u16,
     problem: Option<String>,
+    /// What a refused write stored anyway, outside the audit trail (see `footprint`).
+    stored: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -328,6 +331,8 @@ async fn call(
         }
         _ => rq,
     };
+    // Taken once the cell's fixtures (a fresh child to merge, a subscription) exist.
+    let before = (row.method != "GET").then(|| footprint(&world.app));
     let res = rq.send().await.unwrap();
     let status = res.status().as_u16();
     if status < 400 {
@@ -335,8 +340,15 @@ async fn call(
         return Outcome {
             status,
             problem: None,
+            stored: None,
         };
     }
+    // A refused write stores nothing: no agency, subscription, record, alert, event or dead
+    // letter, nor a change to a subscription, whether it targets a child or not.
+    let stored = before.and_then(|before| {
+        let after = footprint(&world.app);
+        (after != before).then(|| format!("{before} -> {after}"))
+    });
     let content_type = res
         .headers()
         .get("content-type")
@@ -357,6 +369,7 @@ async fn call(
     Outcome {
         status,
         problem: Some(problem.join("; ")),
+        stored,
     }
 }
 
@@ -490,6 +503,9 @@ async fn every_operation_answers_every_role_as_the_table_says(#[case] backend: B
                 && (problem.contains("not a problem") || problem.contains("holds child data"))
             {
                 wrong.push(format!("{cell}: {problem}"));
+            }
+            if let Some(stored) = &outcome.stored {
+                wrong.push(format!("{cell}: refused, yet stored: {stored}"));
             }
             // A refused write changes neither the child nor its alert.
             if !reads

@@ -65,3 +65,56 @@ pub fn audit_rows(app: &TestApp) -> Vec<AuditRow> {
         diesel::sql_query(sql).load(&mut conn).unwrap()
     }
 }
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// What a write leaves behind outside the audit trail: the rows of every table a refused write
+/// might touch (agencies, subscriptions and their state, records, alerts, events, dead letters),
+/// as one text to compare before and after.
+pub fn footprint(app: &TestApp) -> String {
+    let queries = [
+        "SELECT COUNT(*) AS n FROM agencies",
+        "SELECT COUNT(*) AS n FROM subscriptions",
+        "SELECT COUNT(*) AS n FROM subscriptions WHERE status = 'active'",
+        "SELECT COUNT(*) AS n FROM subscriptions WHERE paused_since IS NOT NULL",
+        "SELECT COALESCE(SUM(retry_hours), 0) AS n FROM subscriptions",
+        "SELECT COUNT(*) AS n FROM minors",
+        "SELECT COUNT(*) AS n FROM alerts",
+        "SELECT COUNT(*) AS n FROM outbox",
+        "SELECT COUNT(*) AS n FROM dead_letters",
+        "SELECT COUNT(*) AS n FROM dead_letters WHERE resolved_at IS NOT NULL",
+    ];
+    let counts: Vec<i64> = if let Some(path) = app.db.url.strip_prefix("sqlite://") {
+        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+        queries
+            .iter()
+            .map(|q| {
+                diesel::sql_query(*q)
+                    .get_result::<Count>(&mut conn)
+                    .unwrap()
+                    .n
+            })
+            .collect()
+    } else {
+        let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
+        queries
+            .iter()
+            .map(|q| {
+                diesel::sql_query(*q)
+                    .get_result::<Count>(&mut conn)
+                    .unwrap()
+                    .n
+            })
+            .collect()
+    };
+    queries
+        .iter()
+        .zip(counts)
+        .map(|(q, n)| format!("{q} = {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
