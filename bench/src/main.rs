@@ -6,6 +6,7 @@
 mod alerts;
 mod bulk;
 mod consult;
+mod docs;
 mod embedded;
 mod generate;
 mod http;
@@ -91,6 +92,16 @@ enum Command {
         #[arg(long)]
         perf: bool,
     },
+    /// Writes the figures of docs/performance.md (the table of every row, the consult ladder)
+    /// from a results file, between their markers.
+    Docs {
+        /// The results (default: bench/results/latest.json).
+        #[arg(long, value_name = "PATH")]
+        results: Option<PathBuf>,
+        /// The document (default: docs/performance.md).
+        #[arg(long, value_name = "PATH")]
+        document: Option<PathBuf>,
+    },
     /// Loads (or finds) a synthetic registry and prints how it was made ready.
     Load {
         #[arg(long, value_enum)]
@@ -156,6 +167,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         seed: cli.seed,
     };
     match cli.command {
+        Command::Docs { results, document } => {
+            let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let results = results.unwrap_or_else(|| here.join("results/latest.json"));
+            let document = document.unwrap_or_else(|| here.join("../docs/performance.md"));
+            let rows = docs::rows_of(
+                &std::fs::read_to_string(&results)
+                    .with_context(|| format!("reading {}", results.display()))?,
+            )?;
+            let text = std::fs::read_to_string(&document)
+                .with_context(|| format!("reading {}", document.display()))?;
+            std::fs::write(&document, docs::update(&text, &rows)?)
+                .with_context(|| format!("writing {}", document.display()))?;
+            println!("{} written from {}", document.display(), results.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sample { records, of } => {
             for i in 0..records {
                 let p = generate::person(env.seed, i);
@@ -307,6 +333,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", report.table());
             report.write_json(&path)?;
             println!("results written to {}", path.display());
+            if !smoke {
+                // Every full run is kept beside latest.json, named by when it started.
+                let started = report.run["started_at"]
+                    .as_str()
+                    .unwrap_or("unknown")
+                    .replace(':', "-");
+                let kept = path.with_file_name(format!("run-{started}.json"));
+                report.write_json(&kept)?;
+                println!("and kept as {}", kept.display());
+            }
             let broken: Vec<String> = report
                 .rows
                 .iter()
