@@ -243,13 +243,18 @@ async fn every_subscriber_gets_each_event_once_in_order_and_only_its_fields(
         // health; after resolution, no more than identity.
         for event in by_id.values() {
             let minor = &event["data"]["minor"];
+            let t = event["type"].as_str().unwrap();
+            if agency == "demo-child-focus" && t == "be.uam.alert.resolved" {
+                // Child Focus reads the child only while the alert is open.
+                assert!(minor.is_null(), "{agency} after the resolution: {minor}");
+                continue;
+            }
             // A record is there (an absent one would pass the next check for nothing).
-            assert!(minor["identity"].is_object(), "{agency}: {minor}");
+            assert!(minor["identity"].is_object(), "{agency} {t}: {minor}");
             assert!(
                 minor.get("health").is_none(),
                 "{agency} never receives health"
             );
-            let t = event["type"].as_str().unwrap();
             if t == "be.uam.alert.resolved" {
                 assert!(
                     minor.get("physical").is_none(),

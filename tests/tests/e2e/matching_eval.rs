@@ -2,7 +2,9 @@
 //! searched for as another agency would describe them (another romanisation, the original script
 //! only, names in the other order, a middle name left out, an alias, an estimated date of birth),
 //! beside children who are not registered at all. Reports recall@1 and recall@10, and precision
-//! and recall at the possible-match and candidate thresholds; asserts recall@10 ≥ 0.95.
+//! and recall at the possible-match and candidate thresholds; asserts recall@10 ≥ 0.95, precision
+//! of possible matches ≥ 0.70 and at most 25% of searches for unregistered children offering a
+//! possible match. A second test searches among more namesakes than the common-key bound.
 //!
 //! The names come from hand-written variant tables, `tests/data/matching/names.toml`; everything
 //! else (which names make a child, dates, which variant a query shows) is drawn by a seeded
@@ -38,6 +40,15 @@ const CANDIDATE: f64 = 0.65;
 const POSSIBLE_MATCH: f64 = 0.85;
 /// What the evaluation must reach.
 const REQUIRED_RECALL_AT_10: f64 = 0.95;
+/// The least share of possible matches (results at or above 0.85) that are the child sought. A
+/// possible match is announced to every agency searching for a missing child: at this bar one in
+/// four to five sends an officer after the wrong child. It stands at the measured level (0.741 in
+/// the README's run), a guard against a matcher change that makes it worse, not a goal.
+const REQUIRED_POSSIBLE_PRECISION: f64 = 0.70;
+/// The most searches for children who are not registered that may offer a possible match (43 of
+/// 200 in the README's run): past it, a centre is told of a match for a child the registry does
+/// not hold.
+const MOST_FALSE_POSSIBLE_FOR_UNREGISTERED: f64 = 0.25;
 /// Birth years of the generated children: aged 7 to 18 in 2026. The API accepts dates of birth
 /// at most 25 years back, so these years serve until 2032 (a query may say one year earlier).
 const BIRTH_YEARS: (i32, i32) = (2008, 2019);
@@ -1334,4 +1345,129 @@ async fn matching_eval_recall_and_precision() {
         "recall@10 {:.3} below {REQUIRED_RECALL_AT_10}",
         evaluation.recall_at_10()
     );
+    assert!(
+        evaluation.at_possible.right + evaluation.at_possible.wrong > 100,
+        "too few possible matches to judge their precision"
+    );
+    assert!(
+        evaluation.at_possible.value() >= REQUIRED_POSSIBLE_PRECISION,
+        "precision of possible matches {:.3} below {REQUIRED_POSSIBLE_PRECISION}",
+        evaluation.at_possible.value()
+    );
+    assert_eq!(evaluation.distractors, DISTRACTOR_QUERIES);
+    let false_possible = fraction(evaluation.distractors_with_possible, evaluation.distractors);
+    assert!(
+        false_possible <= MOST_FALSE_POSSIBLE_FOR_UNREGISTERED,
+        "{:.3} of the searches for children not registered offered a possible match, above \
+         {MOST_FALSE_POSSIBLE_FOR_UNREGISTERED}",
+        false_possible
+    );
+}
+
+/// Namesakes past the common-key bound: 2,100 records named Mohammed Ahmadi (more than
+/// `COMMON_KEY_POSTINGS`, so the search reads only the records born nearest the date asked),
+/// their dates of birth spread over twelve years, and the child sought among them. Searched with
+/// the child's own date of birth, the child comes first; searched with the date of a namesake,
+/// that namesake does. On both backends.
+#[rstest_reuse::apply(crate::helpers::backends)]
+async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date(
+    #[case] backend: Backend,
+) {
+    const NAMESAKES: usize = 2_100;
+    const { assert!(NAMESAKES > domain::ports::COMMON_KEY_POSTINGS) };
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let db = infra::db::Database::connect(
+        &infra::db::DatabaseUrl::parse(&app.db.url).unwrap(),
+        infra::db::PoolSettings {
+            max_size: 2,
+            acquire_timeout: std::time::Duration::from_secs(5),
+        },
+    )
+    .unwrap();
+    let repo = infra::db::DieselMinorRepository::new(db);
+    let actor = domain::record::Actor {
+        subject: "namesakes".into(),
+        agency: "demo-guardianship".into(),
+        role: "guardianship_officer".into(),
+        purpose: domain::purpose::Purpose::Identification,
+    };
+    let today = chrono::Utc::now().date_naive();
+    let first = NaiveDate::from_ymd_opt(2008, 1, 1).unwrap();
+    let born = |n: usize| first + chrono::Duration::days(i64::try_from(n * 2).unwrap());
+    for n in 0..NAMESAKES {
+        let data: domain::minor::MinorData = serde_json::from_value(json!({
+            "identity": {"given_names": "Mohammed", "family_name": "Ahmadi", "sex": "male",
+                         "date_of_birth": born(n).to_string(),
+                         "date_of_birth_certainty": "estimated", "nationalities": ["AF"]}
+        }))
+        .unwrap();
+        let data = domain::minor::validate(data, today).unwrap();
+        domain::ports::MinorRepository::insert(
+            &repo,
+            &format!("00000000-0000-4000-9000-{n:012}"),
+            &data,
+            &actor,
+            chrono::Utc::now(),
+            None,
+            &[],
+        )
+        .unwrap();
+    }
+    // The child sought, registered through the API between two namesakes' birthdays.
+    let sought_born = born(1_000) + chrono::Duration::days(1);
+    let sought = register(
+        &app,
+        &json!({"given_names": "Mohammed", "family_name": "Ahmadi", "sex": "male",
+                "date_of_birth": sought_born.to_string(), "date_of_birth_certainty": "declared",
+                "nationalities": ["AF"]}),
+    )
+    .await;
+    let top = |date: NaiveDate| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(app.url("/v1/minors/search"))
+                .headers(app.auth(OFFICER.0, OFFICER.1))
+                .header("x-purpose", "identification")
+                .json(
+                    &json!({"names": ["Mohammed Ahmadi"], "date_of_birth": date.to_string(),
+                              "limit": 10}),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let body: Value = res.json().await.unwrap();
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["record"]["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let found = top(sought_born).await;
+    assert_eq!(found.len(), 10, "{found:?}");
+    assert_eq!(
+        found[0], sought,
+        "the child first among {NAMESAKES} namesakes"
+    );
+    // The namesakes at the far ends of the twelve years: found by their own dates too.
+    for n in [0, NAMESAKES - 1] {
+        let found = top(born(n)).await;
+        assert_eq!(
+            found[0],
+            format!("00000000-0000-4000-9000-{n:012}"),
+            "namesake {n} by its date"
+        );
+    }
 }
