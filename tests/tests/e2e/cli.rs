@@ -1,6 +1,6 @@
 //! The `uam-registry` binary: settings errors, migrate, token, serve with JSON logs and SIGTERM.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -198,6 +198,20 @@ fn the_token_command_refuses_a_lifetime_beyond_the_limit() {
     assert!(mint("1h", Some("3600")).status.success());
 }
 
+/// Whether bytes the client at `client_port` sent wait unread in the server's socket (the
+/// `rx_queue` of the server's end in `/proc/net/tcp`; true while that end is not listed yet).
+fn server_has_unread(server_port: u16, client_port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port =
+        |address: &str| u16::from_str_radix(address.rsplit(':').next().unwrap(), 16).unwrap();
+    table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| port(f[1]) == server_port && port(f[2]) == client_port)
+        .is_none_or(|f| u64::from_str_radix(f[4].rsplit(':').next().unwrap(), 16).unwrap() > 0)
+}
+
 /// A `serve` child process on a random port, killed if the test fails.
 pub(crate) struct Server {
     pub(crate) child: std::process::Child,
@@ -331,7 +345,55 @@ async fn a_token_from_the_cli_is_accepted_and_sigterm_stops_gracefully() {
         "an unknown role is refused by the CLI"
     );
 
-    // SIGTERM: the process exits on its own, successfully.
+    // SIGTERM while a request is in flight: the request is answered, then the process exits on
+    // its own, successfully. The request (an agency created by the registry administrator) is
+    // sent by hand on a connection the server is already serving: its head and half its body
+    // before the signal, the rest once the server has logged that it is shutting down.
+    let out = uam(dir.path())
+        .args([
+            "token",
+            "--sub",
+            "root",
+            "--agency",
+            "registry",
+            "--role",
+            "registry_admin",
+        ])
+        .output()
+        .unwrap();
+    let admin = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    conn.write_all(b"GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let mut answer = [0u8; 512];
+    let n = conn.read(&mut answer).unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"), "served first");
+    let body = r#"{"id":"zone-sigterm","kind":"police","name":"Zone Sigterm","country":"BE"}"#;
+    let (first, rest) = body.split_at(body.len() / 2);
+    write!(
+        conn,
+        "POST /v1/agencies HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    // Before the signal, the server has read what was sent: nothing waits in its socket.
+    let ours = conn.local_addr().unwrap().port();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server_has_unread(server.port, ours) {
+        assert!(
+            Instant::now() < deadline,
+            "the server never read the request"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // What is read is handed to the application a moment later: a request whose head the server
+    // has not parsed yet is not in flight, and graceful shutdown rightly drops it (seen when the
+    // signal came within microseconds of the read).
+    std::thread::sleep(Duration::from_millis(100));
     let mut server = server;
     let pid = server.child.id().to_string();
     assert!(
@@ -340,6 +402,32 @@ async fn a_token_from_the_cli_is_accepted_and_sigterm_stops_gracefully() {
             .status()
             .unwrap()
             .success()
+    );
+    let mut earlier = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = server
+            .log
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the server logs that it shuts down");
+        let shutting = line.contains("graceful shutdown");
+        earlier.push(line);
+        if shutting {
+            break;
+        }
+    }
+    conn.write_all(rest.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = conn.read(&mut chunk).unwrap();
+        assert!(n > 0, "the connection closed without an answer");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(
+        answer.starts_with("HTTP/1.1 201"),
+        "the request in flight is answered: {answer}"
     );
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
@@ -355,7 +443,7 @@ async fn a_token_from_the_cli_is_accepted_and_sigterm_stops_gracefully() {
     assert!(status.success(), "{status:?}");
 
     // Every log line is JSON; the request's lines carry its request id.
-    let lines: Vec<String> = server.log.try_iter().collect();
+    let lines: Vec<String> = earlier.into_iter().chain(server.log.try_iter()).collect();
     let entries: Vec<serde_json::Value> = lines
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
