@@ -429,6 +429,7 @@ async fn a_token_from_the_cli_is_accepted_and_sigterm_stops_gracefully() {
         answer.starts_with("HTTP/1.1 201"),
         "the request in flight is answered: {answer}"
     );
+    drop(conn);
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(status) = server.child.try_wait().unwrap() {
