@@ -894,12 +894,20 @@ async fn a_kafka_broker_down_past_the_old_give_up_loses_nothing(#[case] backend:
     let child_focus = Receiver::start().await;
     subscribe(&app, CHILD_FOCUS, &child_focus.url).await;
 
-    broker.stop();
+    // The broker freezes, the reports come, and the relay sends them to it: they are in flight,
+    // unanswered, when the broker is killed.
+    broker.freeze();
     for child in &DEMO_CHILDREN[..2] {
         report(&app, GUARDIANSHIP, child).await;
     }
     let cf = child_focus.wait_for(2, Duration::from_secs(10)).await;
     assert_eq!(cf.len(), 2, "the webhook subscription is not held up");
+    assert_eq!(
+        subscription(&app, &sub).await["delivery"]["lag_events"],
+        2,
+        "nothing acknowledged by the frozen broker"
+    );
+    broker.stop();
     let s = until(&app, &sub, Duration::from_secs(60), |s| {
         attempts(s) > OLD_GIVE_UP_ATTEMPTS + 1
     })

@@ -87,6 +87,18 @@ impl Broker {
         }
     }
 
+    /// Freezes the broker (SIGSTOP): its connections stay open and nothing is answered, so what
+    /// is sent to it meanwhile is in flight until it is stopped or thawed.
+    pub(crate) fn freeze(&self) {
+        if let Some(child) = &self.child {
+            let status = Command::new("kill")
+                .args(["-STOP", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success(), "SIGSTOP to tansu");
+        }
+    }
+
     pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
