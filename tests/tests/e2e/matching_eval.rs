@@ -1,4 +1,5 @@
-//! The matching evaluation: several hundred synthetic children registered through the API, then
+//! The matching evaluation, on both backends: several hundred synthetic children registered through
+//! the API, then
 //! searched for as another agency would describe them (another romanisation, the original script
 //! only, names in the other order, a middle name left out, an alias, an estimated date of birth),
 //! beside children who are not registered at all. Reports recall@1 and recall@10, and precision
@@ -1281,8 +1282,8 @@ fn false_possible(
     out
 }
 
-#[tokio::test]
-async fn matching_eval_recall_and_precision() {
+#[rstest_reuse::apply(crate::helpers::backends)]
+async fn matching_eval_recall_and_precision(#[case] backend: Backend) {
     let thresholds = MatchingConfig::default().thresholds;
     assert_eq!(
         (thresholds.candidate, thresholds.possible_match),
@@ -1293,7 +1294,7 @@ async fn matching_eval_recall_and_precision() {
     let tables = Tables::load();
     let (mut records, queries) = generate(&tables);
     let app = spawn_app_with(
-        Backend::Sqlite,
+        backend,
         Options {
             demo: true,
             ..Default::default()
@@ -1319,7 +1320,7 @@ async fn matching_eval_recall_and_precision() {
         .map(|e| e.latin.len())
         .sum();
     println!(
-        "\nMatching evaluation (seed {SEED:#x}; names.toml: {} given and {} family names, \
+        "\nMatching evaluation on {backend:?} (seed {SEED:#x}; names.toml: {} given and {} family names, \
          {spellings} spellings; registered in {:.1} s, searched in {:.1} s)\n\n{}{}",
         tables.given.len(),
         tables.family.len(),
