@@ -347,8 +347,17 @@ mod tests {
             hash,
         });
         assert!(
-            check(&extended, h).first_broken.is_some(),
+            check(&extended, h.clone()).first_broken.is_some(),
             "an entry added after the head"
+        );
+
+        // The whole chain recomputed: every link holds, but the head kept elsewhere disagrees.
+        let (seq, _) = h.unwrap();
+        assert!(
+            check(&c, Some((seq, "f".repeat(64))))
+                .first_broken
+                .is_some(),
+            "a head of the same length with another hash"
         );
     }
 

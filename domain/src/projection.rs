@@ -95,3 +95,74 @@ pub fn project_revision(revision: &Revision, mask: Mask) -> RevisionView {
         data: revision.data.retain(mask.read),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::CategorySet;
+
+    /// The wire form, written out by hand: the core fields, the categories read (here identity and
+    /// photos), nothing else, and `_meta` naming the other thirteen and the purpose.
+    #[test]
+    fn the_json_holds_the_core_the_categories_read_and_what_is_withheld() {
+        let minor = Minor {
+            id: "m1".into(),
+            registry_number: "UAM-2026-000001".into(),
+            status: MinorStatus::Active,
+            version: 3,
+            registered_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            data: crate::minor::fixtures::full(),
+            merged_into: None,
+        };
+        let mask = Mask {
+            read: [Category::Identity, Category::Photos].into_iter().collect(),
+            write: CategorySet::EMPTY,
+        };
+        let json = project(&minor, mask, Purpose::Disappearance).to_json();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "_meta",
+                "id",
+                "identity",
+                "photos",
+                "registered_at",
+                "registry_number",
+                "status",
+                "updated_at",
+                "version"
+            ]
+        );
+        assert_eq!(json["identity"]["family_name"], "Haile");
+        assert_eq!(json["version"], 3);
+        assert_eq!(json["status"], "active");
+        assert_eq!(json["_meta"]["purpose"], "disappearance");
+        assert_eq!(
+            json["_meta"]["withheld"],
+            serde_json::json!([
+                "age_assessment",
+                "documents",
+                "references",
+                "physical",
+                "interception",
+                "vulnerability",
+                "health",
+                "contacts",
+                "guardianship",
+                "placement",
+                "procedure",
+                "child_view",
+                "risk"
+            ])
+        );
+    }
+}

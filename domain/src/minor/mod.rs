@@ -12,7 +12,7 @@ pub mod patch;
 pub mod validate;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use codes::{SCRIPT_CODES, is_language_code, is_script_code};
 pub use merge::merge_data;

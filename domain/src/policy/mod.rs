@@ -5,6 +5,8 @@
 mod compiled;
 mod document;
 mod invariants;
+#[cfg(test)]
+mod known;
 mod operation;
 
 pub use compiled::{Mask, Policy, PolicyError, Reach, Relation};
