@@ -263,3 +263,22 @@ fn a_blind_write_is_refused_naming_its_condition() {
         "{error}"
     );
 }
+
+#[test]
+fn a_grant_without_access_categories_or_purposes_is_refused() {
+    let base: PolicyDocument = toml::from_str(DEFAULT_POLICY_TOML).unwrap();
+    for empty in ["access", "categories", "purposes"] {
+        let mut doc = base.clone();
+        let g = &mut doc.grants[0];
+        match empty {
+            "access" => g.access.clear(),
+            "categories" => g.categories.clear(),
+            _ => g.purposes.clear(),
+        }
+        let error = Policy::from_document(doc).unwrap_err().to_string();
+        assert!(
+            error.contains("must list at least one access, category and purpose"),
+            "{empty}: {error}"
+        );
+    }
+}
