@@ -194,9 +194,8 @@ impl Deliveries {
     ) -> Result<Replay, SubscriptionError> {
         let subscription = self.subscriptions.owned(caller, id)?;
         let mut letters = self.subscriptions.subscriptions.dead_letters(id)?;
-        let total = letters.len();
-        letters.truncate(LETTERS_PER_REQUEST);
         if let Some(wanted) = event_id {
+            // Looked for among all of them, not only the first page.
             letters.retain(|l| l.event_id == wanted);
             if letters.is_empty() {
                 return Err(SubscriptionError::NotFound(format!(
@@ -204,6 +203,8 @@ impl Deliveries {
                 )));
             }
         }
+        let total = letters.len();
+        letters.truncate(LETTERS_PER_REQUEST);
         let Rendered {
             kind,
             role,
