@@ -10,8 +10,7 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::principal::Principal;
-use domain::usecase::authenticate::{AuthenticateError, Gate, authenticate};
-use domain::usecase::minors::Request;
+use domain::usecase::kernel::{Failure, Request};
 use tracing_actix_web::RequestId;
 
 use crate::blocking;
@@ -35,6 +34,11 @@ impl Caller {
             request_id: self.request_id.clone(),
         }
     }
+
+    /// A request that states no purpose: for operations on no child data.
+    pub fn without_purpose(&self) -> Request {
+        Request::without_purpose(self.principal.clone(), self.request_id.clone())
+    }
 }
 
 /// The request id the tracing middleware gave this request.
@@ -43,16 +47,6 @@ pub fn request_id(req: &HttpRequest) -> String {
         .get::<RequestId>()
         .map(ToString::to_string)
         .unwrap_or_default()
-}
-
-impl From<AuthenticateError> for Problem {
-    fn from(e: AuthenticateError) -> Self {
-        match e {
-            AuthenticateError::Unknown(e) => blocking::unexpected(&e),
-            AuthenticateError::Unavailable(e) => blocking::audit_unavailable(&e),
-            other => unauthorized(other.to_string()),
-        }
-    }
 }
 
 fn unauthorized(detail: String) -> Problem {
@@ -82,9 +76,11 @@ impl FromRequest for Caller {
             let principal = blocking::run(move || {
                 // A missing or malformed header is checked like a token that says nothing, so that
                 // it is refused and audited the same way, with the header's own message.
-                let checked = reauthenticate(&state, token.as_deref().unwrap_or(""), &rid);
+                let checked = state
+                    .authenticator
+                    .authenticate(token.as_deref().unwrap_or(""), &rid);
                 checked.map_err(|e| match (e, token) {
-                    (AuthenticateError::InvalidToken(_), Err(header)) => header,
+                    (Failure::Unauthenticated(_), Err(header)) => header,
                     (e, _) => Problem::from(e),
                 })
             })
@@ -95,24 +91,6 @@ impl FromRequest for Caller {
             })
         })
     }
-}
-
-/// Runs the authenticate use case on `token`, as the extractor does for every request: for an
-/// answer that lasts (the alert stream), which asks again before each batch whether its token
-/// would still be accepted. Refusals are audited under `request_id`. Blocks.
-pub fn reauthenticate(
-    state: &AppState,
-    token: &str,
-    request_id: &str,
-) -> Result<Principal, AuthenticateError> {
-    let gate = Gate {
-        verifier: state.verifier.as_ref(),
-        agencies: state.agencies.as_ref(),
-        audit: state.audit.as_ref(),
-        limits: state.token_limits,
-        token_clock: state.token_clock.as_ref(),
-    };
-    authenticate(&gate, token, request_id, state.clock.now())
 }
 
 /// The token of the `Authorization: Bearer` header, or the 401 problem saying what is wrong with

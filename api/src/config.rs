@@ -80,6 +80,30 @@ pub struct Settings {
     /// commas (`UAM_WEBHOOK_ALLOWED_HOSTS=127.0.0.1,hooks.internal`). Empty by default.
     #[serde(deserialize_with = "host_list")]
     pub webhook_allowed_hosts: Vec<String>,
+    /// How often the deadline sweep (escalations, overdue protective-measures decisions) runs,
+    /// in milliseconds.
+    pub sweep_interval_ms: u64,
+    /// How often outbox events past `outbox_retention_days` are removed, in seconds.
+    pub prune_interval_seconds: u64,
+    /// How long the relay waits for news of an event before it looks anyway, in milliseconds;
+    /// 0: 2000 on PostgreSQL (where `NOTIFY` wakes it), 250 on SQLite. Failing subscriptions are
+    /// looked at on the same clock.
+    pub relay_poll_ms: u64,
+    /// Delivery rounds run at once; 0: one per four pooled connections (1 to 4) on PostgreSQL,
+    /// where each round holds subscriptions no other holds, and 1 on SQLite, where rounds cannot
+    /// overlap.
+    pub relay_workers: usize,
+    /// How long a webhook delivery waits for the receiver's answer, in seconds.
+    pub webhook_timeout_seconds: u64,
+    /// Most audit entries committed in one transaction by the audit writer.
+    pub audit_batch_max: usize,
+    /// How often an open alert stream (SSE) looks for new events, in milliseconds.
+    pub stream_poll_ms: u64,
+    /// Seconds without events after which an open alert stream sends a keep-alive comment.
+    pub stream_keep_alive_seconds: u64,
+    /// Seconds a client has to send a request's head once it started, and that an idle
+    /// keep-alive connection stays open.
+    pub http_client_timeout_seconds: u64,
     /// Smallest count published in statistics; smaller cells, and cells that would reveal them,
     /// are suppressed (see docs/statistics.md).
     pub statistics_threshold: u64,
@@ -125,6 +149,15 @@ impl Default for Settings {
             delivery_backoff_initial_ms: 1000,
             delivery_backoff_max_seconds: 900,
             webhook_allowed_hosts: Vec::new(),
+            sweep_interval_ms: 500,
+            prune_interval_seconds: 5,
+            relay_poll_ms: 0,
+            relay_workers: 0,
+            webhook_timeout_seconds: 10,
+            audit_batch_max: 256,
+            stream_poll_ms: 250,
+            stream_keep_alive_seconds: 15,
+            http_client_timeout_seconds: 5,
             statistics_threshold: domain::statistics::DEFAULT_THRESHOLD,
             rate_limit_enabled: true,
             rate_limit_per_subject: 1200,
@@ -133,6 +166,24 @@ impl Default for Settings {
             rate_limit_per_address_burst: 60,
         }
     }
+}
+
+/// How an open alert stream polls for events and keeps its connection alive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamTiming {
+    /// How often it looks for new events.
+    pub poll: Duration,
+    /// Polls without events between two keep-alive comments.
+    pub keep_alive_every: u32,
+}
+
+/// Where the registry keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Store {
+    /// The embedded SQLite database in this file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL server, by its connection URL.
+    Postgres(String),
 }
 
 /// A setting is unknown, has the wrong type, or has a value out of range.
@@ -199,7 +250,7 @@ impl Settings {
         if self.database_timeout_seconds == 0 {
             return invalid("database_timeout_seconds", "must be at least 1");
         }
-        self.database_url()?;
+        self.store()?;
         if self.auth_issuer.trim().is_empty() {
             return invalid("auth_issuer", "must not be empty");
         }
@@ -281,6 +332,67 @@ impl Settings {
                 "must be between 1 and 86400 (one day), and not below delivery_backoff_initial_ms",
             );
         }
+        let ranges: [(&'static str, u64, std::ops::RangeInclusive<u64>, &str); 9] = [
+            (
+                "sweep_interval_ms",
+                self.sweep_interval_ms,
+                10..=60_000,
+                "10 and 60000",
+            ),
+            (
+                "prune_interval_seconds",
+                self.prune_interval_seconds,
+                1..=86_400,
+                "1 and 86400",
+            ),
+            (
+                "relay_poll_ms",
+                self.relay_poll_ms,
+                0..=60_000,
+                "0 (the backend's default) and 60000",
+            ),
+            (
+                "relay_workers",
+                self.relay_workers as u64,
+                0..=64,
+                "0 (the backend's default) and 64",
+            ),
+            (
+                "webhook_timeout_seconds",
+                self.webhook_timeout_seconds,
+                1..=300,
+                "1 and 300",
+            ),
+            (
+                "audit_batch_max",
+                self.audit_batch_max as u64,
+                1..=10_000,
+                "1 and 10000",
+            ),
+            (
+                "stream_poll_ms",
+                self.stream_poll_ms,
+                10..=10_000,
+                "10 and 10000",
+            ),
+            (
+                "stream_keep_alive_seconds",
+                self.stream_keep_alive_seconds,
+                1..=300,
+                "1 and 300",
+            ),
+            (
+                "http_client_timeout_seconds",
+                self.http_client_timeout_seconds,
+                1..=300,
+                "1 and 300",
+            ),
+        ];
+        for (setting, value, range, bounds) in ranges {
+            if !range.contains(&value) {
+                return invalid(setting, &format!("must be between {bounds}"));
+            }
+        }
         if let Some(bad) = self.webhook_allowed_hosts.iter().find(|h| !is_host(h)) {
             return invalid(
                 "webhook_allowed_hosts",
@@ -292,16 +404,27 @@ impl Settings {
         Ok(())
     }
 
-    /// The database URL in force: the configured one, or the embedded SQLite file.
-    pub fn database_url(&self) -> Result<infra::db::DatabaseUrl, SettingsError> {
-        if self.database_url.is_empty() {
-            return Ok(infra::db::DatabaseUrl::Sqlite(
-                self.data_dir.join("uam-registry.db"),
-            ));
+    /// Where the registry keeps its data: the configured `database_url`, or the embedded SQLite
+    /// file in `data_dir`.
+    pub fn store(&self) -> Result<Store, SettingsError> {
+        let url = self.database_url.as_str();
+        if url.is_empty() {
+            return Ok(Store::Sqlite(self.data_dir.join("uam-registry.db")));
         }
-        infra::db::DatabaseUrl::parse(&self.database_url).map_err(|e| SettingsError::Invalid {
+        if let Some(path) = url.strip_prefix("sqlite://")
+            && !path.is_empty()
+        {
+            return Ok(Store::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Store::Postgres(url.to_owned()));
+        }
+        Err(SettingsError::Invalid {
             setting: "database_url",
-            problem: e.to_string(),
+            problem: format!(
+                "`{url}` is not a database URL: expected sqlite://PATH or \
+                 postgres://USER@HOST:PORT/DB"
+            ),
         })
     }
 
@@ -337,6 +460,34 @@ impl Settings {
             .ok()
             .and_then(chrono::Duration::try_days)
             .unwrap_or(chrono::Duration::MAX)
+    }
+
+    pub fn sweep_interval(&self) -> Duration {
+        Duration::from_millis(self.sweep_interval_ms)
+    }
+
+    pub fn prune_interval(&self) -> Duration {
+        Duration::from_secs(self.prune_interval_seconds)
+    }
+
+    pub fn webhook_timeout(&self) -> Duration {
+        Duration::from_secs(self.webhook_timeout_seconds)
+    }
+
+    pub fn http_client_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_client_timeout_seconds)
+    }
+
+    /// How an open alert stream polls and keeps its connection alive.
+    pub fn stream_timing(&self) -> StreamTiming {
+        let poll = Duration::from_millis(self.stream_poll_ms);
+        let keep_alive = Duration::from_secs(self.stream_keep_alive_seconds);
+        StreamTiming {
+            poll,
+            keep_alive_every: u32::try_from(keep_alive.as_millis() / poll.as_millis().max(1))
+                .unwrap_or(u32::MAX)
+                .max(1),
+        }
     }
 
     pub fn kafka_timeout(&self) -> Duration {

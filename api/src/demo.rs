@@ -4,7 +4,7 @@
 use domain::agency::{AgencyId, AgencyKind, AgencyName, CountryCode, NewAgency};
 use domain::minor::MinorData;
 use domain::minor::validate::validate;
-use domain::ports::{AgencyRepository, Clock, InsertAgencyError, MinorRepository};
+use domain::ports::{AgencyRepository, Clock, InsertAgencyError, MinorReader, MinorWriter};
 use domain::purpose::Purpose;
 use domain::record::Actor;
 use serde_json::json;
@@ -95,7 +95,11 @@ fn demo_child(n: usize) -> serde_json::Value {
 }
 
 /// Registers the demo children that do not exist yet.
-pub fn seed_children(minors: &dyn MinorRepository, clock: &dyn Clock) -> anyhow::Result<()> {
+pub fn seed_children(
+    minors: &dyn MinorReader,
+    writer: &dyn MinorWriter,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
     let actor = Actor {
         subject: "demo-seed".into(),
         agency: "registry".into(),
@@ -110,7 +114,7 @@ pub fn seed_children(minors: &dyn MinorRepository, clock: &dyn Clock) -> anyhow:
         let data = validate(data, clock.now().date_naive())
             .map_err(|e| anyhow::anyhow!("demo child {n}: {e}"))?;
         // Seeding is not a request: it writes no audit entry.
-        minors.insert(id, &data, &actor, clock.now(), None, &[])?;
+        writer.insert(id, &data, &actor, clock.now(), None, &[])?;
     }
     Ok(())
 }

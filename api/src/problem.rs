@@ -3,7 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use domain::validation::FieldError;
+use domain::usecase::kernel::{Conflict, Denied, Failure, Unavailable};
+use domain::validation::{FieldError, FieldErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -136,4 +137,158 @@ impl ResponseError for Problem {
     fn error_response(&self) -> HttpResponse {
         self.response()
     }
+}
+
+/// The one place a use case's failure becomes an answer: its status, its kind and what the
+/// client may read of it. The cause of a failure of the registry itself is logged, never shown.
+impl From<Failure> for Problem {
+    fn from(failure: Failure) -> Self {
+        let detail = failure.to_string();
+        match failure {
+            Failure::Unauthenticated(_) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Not authenticated",
+                detail,
+            ),
+            Failure::Denied(denied) => forbidden(&denied),
+            Failure::Invalid(errors) => invalid(&errors),
+            Failure::NotFound(_) => Problem::from_status(StatusCode::NOT_FOUND, detail),
+            Failure::Moved { into, .. } => Problem::new(
+                StatusCode::PERMANENT_REDIRECT,
+                "merged",
+                "Merged into another record",
+                detail,
+            )
+            .merged(&into),
+            Failure::Conflict(conflict) => conflicting(conflict),
+            Failure::Refused(_) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "photo-rejected",
+                "Photo refused",
+                detail,
+            ),
+            Failure::ReceiverFailed(_) => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "receiver-failed",
+                "The receiver did not take it",
+                detail,
+            ),
+            Failure::Unavailable(Unavailable::Audit(e)) => {
+                tracing::error!(error = %e, "audit trail unavailable; refusing to answer");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "audit-unavailable",
+                    "Service unavailable",
+                    "the request could not be audited, so it was not carried out; retry later"
+                        .to_owned(),
+                )
+            }
+            Failure::Unavailable(Unavailable::Store(e)) => {
+                tracing::warn!(error = format!("{e:#}"), "database unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    "the database cannot be reached; retry later".to_owned(),
+                )
+            }
+            Failure::Unknown(e) => {
+                tracing::error!(error = format!("{e:#}"), "unexpected error");
+                Problem::from_status(StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+        }
+    }
+}
+
+/// A request that does not fit the state of what it acts on.
+fn conflicting(conflict: Conflict) -> Problem {
+    let detail = conflict.to_string();
+    match conflict {
+        Conflict::PreconditionRequired => Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            "If-Match required",
+            detail,
+        ),
+        Conflict::Stale { .. } => Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "stale",
+            "The record changed",
+            detail,
+        ),
+        Conflict::Merged { into, .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "merged",
+            "Merged into another record",
+            detail,
+        )
+        .merged(&into),
+        Conflict::Duplicate(_) => {
+            Problem::new(StatusCode::CONFLICT, "duplicate", "Already exists", detail)
+        }
+        Conflict::State(_) => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", detail),
+        Conflict::Gone { oldest, .. } => Problem {
+            oldest_available_id: oldest.map(Box::new),
+            ..Problem::new(StatusCode::GONE, "gone", "No longer kept", detail)
+        },
+    }
+}
+
+/// A refusal: 403 naming what is not permitted (the fields, where it is about fields), or 400
+/// for a missing or unknown purpose.
+fn forbidden(denied: &Denied) -> Problem {
+    if let Denied::PurposeMissing(detail) = denied {
+        return purpose_missing(detail.clone());
+    }
+    let problem = Problem::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "Forbidden",
+        denied.to_string(),
+    );
+    match denied {
+        Denied::FilterNotPermitted { filter, .. } => problem.with_fields(&[FieldError {
+            path: filter.clone(),
+            message: "filters on a category your role may not read for this purpose".into(),
+        }]),
+        Denied::WriteNotPermitted(fields) => problem.with_fields(
+            &fields
+                .iter()
+                .map(|f| FieldError {
+                    path: f.clone(),
+                    message: "your role may not write this category for this purpose and child"
+                        .into(),
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => problem,
+    }
+}
+
+/// 400 naming every offending field.
+pub fn invalid(errors: &FieldErrors) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "validation",
+        "Invalid input",
+        errors.to_string(),
+    )
+    .with_fields(&errors.0)
+}
+
+/// The answer to a missing or unknown purpose: 400 naming the header.
+fn purpose_missing(detail: String) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "purpose",
+        "Purpose required",
+        detail,
+    )
+    .with_fields(&[domain::validation::FieldError {
+        path: "X-Purpose".into(),
+        message:
+            "one of care, guardianship, identification, procedure, disappearance, statistics, audit"
+                .into(),
+    }])
 }

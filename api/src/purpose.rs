@@ -4,7 +4,6 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use domain::purpose::Purpose;
 
@@ -31,20 +30,4 @@ impl FromRequest for Stated {
         };
         ready(Ok(Stated(stated)))
     }
-}
-
-/// The answer to a missing or unknown purpose: 400 naming the header.
-pub fn missing(detail: String) -> Problem {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "purpose",
-        "Purpose required",
-        detail,
-    )
-    .with_fields(&[domain::validation::FieldError {
-        path: "X-Purpose".into(),
-        message:
-            "one of care, guardianship, identification, procedure, disappearance, statistics, audit"
-                .into(),
-    }])
 }

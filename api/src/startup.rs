@@ -12,16 +12,25 @@ use anyhow::Context;
 use domain::alert::{DEFAULT_RISK_TOML, RiskRules};
 use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
 use domain::ports::{EventSink, Lane, TopicAdmin};
-use domain::usecase::alerts::Alerts;
-use domain::usecase::deliveries::Deliveries;
-use domain::usecase::minors::Minors;
-use domain::usecase::relay::Relay;
+use domain::usecase::agencies::Agencies;
+use domain::usecase::alerts::{AlertPorts, Alerts};
+use domain::usecase::audit::AuditTrail;
+use domain::usecase::authenticate::Authenticator;
+use domain::usecase::deliveries::{Deliveries, DeliveryPorts};
+use domain::usecase::health::Readiness;
+use domain::usecase::kernel::Kernel;
+use domain::usecase::merge::Merges;
+use domain::usecase::policy::Rules;
+use domain::usecase::records::{RecordPorts, Records};
+use domain::usecase::relay::{Relay, RelayPorts, RelayTiming};
+use domain::usecase::search::Search;
 use domain::usecase::statistics::Statistics;
-use domain::usecase::subscriptions::Subscriptions;
+use domain::usecase::subscriptions::{SubscriptionPorts, Subscriptions};
 use infra::auth::{DevKey, JwksSource, JwksVerifier, VerifierSettings};
 use infra::clock::SystemClock;
 use infra::db::{
-    Database, DieselAgencyRepository, DieselAuditLog, DieselMinorRepository, PoolSettings,
+    Database, DatabaseOutages, DatabaseUrl, DieselAgencyRepository, DieselAuditLog,
+    DieselMinorRepository, PoolSettings,
 };
 use infra::db::{DieselAlertRepository, DieselOutbox, DieselStatisticsSource, listen_for_events};
 use infra::ids::UuidGenerator;
@@ -31,7 +40,7 @@ use infra::webhook::{RandomSecrets, WebhookGuard, WebhookSink};
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::Settings;
+use crate::config::{Settings, Store};
 use crate::state::AppState;
 use crate::{demo, http, openapi, routes};
 
@@ -44,20 +53,22 @@ pub struct Options {
     pub clock: Option<Arc<dyn domain::ports::Clock>>,
 }
 
-/// How often the deadline sweep (escalations, overdue protective measures) runs.
-const SWEEP_EVERY: Duration = Duration::from_millis(500);
-
-/// How often events older than the outbox's retention are removed.
-const PRUNE_EVERY: Duration = Duration::from_secs(5);
-
-/// Relay rounds at once on PostgreSQL, where each takes a subscription no other holds (`FOR UPDATE
-/// SKIP LOCKED`): a report notifies up to ten agencies, and one round would serve them one after
-/// another, each waiting for its endpoint's acknowledgement. A round holds one pooled connection
-/// while delivering and takes another to render events, so one round is run per four connections
-/// of the pool (the rest serve requests), at least one and at most four. SQLite has one round at
-/// a time.
+/// Relay rounds at once on PostgreSQL by default, where each takes a subscription no other holds
+/// (`FOR UPDATE SKIP LOCKED`): a report notifies up to ten agencies, and one round would serve
+/// them one after another, each waiting for its endpoint's acknowledgement. A round holds one
+/// pooled connection while delivering and takes another to render events, so one round is run per
+/// four connections of the pool (the rest serve requests), at least one and at most four. SQLite
+/// has one round at a time.
 fn relay_workers_postgres(pool_size: u32) -> usize {
     usize::try_from(pool_size / 4).unwrap_or(1).clamp(1, 4)
+}
+
+/// The database the settings name.
+pub fn database_url(settings: &Settings) -> anyhow::Result<DatabaseUrl> {
+    Ok(match settings.store()? {
+        Store::Sqlite(path) => DatabaseUrl::Sqlite(path),
+        Store::Postgres(url) => DatabaseUrl::Postgres(url),
+    })
 }
 
 /// A built, bound, not yet running server, with its background work.
@@ -74,6 +85,9 @@ pub struct Application {
     relay_workers: usize,
     /// Ends the outbox listener thread.
     stop: Arc<std::sync::atomic::AtomicBool>,
+    /// How often the deadline sweep runs, and outbox events past retention are removed.
+    sweep_every: Duration,
+    prune_every: Duration,
     /// The verifier of a JWKS given by URL, and how often to fetch it again.
     key_refresh: Option<(Arc<JwksVerifier>, Duration)>,
 }
@@ -81,7 +95,7 @@ pub struct Application {
 /// Opens the database pool, applies pending migrations and rebuilds the name index if its key
 /// scheme changed. Blocks.
 pub fn open_database(settings: &Settings) -> anyhow::Result<Database> {
-    let url = settings.database_url()?;
+    let url = database_url(settings)?;
     let db = Database::connect(
         &url,
         PoolSettings {
@@ -174,19 +188,21 @@ impl Application {
             let agencies = Arc::new(DieselAgencyRepository::new(db.clone()));
             let clock: Arc<dyn domain::ports::Clock> =
                 chosen_clock.unwrap_or_else(|| Arc::new(SystemClock));
-            let minor_repository = Arc::new(DieselMinorRepository::new(db.clone()));
+            let minors = Arc::new(DieselMinorRepository::new(db.clone()));
             if demo {
                 demo::seed(agencies.as_ref(), clock.as_ref())?;
-                demo::seed_children(minor_repository.as_ref(), clock.as_ref())?;
+                demo::seed_children(minors.as_ref(), minors.as_ref(), clock.as_ref())?;
             }
             let audit = Arc::new(DieselAuditLog::start(
                 db.clone(),
-                256,
+                prepared.audit_batch_max,
                 prepared.database_timeout() * 2,
             )?);
+            let kernel = Kernel::new(policy, clock, audit).with_outages(Arc::new(DatabaseOutages));
             let ids = Arc::new(UuidGenerator);
             let risk: RiskRules =
                 toml::from_str(DEFAULT_RISK_TOML).context("the default risk rules")?;
+            let risk = Arc::new(risk.checked()?);
             let outbox = Arc::new(DieselOutbox::new(db.clone()));
             let kafka: Option<(Arc<dyn EventSink>, Arc<dyn TopicAdmin>)> =
                 if prepared.kafka_brokers.is_empty() {
@@ -199,89 +215,97 @@ impl Application {
                     ))
                 };
             let alert_repository = Arc::new(DieselAlertRepository::new(db.clone()));
-            let risk = Arc::new(risk.checked()?);
-            let alerts = Alerts {
-                alerts: alert_repository.clone(),
-                minors: minor_repository.clone(),
-                agencies: agencies.clone(),
-                policy: policy.clone(),
-                risk: risk.clone(),
-                clock: clock.clone(),
-                ids: ids.clone(),
-                audit: audit.clone(),
-                outbox: outbox.clone(),
-            };
-            let guard = WebhookGuard::new(&prepared.webhook_allowed_hosts);
-            let subscriptions = Subscriptions {
-                subscriptions: outbox.clone(),
-                outbox: outbox.clone(),
-                agencies: agencies.clone(),
-                policy: policy.clone(),
-                audit: audit.clone(),
-                targets: Arc::new(guard.clone()),
-                ids: ids.clone(),
-                secrets: Arc::new(RandomSecrets),
-                clock: clock.clone(),
-                topics: match kafka.as_ref() {
-                    Some((_, topics)) => Some(topics.clone()),
-                    None => None,
+            let retention_days = i64::try_from(prepared.outbox_retention_days).unwrap_or(i64::MAX);
+            let alerts = Alerts::new(
+                kernel.clone(),
+                AlertPorts {
+                    alerts: alert_repository.clone(),
+                    minors: minors.clone(),
+                    agencies: agencies.clone(),
+                    ids: ids.clone(),
+                    outbox: outbox.clone(),
                 },
-                retention: prepared.outbox_retention(),
-            };
-            let relay = Relay {
-                outbox: outbox.clone(),
-                subscriptions: outbox.clone(),
-                minors: minor_repository.clone(),
-                agencies: agencies.clone(),
-                policy: policy.clone(),
+                risk.clone(),
+                retention_days,
+            );
+            let guard = WebhookGuard::new(&prepared.webhook_allowed_hosts);
+            let subscriptions = Subscriptions::new(
+                kernel.clone(),
+                SubscriptionPorts {
+                    subscriptions: outbox.clone(),
+                    outbox: outbox.clone(),
+                    agencies: agencies.clone(),
+                    targets: Arc::new(guard.clone()),
+                    ids: ids.clone(),
+                    secrets: Arc::new(RandomSecrets),
+                    topics: kafka.as_ref().map(|(_, topics)| topics.clone()),
+                },
+                prepared.outbox_retention(),
+            );
+            let relay = Relay::new(
+                kernel.clone(),
+                RelayPorts {
+                    outbox: outbox.clone(),
+                    subscriptions: outbox.clone(),
+                    minors: minors.clone(),
+                    agencies: agencies.clone(),
+                    webhooks: Arc::new(WebhookSink::new(prepared.webhook_timeout(), guard)?),
+                    kafka: kafka.map(|(sink, _)| sink),
+                },
                 risk,
-                clock: clock.clone(),
-                audit: audit.clone(),
-                webhooks: Arc::new(WebhookSink::new(Duration::from_secs(10), guard)?),
-                kafka: kafka.map(|(sink, _)| sink),
-                schedule: prepared.retry_schedule(),
-                retention: prepared.outbox_retention(),
-            };
-            let deliveries = Deliveries {
-                subscriptions: subscriptions.clone(),
-                relay: relay.clone(),
-            };
-            let statistics = Statistics {
-                source: Arc::new(DieselStatisticsSource::new(db.clone())),
-                clock: clock.clone(),
-                audit: audit.clone(),
-                policy: policy.clone(),
-                threshold: prepared.statistics_threshold,
-            };
-            let minors = Minors {
-                minors: minor_repository,
-                agencies: agencies.clone(),
-                alerts: alert_repository,
-                policy: policy.clone(),
-                clock: clock.clone(),
-                ids,
-                photos: Arc::new(PhotoSanitizer::default()),
-                audit: audit.clone(),
-            };
+                RelayTiming {
+                    schedule: prepared.retry_schedule(),
+                    retention: prepared.outbox_retention(),
+                },
+            );
+            let deliveries = Deliveries::new(
+                kernel.clone(),
+                subscriptions.clone(),
+                DeliveryPorts {
+                    subscriptions: outbox.clone(),
+                    outbox,
+                    ids: ids.clone(),
+                },
+                relay.clone(),
+            );
+            let matching = Arc::new(domain::matching::MatchingConfig::default());
             let verifier = Arc::new(verifier(&prepared)?);
             let state = AppState {
-                agencies,
-                verifier: verifier.clone(),
-                token_limits: prepared.token_limits(),
-                token_clock: Arc::new(SystemClock),
-                clock,
-                health: Arc::new(db),
-                minors,
+                authenticator: Authenticator::new(
+                    kernel.clone(),
+                    verifier.clone(),
+                    agencies.clone(),
+                    prepared.token_limits(),
+                    Arc::new(SystemClock),
+                ),
+                readiness: Readiness::new(Arc::new(db.clone())),
+                agencies: Agencies::new(kernel.clone(), agencies.clone()),
+                rules: Rules::new(kernel.clone()),
+                records: Records::new(
+                    kernel.clone(),
+                    RecordPorts {
+                        minors: minors.clone(),
+                        writer: minors.clone(),
+                        agencies: agencies.clone(),
+                        alerts: alert_repository,
+                        ids,
+                        photos: Arc::new(PhotoSanitizer::default()),
+                    },
+                    matching.clone(),
+                ),
+                search: Search::new(kernel.clone(), minors.clone(), matching),
+                merges: Merges::new(kernel.clone(), minors.clone(), minors.clone(), agencies),
+                audit_trail: AuditTrail::new(kernel.clone(), minors),
                 alerts,
                 subscriptions,
                 deliveries,
                 relay,
-                outbox_retention_days: i64::try_from(prepared.outbox_retention_days)
-                    .unwrap_or(i64::MAX),
-                statistics,
-                audit,
-                policy,
-                matching: domain::matching::MatchingConfig::default(),
+                statistics: Statistics::new(
+                    kernel,
+                    Arc::new(DieselStatisticsSource::new(db)),
+                    prepared.statistics_threshold,
+                ),
+                stream: prepared.stream_timing(),
             };
             Ok((state, verifier))
         })
@@ -299,8 +323,8 @@ impl Application {
         let alerts = state.alerts.clone();
         let relay = state.relay.clone();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (relay_poll, relay_workers) = match settings.database_url()? {
-            infra::db::DatabaseUrl::Postgres(url) => {
+        let (poll, workers) = match database_url(&settings)? {
+            DatabaseUrl::Postgres(url) => {
                 let waker = wake.clone();
                 listen_for_events(url, stop.clone(), move || waker.notify_one())?;
                 (
@@ -308,7 +332,15 @@ impl Application {
                     relay_workers_postgres(settings.database_pool_size),
                 )
             }
-            infra::db::DatabaseUrl::Sqlite(_) => (Duration::from_millis(250), 1),
+            DatabaseUrl::Sqlite(_) => (Duration::from_millis(250), 1),
+        };
+        let relay_poll = match settings.relay_poll_ms {
+            0 => poll,
+            ms => Duration::from_millis(ms),
+        };
+        let relay_workers = match settings.relay_workers {
+            0 => workers,
+            n => n,
         };
         let state = web::Data::new(state);
         let rate_limits = web::Data::new(crate::ratelimit::RateLimits::from_settings(&settings));
@@ -349,11 +381,12 @@ impl Application {
                 .wrap(from_fn(http::request_id_and_access_log))
                 .wrap(TracingLogger::default())
         })
-        // Slow clients: the request head must arrive within 5 s of the first byte (else 408 and
-        // the connection closes), an idle keep-alive connection closes after 5 s, and a closing
-        // connection is given 1 s to read the answer; body stalls end in `body_idle_timeout`.
-        .client_request_timeout(Duration::from_secs(5))
-        .keep_alive(Duration::from_secs(5))
+        // Slow clients: the request head must arrive within `http_client_timeout_seconds` of the
+        // first byte (else 408 and the connection closes), an idle keep-alive connection closes
+        // after as long, and a closing connection is given 1 s to read the answer; body stalls
+        // end in `body_idle_timeout`.
+        .client_request_timeout(settings.http_client_timeout())
+        .keep_alive(settings.http_client_timeout())
         .client_disconnect_timeout(Duration::from_secs(1))
         .listen(listener)?
         .shutdown_timeout(settings.shutdown_timeout_seconds);
@@ -369,6 +402,8 @@ impl Application {
             relay_poll,
             relay_workers,
             stop,
+            sweep_every: settings.sweep_interval(),
+            prune_every: settings.prune_interval(),
             key_refresh,
         })
     }
@@ -378,13 +413,14 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish (graceful shutdown).
-    /// Meanwhile sweeps alert deadlines every half second, relays events, and fetches a JWKS given
+    /// Meanwhile sweeps alert deadlines every `sweep_interval_ms`, relays events, and fetches a JWKS given
     /// by URL every `auth_jwks_refresh_seconds`; each stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let alerts = self.alerts;
+        let sweep_every = self.sweep_every;
         let sweeper = async move {
             loop {
-                tokio::time::sleep(SWEEP_EVERY).await;
+                tokio::time::sleep(sweep_every).await;
                 let alerts = alerts.clone();
                 match tokio::task::spawn_blocking(move || alerts.sweep()).await {
                     Ok(Ok(0)) => {}
@@ -432,9 +468,10 @@ impl Application {
             }
         };
         let pruner = self.relay.clone();
+        let prune_every = self.prune_every;
         let pruning = async move {
             loop {
-                tokio::time::sleep(PRUNE_EVERY).await;
+                tokio::time::sleep(prune_every).await;
                 let relay = pruner.clone();
                 match tokio::task::spawn_blocking(move || relay.prune()).await {
                     Ok(Ok(0)) => {}

@@ -1,38 +1,35 @@
-//! What every handler may use: the ports, as trait objects chosen by the composition root.
+//! What every handler may use: the use-case services, built by the composition root.
 
-use std::sync::Arc;
-
-use domain::ports::{AgencyRepository, AuditLog, Clock, HealthCheck, TokenVerifier};
+use domain::usecase::agencies::Agencies;
 use domain::usecase::alerts::Alerts;
+use domain::usecase::audit::AuditTrail;
+use domain::usecase::authenticate::Authenticator;
 use domain::usecase::deliveries::Deliveries;
-use domain::usecase::minors::Minors;
+use domain::usecase::health::Readiness;
+use domain::usecase::merge::Merges;
+use domain::usecase::policy::Rules;
+use domain::usecase::records::Records;
 use domain::usecase::relay::Relay;
+use domain::usecase::search::Search;
 use domain::usecase::statistics::Statistics;
 use domain::usecase::subscriptions::Subscriptions;
 
-/// Shared, immutable application state.
+/// Shared, immutable application state: one service per job.
 #[derive(Clone)]
 pub struct AppState {
-    pub agencies: Arc<dyn AgencyRepository>,
-    pub verifier: Arc<dyn TokenVerifier>,
-    /// The lifetime bound and leeway every token is held to.
-    pub token_limits: domain::usecase::authenticate::TokenLimits,
-    /// The wall clock that tokens' `exp` is read against (never the business `clock`, which
-    /// tests may move).
-    pub token_clock: Arc<dyn Clock>,
-    pub clock: Arc<dyn Clock>,
-    pub health: Arc<dyn HealthCheck>,
-    pub minors: Minors,
+    pub authenticator: Authenticator,
+    pub readiness: Readiness,
+    pub agencies: Agencies,
+    pub rules: Rules,
+    pub records: Records,
+    pub search: Search,
+    pub merges: Merges,
+    pub audit_trail: AuditTrail,
     pub alerts: Alerts,
     pub subscriptions: Subscriptions,
     pub deliveries: Deliveries,
     pub relay: Relay,
-    /// How long the outbox keeps events, in days (how far back a stream resumes).
-    pub outbox_retention_days: i64,
     pub statistics: Statistics,
-    pub audit: Arc<dyn AuditLog>,
-    /// The access policy: field grants and operation rights.
-    pub policy: Arc<domain::policy::Policy>,
-    /// Weights and thresholds of identity matching.
-    pub matching: domain::matching::MatchingConfig,
+    /// How an open alert stream polls and keeps its connection alive.
+    pub stream: crate::config::StreamTiming,
 }

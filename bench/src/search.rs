@@ -11,7 +11,7 @@ use anyhow::Context;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use domain::matching::{MatchingConfig, Probe, probe_of, query_keys, score};
-use domain::ports::MinorRepository;
+use domain::ports::MinorReader;
 use domain::usecase::search::CANDIDATE_POOL;
 use infra::db::DieselMinorRepository;
 use serde::Serialize;
@@ -154,7 +154,7 @@ pub struct BackendResult {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Breakdown {
     pub queries: usize,
-    /// `MinorRepository::candidates`: name-index look-ups and loading the candidate rows.
+    /// `MinorReader::candidates`: name-index look-ups and loading the candidate rows.
     pub candidates: Latency,
     /// Scoring every candidate.
     pub scoring: Latency,

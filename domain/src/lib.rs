@@ -10,6 +10,8 @@ pub mod alert;
 pub mod audit;
 pub mod category;
 pub mod country;
+#[cfg(test)]
+pub(crate) mod fakes;
 pub mod matching;
 pub mod minor;
 pub mod page;

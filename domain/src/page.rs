@@ -34,11 +34,24 @@ impl PageSize {
     }
 }
 
-/// One page of items; `next` is the cursor of the following page, absent on the last one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One page of items; `next` is the cursor of the following page, absent on the last one
+/// (serialised as text: a cursor is opaque to the client).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(bound(serialize = "T: serde::Serialize, C: std::fmt::Display"))]
 pub struct Page<T, C> {
     pub items: Vec<T>,
+    #[serde(serialize_with = "cursor_text")]
     pub next: Option<C>,
+}
+
+fn cursor_text<C: std::fmt::Display, S: serde::Serializer>(
+    cursor: &Option<C>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match cursor {
+        Some(c) => serializer.collect_str(c),
+        None => serializer.serialize_none(),
+    }
 }
 
 impl<T, C> Page<T, C> {

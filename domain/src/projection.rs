@@ -1,7 +1,9 @@
-//! The one projection of a record through a caller's mask, used for every output: responses,
-//! history, listings (and later search results and events).
+//! The one projection of a record through a caller's mask, and the views it produces: what a
+//! record, a revision or a history shows a caller, in the form every output serialises (REST
+//! answers, search hits, alerts, events), by serde alone.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use crate::category::Category;
 use crate::minor::{MinorData, MinorStatus};
@@ -9,9 +11,9 @@ use crate::policy::Mask;
 use crate::purpose::Purpose;
 use crate::record::{Actor, Minor, Revision};
 
-/// What a caller may see of a record: the core fields, the readable categories, and the names of
-/// the withheld ones (never their values).
-#[derive(Debug, Clone, PartialEq)]
+/// What a caller may see of a record: the core fields, the readable categories (one member each),
+/// and `_meta` with the names of the withheld ones (never their values) and the purpose.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MinorView {
     pub id: String,
     pub registry_number: String,
@@ -19,39 +21,27 @@ pub struct MinorView {
     pub version: i64,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
     pub data: MinorData,
+    #[serde(rename = "_meta")]
+    pub meta: ViewMeta,
+}
+
+/// `_meta` of a view: what was withheld from the caller, and the purpose it read for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewMeta {
+    /// Categories withheld from this caller for this purpose (names only, never values).
     pub withheld: Vec<Category>,
+    /// The purpose the record was read for.
     pub purpose: Purpose,
 }
 
-impl MinorView {
-    /// The JSON form every output uses: core fields, one member per readable category, and
-    /// `_meta` with the withheld categories and the purpose.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut object = match serde_json::to_value(&self.data) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
-        object.insert("id".into(), self.id.clone().into());
-        object.insert(
-            "registry_number".into(),
-            self.registry_number.clone().into(),
-        );
-        object.insert("status".into(), self.status.as_str().into());
-        object.insert("version".into(), self.version.into());
-        object.insert(
-            "registered_at".into(),
-            serde_json::json!(self.registered_at),
-        );
-        object.insert("updated_at".into(), serde_json::json!(self.updated_at));
-        object.insert(
-            "_meta".into(),
-            serde_json::json!({
-                "withheld": self.withheld.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-                "purpose": self.purpose.as_str(),
-            }),
-        );
-        serde_json::Value::Object(object)
+impl ViewMeta {
+    fn of(mask: Mask, purpose: Purpose) -> Self {
+        Self {
+            withheld: mask.withheld().iter().collect(),
+            purpose,
+        }
     }
 }
 
@@ -66,19 +56,22 @@ pub fn project(minor: &Minor, mask: Mask, purpose: Purpose) -> MinorView {
         registered_at: minor.registered_at,
         updated_at: minor.updated_at,
         data: minor.data.retain(mask.read),
-        withheld: mask.withheld().iter().collect(),
-        purpose,
+        meta: ViewMeta::of(mask, purpose),
     }
 }
 
 /// One revision as a caller may see it: the data through the caller's mask, and only the changed
 /// categories the caller may read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RevisionView {
     pub version: i64,
     pub at: DateTime<Utc>,
+    /// Who changed the record, and why.
+    #[serde(rename = "by")]
     pub actor: Actor,
+    /// Changed categories the caller may read.
     pub changed: Vec<Category>,
+    /// The record's categories after this revision, through the caller's mask.
     pub data: MinorData,
 }
 
@@ -93,6 +86,33 @@ pub fn project_revision(revision: &Revision, mask: Mask) -> RevisionView {
             .filter(|c| mask.read.contains(*c))
             .collect(),
         data: revision.data.retain(mask.read),
+    }
+}
+
+/// A record's revisions as the caller may see them, and what is withheld from it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryView {
+    pub id: String,
+    pub revisions: Vec<RevisionView>,
+    #[serde(rename = "_meta")]
+    pub meta: ViewMeta,
+}
+
+impl HistoryView {
+    /// The history of record `id` through `mask`: a revision that changed only withheld
+    /// categories is not shown at all (its time and author would tell when, and by whom,
+    /// something the caller may not read was edited); one that changed no category, such as a
+    /// merge closing a duplicate, is shown.
+    pub fn of(id: &str, revisions: &[Revision], mask: Mask, purpose: Purpose) -> Self {
+        Self {
+            id: id.to_owned(),
+            revisions: revisions
+                .iter()
+                .filter(|r| r.changed.is_empty() || r.changed.iter().any(|c| mask.read.contains(c)))
+                .map(|r| project_revision(r, mask))
+                .collect(),
+            meta: ViewMeta::of(mask, purpose),
+        }
     }
 }
 
@@ -119,7 +139,7 @@ mod tests {
             read: [Category::Identity, Category::Photos].into_iter().collect(),
             write: CategorySet::EMPTY,
         };
-        let json = project(&minor, mask, Purpose::Disappearance).to_json();
+        let json = serde_json::to_value(project(&minor, mask, Purpose::Disappearance)).unwrap();
         let keys: Vec<&str> = json
             .as_object()
             .unwrap()

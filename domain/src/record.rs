@@ -41,7 +41,7 @@ pub fn relation(data: &MinorData, status: MinorStatus, agency: &AgencyId) -> Rel
 }
 
 /// Who changes a record, and why: written with every revision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Actor {
     pub subject: String,
     pub agency: String,

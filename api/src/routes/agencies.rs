@@ -6,10 +6,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use domain::agency::Agency;
 use domain::page::PageSize;
-use domain::usecase::agencies::{
-    AgencyDraft, CreateAgencyError, GetAgencyError, ListAgenciesError, create_agency, get_agency,
-    list_agencies,
-};
+use domain::usecase::agencies::AgencyDraft;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -91,58 +88,6 @@ pub struct ListQuery {
     pub limit: Option<u64>,
 }
 
-impl From<CreateAgencyError> for Problem {
-    fn from(e: CreateAgencyError) -> Self {
-        match e {
-            CreateAgencyError::Forbidden => Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden",
-                e.to_string(),
-            ),
-            CreateAgencyError::Invalid(errors) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "validation",
-                "Invalid input",
-                errors.to_string(),
-            )
-            .with_fields(&errors.0),
-            CreateAgencyError::Duplicate(_) => Problem::new(
-                StatusCode::CONFLICT,
-                "duplicate",
-                "Already exists",
-                e.to_string(),
-            ),
-            CreateAgencyError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
-impl From<GetAgencyError> for Problem {
-    fn from(e: GetAgencyError) -> Self {
-        match e {
-            GetAgencyError::NotFound(_) => {
-                Problem::from_status(StatusCode::NOT_FOUND, e.to_string())
-            }
-            GetAgencyError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
-impl From<ListAgenciesError> for Problem {
-    fn from(e: ListAgenciesError) -> Self {
-        match e {
-            ListAgenciesError::InvalidCursor(_) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-query",
-                "Invalid query parameters",
-                e.to_string(),
-            ),
-            ListAgenciesError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
 /// List agencies by id. Any authenticated caller.
 #[utoipa::path(
     get,
@@ -177,9 +122,7 @@ pub async fn list(
             }])
         })?,
     };
-    let page =
-        blocking::run(move || list_agencies(state.agencies.as_ref(), after.as_deref(), limit))
-            .await?;
+    let page = blocking::run(move || state.agencies.list(after.as_deref(), limit)).await?;
     Ok(HttpResponse::Ok().json(AgencyPage {
         items: page.items.into_iter().map(AgencyView::from).collect(),
         next: page.next.map(String::from),
@@ -220,16 +163,7 @@ pub async fn create(
         name,
         country,
     };
-    let agency = blocking::run(move || {
-        create_agency(
-            state.agencies.as_ref(),
-            state.clock.as_ref(),
-            &state.policy,
-            &caller.principal,
-            &draft,
-        )
-    })
-    .await?;
+    let agency = blocking::run(move || state.agencies.create(&caller.principal, &draft)).await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/v1/agencies/{}", agency.id)))
         .json(AgencyView::from(agency)))
@@ -254,7 +188,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
-    let agency = blocking::run(move || get_agency(state.agencies.as_ref(), &id)).await?;
+    let agency = blocking::run(move || state.agencies.get(&id)).await?;
     Ok(HttpResponse::Ok().json(AgencyView::from(agency)))
 }
 

@@ -6,39 +6,20 @@ use std::collections::VecDeque;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use domain::alert::{Alert, AlertError, AlertStatus, ResolutionOutcome};
+use domain::alert::{AlertStatus, ResolutionOutcome};
 use domain::minor::RiskLevel;
-use domain::usecase::alerts::{
-    AlertQuery as AlertFilter, AlertUpdate, AlertUseError, AlertView, Report,
-};
-use domain::usecase::authenticate::AuthenticateError;
+use domain::usecase::alerts::{AlertQuery as AlertFilter, AlertUpdate, AlertView, Report};
+use domain::usecase::kernel::{Failure, Request};
 use domain::validation::FieldErrors;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::blocking;
-use crate::problem::Problem;
+use crate::problem::{Problem, invalid};
 use crate::purpose::Stated;
-use crate::routes::minors::{RecordBody, forbidden, invalid, page_request};
+use crate::routes::paging::page_request;
 use crate::state::AppState;
-
-/// An alert, with the child's record as the caller may see it for the purpose `disappearance`.
-#[derive(Debug, Serialize)]
-pub struct AlertBody {
-    #[serde(flatten)]
-    pub alert: Alert,
-    pub minor: Option<RecordBody>,
-}
-
-impl From<AlertView> for AlertBody {
-    fn from(v: AlertView) -> Self {
-        Self {
-            alert: v.alert,
-            minor: v.minor.map(RecordBody::from),
-        }
-    }
-}
 
 /// Placeholder for the alert schema, replaced in `openapi.rs` by the one generated from the domain.
 #[derive(ToSchema)]
@@ -51,12 +32,6 @@ pub struct AlertRecordSchema(serde_json::Value);
 #[schema(as = AlertPage)]
 #[allow(dead_code)]
 pub struct AlertPageSchema(serde_json::Value);
-
-#[derive(Debug, Serialize)]
-struct AlertPageBody {
-    items: Vec<AlertBody>,
-    next: Option<String>,
-}
 
 /// A disappearance report.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -147,46 +122,13 @@ impl AlertQuery {
     }
 }
 
-impl From<AlertUseError> for Problem {
-    fn from(e: AlertUseError) -> Self {
-        match e {
-            AlertUseError::Denied(d) => forbidden(&d),
-            AlertUseError::NotFound(_) => {
-                Problem::from_status(StatusCode::NOT_FOUND, e.to_string())
-            }
-            AlertUseError::Fields(errors) => invalid(&errors),
-            AlertUseError::Invalid(_) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "validation",
-                "Invalid input",
-                e.to_string(),
-            ),
-            AlertUseError::Conflict(AlertError::LoweringNeedsReason) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "validation",
-                "Invalid input",
-                e.to_string(),
-            ),
-            AlertUseError::Conflict(_) | AlertUseError::AlreadyOpen => {
-                Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", e.to_string())
-            }
-            AlertUseError::Gone { oldest, .. } => Problem {
-                oldest_available_id: oldest.map(Box::new),
-                ..Problem::new(StatusCode::GONE, "gone", "No longer kept", e.to_string())
-            },
-            AlertUseError::Unavailable(e) => blocking::audit_unavailable(&e),
-            AlertUseError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
 fn alert_response(status: StatusCode, view: AlertView) -> HttpResponse {
     let mut res = HttpResponse::build(status);
     res.insert_header((header::CACHE_CONTROL, "no-store"));
     if status == StatusCode::CREATED {
         res.insert_header((LOCATION, format!("/v1/alerts/{}", view.alert.id)));
     }
-    res.json(AlertBody::from(view))
+    res.json(view)
 }
 
 const PURPOSE: &str = "Must be `disappearance`";
@@ -311,10 +253,7 @@ pub async fn list(
         blocking::run(move || state.alerts.list(&caller.request(purpose), &filter, &page)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(AlertPageBody {
-            items: page.items.into_iter().map(AlertBody::from).collect(),
-            next: page.next.map(|n| n.to_string()),
-        }))
+        .json(page))
 }
 
 /// One alert; with `Accept: application/cap+xml`, as an OASIS CAP 1.2 message for public-alerting
@@ -346,13 +285,12 @@ pub async fn get(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains(crate::cap::CONTENT_TYPE));
-    let now = state.clock.now();
     let view = blocking::run(move || state.alerts.get(&caller.request(purpose), &id)).await?;
     if wants_cap {
         return Ok(HttpResponse::Ok()
             .content_type(crate::cap::CONTENT_TYPE)
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(crate::cap::render(&view.alert, now)));
+            .body(crate::cap::render(&view.alert, view.at)));
     }
     Ok(alert_response(StatusCode::OK, view))
 }
@@ -554,7 +492,7 @@ pub async fn stream(
     let first = {
         let (state, rq) = (state.clone(), rq.clone());
         blocking::run(move || match resume {
-            Some(seq) => state.alerts.resume(&rq, seq, state.outbox_retention_days),
+            Some(seq) => state.alerts.resume(&rq, seq),
             None => {
                 let head = state.alerts.stream_head()?;
                 state.alerts.stream(&rq, head)
@@ -582,22 +520,21 @@ pub async fn stream(
             if c.closed {
                 return None;
             }
-            tokio::time::sleep(STREAM_POLL).await;
+            tokio::time::sleep(c.state.stream.poll).await;
             let (state, rq, after) = (c.state.clone(), c.rq.clone(), c.after);
             let token = c.token.clone();
-            let polled = web::block(move || -> Result<Poll, AlertUseError> {
+            let polled = web::block(move || -> Result<Poll, Failure> {
                 // The caller is authenticated again before each batch: no event leaves once its
                 // token or its agency would be refused on a new request.
-                match crate::auth::reauthenticate(&state, &token, &rq.request_id) {
+                match state.authenticator.authenticate(&token, &rq.request_id) {
                     Ok(current) if current == rq.caller => {}
                     Ok(_) => {
                         return Ok(Poll::Closed(
                             "the token's agency has changed; open the stream again".to_owned(),
                         ));
                     }
-                    Err(AuthenticateError::Unknown(e)) => return Err(e.into()),
-                    Err(AuthenticateError::Unavailable(e)) => return Err(e.into()),
-                    Err(refused) => return Ok(Poll::Closed(refused.to_string())),
+                    Err(Failure::Unauthenticated(refused)) => return Ok(Poll::Closed(refused)),
+                    Err(other) => return Err(other),
                 }
                 state.alerts.stream(&rq, after).map(Poll::Batch)
             })
@@ -618,7 +555,7 @@ pub async fn stream(
                     c.after = batch.last_seq;
                     if batch.events.is_empty() {
                         c.idle += 1;
-                        if c.idle >= KEEP_ALIVE_EVERY {
+                        if c.idle >= c.state.stream.keep_alive_every {
                             c.idle = 0;
                             c.pending
                                 .push_back(web::Bytes::from_static(b": keep-alive\n\n"));
@@ -644,14 +581,9 @@ pub async fn stream(
         .streaming(events))
 }
 
-/// How often an open stream looks for new events.
-const STREAM_POLL: std::time::Duration = std::time::Duration::from_millis(250);
-/// Polls without events between two keep-alive comments (15 s).
-const KEEP_ALIVE_EVERY: u32 = 60;
-
 struct StreamCursor {
     state: web::Data<AppState>,
-    rq: domain::usecase::minors::Request,
+    rq: Request,
     /// The bearer token the stream was opened with, authenticated again before each batch.
     token: String,
     after: i64,

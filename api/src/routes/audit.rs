@@ -1,12 +1,10 @@
 //! The audit trail: a child's access log, and the integrity check of the chain.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use domain::audit::{BrokenLink, ChainedEntry, VerifyReport};
 use domain::page::PageRequest;
-use domain::usecase::audit::{AccessLogError, VerifyAuditError, verify_audit};
 use domain::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::blocking;
 use crate::names::name;
-use crate::problem::Problem;
+use crate::problem::{Problem, invalid};
 use crate::purpose::Stated;
-use crate::routes::minors::{forbidden, invalid, page_request};
+use crate::routes::paging::page_request;
 use crate::state::AppState;
 
 /// One consultation or change of a child's data.
@@ -85,33 +83,6 @@ impl PageQuery {
     }
 }
 
-impl From<AccessLogError> for Problem {
-    fn from(e: AccessLogError) -> Self {
-        match e {
-            AccessLogError::Denied(d) => forbidden(&d),
-            AccessLogError::NotFound(_) => {
-                Problem::from_status(StatusCode::NOT_FOUND, e.to_string())
-            }
-            AccessLogError::Unavailable(e) => blocking::audit_unavailable(&e),
-            AccessLogError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
-impl From<VerifyAuditError> for Problem {
-    fn from(e: VerifyAuditError) -> Self {
-        match e {
-            VerifyAuditError::Forbidden => Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden",
-                e.to_string(),
-            ),
-            VerifyAuditError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
 /// Who saw or changed what of this child, when and why: for the child's guardian and the
 /// guardianship service (purpose `guardianship`) and auditors (purpose `audit`). Itself audited.
 #[utoipa::path(
@@ -139,7 +110,7 @@ pub async fn access_log(
     let page = query.into_inner().parse().map_err(|e| invalid(&e))?;
     let page = blocking::run(move || {
         state
-            .minors
+            .audit_trail
             .access_log(&caller.request(purpose), &id, &page)
     })
     .await?;
@@ -191,9 +162,7 @@ impl From<VerifyReport> for VerifyBody {
     )
 )]
 pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
-    let report =
-        blocking::run(move || verify_audit(state.audit.as_ref(), &state.policy, &caller.principal))
-            .await?;
+    let report = blocking::run(move || state.audit_trail.verify(&caller.without_purpose())).await?;
     Ok(HttpResponse::Ok().json(VerifyBody::from(report)))
 }
 

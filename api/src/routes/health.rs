@@ -34,9 +34,8 @@ pub async fn live() -> HttpResponse {
     )
 )]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    let health = state.health.clone();
     blocking::run(move || {
-        health.ready().map_err(|e| {
+        state.readiness.check().map_err(|e| {
             tracing::warn!(error = format!("{e:#}"), "not ready");
             Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,

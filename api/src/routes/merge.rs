@@ -1,26 +1,16 @@
 //! `POST /v1/minors/{id}/merge`: the guardianship service merges a duplicate into record `{id}`.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use domain::usecase::merge::MergeError;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::blocking;
 use crate::problem::Problem;
 use crate::purpose::Stated;
-use crate::routes::minors::{RecordBody, etag, forbidden, if_match, invalid, not_found, stale};
+use crate::routes::versions::{etag, if_match};
 use crate::state::AppState;
-
-/// The survivor after a merge, and what the merge left with the duplicate.
-#[derive(Debug, Serialize)]
-struct MergedBody {
-    #[serde(flatten)]
-    record: RecordBody,
-    left_for_owners: Vec<String>,
-}
 
 /// Placeholder for the merge's answer, replaced in `openapi.rs`.
 #[derive(ToSchema)]
@@ -35,25 +25,6 @@ pub struct MergeBody {
     /// The id of the record merged into the one in the path; afterwards it answers with a
     /// pointer to the survivor.
     pub duplicate: String,
-}
-
-impl From<MergeError> for Problem {
-    fn from(e: MergeError) -> Self {
-        match e {
-            MergeError::Denied(d) => forbidden(&d),
-            MergeError::NotFound(_) => not_found(e.to_string()),
-            MergeError::Invalid(f) => invalid(&f),
-            MergeError::Conflict(_) => Problem::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "Cannot merge",
-                e.to_string(),
-            ),
-            MergeError::Stale { .. } => stale(e.to_string()),
-            MergeError::Unavailable(e) => blocking::audit_unavailable(&e),
-            MergeError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
 }
 
 /// Merge the duplicate named in the body into this record (the survivor), in one transaction.
@@ -100,7 +71,7 @@ pub async fn merge(
     let duplicate = body.into_inner().duplicate;
     let merged = blocking::run(move || {
         state
-            .minors
+            .merges
             .merge(&caller.request(purpose), &survivor, &duplicate, expected)
     })
     .await?;
@@ -108,14 +79,7 @@ pub async fn merge(
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(version)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(MergedBody {
-            record: RecordBody::from(merged.survivor),
-            left_for_owners: merged
-                .left_for_owners
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        }))
+        .json(merged))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,72 +1,38 @@
 //! `/v1/minors`: children's records, their history and photos, each through the caller's field mask.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ETAG, IF_MATCH, LOCATION};
+use actix_web::http::header::{self, ETAG, LOCATION};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::agency::AgencyId;
-use domain::category::Category;
-use domain::minor::{MinorData, MinorStatus};
-use domain::page::{PageRequest, PageSize};
-use domain::projection::{MinorView, RevisionView};
+use domain::minor::MinorStatus;
+use domain::page::PageRequest;
+use domain::projection::MinorView;
 use domain::record::MinorFilter;
-use domain::usecase::minors::{
-    AddPhotoError, AmendError, ConsultError, Denied, GetPhotoError, ListMinorsError, Precondition,
-    RegisterError,
-};
-use domain::validation::{FieldError, FieldErrors};
+use domain::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::blocking;
-use crate::problem::Problem;
+use crate::problem::{Problem, invalid};
 use crate::purpose::Stated;
+use crate::routes::paging::page_request;
+use crate::routes::versions::{etag, if_match};
 use crate::state::AppState;
 
 /// Largest photo upload accepted, in bytes.
 pub const PHOTO_LIMIT_BYTES: usize = 5 * 1024 * 1024;
 
+// The schema of `domain::projection::ViewMeta`, as published.
 /// `_meta` of every record in a response.
 #[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
 pub struct RecordMeta {
     /// Categories withheld from this caller for this purpose (names only, never values).
     pub withheld: Vec<String>,
     /// The purpose the record was read for.
     pub purpose: String,
-}
-
-/// A child's record as the caller may see it: core fields, one member per readable category, and
-/// `_meta`. The categories' schemas are those of `MinorData`.
-#[derive(Debug, Serialize)]
-pub struct RecordBody {
-    pub id: String,
-    pub registry_number: String,
-    pub status: MinorStatus,
-    pub version: i64,
-    pub registered_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(flatten)]
-    pub data: MinorData,
-    pub _meta: RecordMeta,
-}
-
-impl From<MinorView> for RecordBody {
-    fn from(v: MinorView) -> Self {
-        Self {
-            id: v.id,
-            registry_number: v.registry_number,
-            status: v.status,
-            version: v.version,
-            registered_at: v.registered_at,
-            updated_at: v.updated_at,
-            data: v.data,
-            _meta: RecordMeta {
-                withheld: v.withheld.iter().map(ToString::to_string).collect(),
-                purpose: v.purpose.to_string(),
-            },
-        }
-    }
 }
 
 /// Placeholder so handlers can name the record schema; `openapi.rs` replaces it with the schema
@@ -88,42 +54,15 @@ pub struct RegisteredRecordSchema(serde_json::Value);
 #[allow(dead_code)]
 pub struct MinorDataSchema(serde_json::Value);
 
+// The schema of `domain::record::Actor`, as published.
 /// Who changed a record, when and why.
 #[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
 pub struct RevisionActor {
     pub subject: String,
     pub agency: String,
     pub role: String,
     pub purpose: String,
-}
-
-/// One revision of a record, through the caller's mask.
-#[derive(Debug, Serialize)]
-pub struct RevisionBody {
-    pub version: i64,
-    pub at: DateTime<Utc>,
-    pub by: RevisionActor,
-    /// Changed categories the caller may read.
-    pub changed: Vec<Category>,
-    /// The record's categories after this revision, through the caller's mask.
-    pub data: MinorData,
-}
-
-impl From<RevisionView> for RevisionBody {
-    fn from(r: RevisionView) -> Self {
-        Self {
-            version: r.version,
-            at: r.at,
-            by: RevisionActor {
-                subject: r.actor.subject,
-                agency: r.actor.agency,
-                role: r.actor.role,
-                purpose: r.actor.purpose.to_string(),
-            },
-            changed: r.changed,
-            data: r.data,
-        }
-    }
 }
 
 /// Placeholder for the history schema, replaced in `openapi.rs`.
@@ -137,19 +76,6 @@ pub struct MinorHistorySchema(serde_json::Value);
 #[schema(as = MinorPage)]
 #[allow(dead_code)]
 pub struct MinorPageSchema(serde_json::Value);
-
-#[derive(Debug, Serialize)]
-struct HistoryBody {
-    id: String,
-    revisions: Vec<RevisionBody>,
-    _meta: RecordMeta,
-}
-
-#[derive(Debug, Serialize)]
-struct PageBody {
-    items: Vec<RecordBody>,
-    next: Option<String>,
-}
 
 /// A photo's description, as listed in the record's `photos` category.
 #[derive(Debug, Serialize, ToSchema)]
@@ -218,192 +144,6 @@ impl ListQuery {
     }
 }
 
-/// A page by sequence-number cursor from the `after` and `limit` query parameters; problems are
-/// recorded in `errors` under those names.
-pub fn page_request(
-    after: Option<String>,
-    limit: Option<u64>,
-    errors: &mut FieldErrors,
-) -> Option<PageRequest<i64>> {
-    let after = after.and_then(|a| {
-        errors.check(
-            "after",
-            a.parse::<i64>()
-                .map_err(|_| format!("`{a}` is not a cursor from a previous page")),
-        )
-    });
-    let limit = match limit {
-        None => Some(PageSize::DEFAULT),
-        Some(n) => errors.check("limit", PageSize::new(n)),
-    }?;
-    Some(PageRequest { after, limit })
-}
-
-pub fn forbidden(denied: &Denied) -> Problem {
-    if let Denied::PurposeMissing(detail) = denied {
-        return crate::purpose::missing(detail.clone());
-    }
-    let problem = Problem::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        "Forbidden",
-        denied.to_string(),
-    );
-    match denied {
-        Denied::FilterNotPermitted { filter, .. } => problem.with_fields(&[FieldError {
-            path: filter.clone(),
-            message: "filters on a category your role may not read for this purpose".into(),
-        }]),
-        Denied::WriteNotPermitted(fields) => problem.with_fields(
-            &fields
-                .iter()
-                .map(|f| FieldError {
-                    path: f.clone(),
-                    message: "your role may not write this category for this purpose and child"
-                        .into(),
-                })
-                .collect::<Vec<_>>(),
-        ),
-        _ => problem,
-    }
-}
-
-pub fn invalid(errors: &FieldErrors) -> Problem {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "validation",
-        "Invalid input",
-        errors.to_string(),
-    )
-    .with_fields(&errors.0)
-}
-
-pub fn not_found(detail: String) -> Problem {
-    Problem::from_status(StatusCode::NOT_FOUND, detail)
-}
-
-impl From<RegisterError> for Problem {
-    fn from(e: RegisterError) -> Self {
-        match e {
-            RegisterError::Denied(d) => forbidden(&d),
-            RegisterError::Invalid(f) => invalid(&f),
-            RegisterError::Unavailable(e) => blocking::audit_unavailable(&e),
-            RegisterError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
-impl From<ConsultError> for Problem {
-    fn from(e: ConsultError) -> Self {
-        match e {
-            ConsultError::Denied(d) => forbidden(&d),
-            ConsultError::NotFound(_) => not_found(e.to_string()),
-            ConsultError::Merged { ref into, .. } => Problem::new(
-                StatusCode::PERMANENT_REDIRECT,
-                "merged",
-                "Merged into another record",
-                e.to_string(),
-            )
-            .merged(into),
-            ConsultError::Unavailable(e) => blocking::audit_unavailable(&e),
-            ConsultError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
-impl From<AmendError> for Problem {
-    fn from(e: AmendError) -> Self {
-        match e {
-            AmendError::Denied(d) => forbidden(&d),
-            AmendError::NotFound(_) => not_found(e.to_string()),
-            AmendError::Merged { ref into, .. } => Problem::new(
-                StatusCode::CONFLICT,
-                "merged",
-                "Merged into another record",
-                e.to_string(),
-            )
-            .merged(into),
-            AmendError::Invalid(f) => invalid(&f),
-            AmendError::PreconditionRequired => Problem::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "precondition-required",
-                "If-Match required",
-                e.to_string(),
-            ),
-            AmendError::Stale { .. } => stale(e.to_string()),
-            AmendError::Unavailable(e) => blocking::audit_unavailable(&e),
-            AmendError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
-impl From<ListMinorsError> for Problem {
-    fn from(e: ListMinorsError) -> Self {
-        match e {
-            ListMinorsError::Denied(d) => forbidden(&d),
-            ListMinorsError::Unavailable(e) => blocking::audit_unavailable(&e),
-            ListMinorsError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
-impl From<AddPhotoError> for Problem {
-    fn from(e: AddPhotoError) -> Self {
-        match e {
-            AddPhotoError::Denied(d) => forbidden(&d),
-            AddPhotoError::NotFound(_) => not_found(e.to_string()),
-            AddPhotoError::Rejected(_) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "photo-rejected",
-                "Photo refused",
-                e.to_string(),
-            ),
-            AddPhotoError::Unavailable(e) => blocking::audit_unavailable(&e),
-            AddPhotoError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
-impl From<GetPhotoError> for Problem {
-    fn from(e: GetPhotoError) -> Self {
-        match e {
-            GetPhotoError::Denied(d) => forbidden(&d),
-            GetPhotoError::NotFound => not_found(e.to_string()),
-            GetPhotoError::Unavailable(e) => blocking::audit_unavailable(&e),
-            GetPhotoError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
-}
-
-/// 412: the change was based on a version that is no longer current.
-pub fn stale(detail: String) -> Problem {
-    Problem::new(
-        StatusCode::PRECONDITION_FAILED,
-        "stale",
-        "The record changed",
-        detail,
-    )
-}
-
-/// The precondition named by `If-Match`: `"N"` (an ETag of this API), `*`, or anything else, which
-/// names no version and is judged by the use case after its own checks (a 412 then, and audited).
-pub fn if_match(req: &HttpRequest) -> Option<Precondition> {
-    let value = req.headers().get(IF_MATCH)?;
-    let text = value.to_str().unwrap_or_default().trim();
-    if text == "*" {
-        return Some(Precondition::Any);
-    }
-    let version = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse::<i64>().ok());
-    Some(version.map_or(Precondition::NoVersion, Precondition::Version))
-}
-
 pub fn record_response(status: StatusCode, view: MinorView) -> HttpResponse {
     let mut res = HttpResponse::build(status);
     res.insert_header((ETAG, etag(view.version)));
@@ -411,7 +151,7 @@ pub fn record_response(status: StatusCode, view: MinorView) -> HttpResponse {
     if status == StatusCode::CREATED {
         res.insert_header((LOCATION, format!("/v1/minors/{}", view.id)));
     }
-    res.json(RecordBody::from(view))
+    res.json(view)
 }
 
 const PURPOSE_PARAM: &str = "Why the caller consults child data";
@@ -442,27 +182,14 @@ pub async fn register(
     purpose: Stated,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, Problem> {
-    let (view, matches) = blocking::run(move || {
-        let rq = caller.request(purpose);
-        let view = state.minors.register(&rq, &body, &state.matching)?;
-        let matches = state.minors.possible_matches(&rq, &view, &state.matching)?;
-        Ok::<_, Problem>((view, matches))
-    })
-    .await?;
-    let (id, version) = (view.id.clone(), view.version);
-    let mut body = serde_json::to_value(RecordBody::from(view)).unwrap_or_default();
-    body["possible_matches"] = serde_json::to_value(
-        matches
-            .into_iter()
-            .map(crate::routes::search::HitBody::from)
-            .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
+    let registered =
+        blocking::run(move || state.records.register(&caller.request(purpose), &body)).await?;
+    let (id, version) = (registered.record.id.clone(), registered.record.version);
     Ok(HttpResponse::Created()
         .insert_header((ETAG, etag(version)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((LOCATION, format!("/v1/minors/{id}")))
-        .json(body))
+        .json(registered))
 }
 
 /// List the records the caller may read something of, in registration order.
@@ -487,13 +214,10 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     let (filter, page) = query.into_inner().parse().map_err(|e| invalid(&e))?;
     let page =
-        blocking::run(move || state.minors.list(&caller.request(purpose), &filter, &page)).await?;
+        blocking::run(move || state.records.list(&caller.request(purpose), &filter, &page)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(PageBody {
-            items: page.items.into_iter().map(RecordBody::from).collect(),
-            next: page.next.map(|n| n.to_string()),
-        }))
+        .json(page))
 }
 
 /// One record through the caller's mask.
@@ -517,7 +241,7 @@ pub async fn get(
     purpose: Stated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let view = blocking::run(move || state.minors.consult(&caller.request(purpose), &id)).await?;
+    let view = blocking::run(move || state.records.consult(&caller.request(purpose), &id)).await?;
     Ok(record_response(StatusCode::OK, view))
 }
 
@@ -567,7 +291,7 @@ pub async fn patch(
     let expected = if_match(&req);
     let view = blocking::run(move || {
         state
-            .minors
+            .records
             .amend(&caller.request(purpose), &id, expected, &body)
     })
     .await?;
@@ -595,24 +319,11 @@ pub async fn history(
     purpose: Stated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = id.into_inner();
-    let for_body = id.clone();
-    let purpose_name = purpose
-        .0
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    let view = blocking::run(move || state.minors.history(&caller.request(purpose), &id)).await?;
+    let history =
+        blocking::run(move || state.records.history(&caller.request(purpose), &id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(HistoryBody {
-            id: for_body,
-            revisions: view.revisions.into_iter().map(RevisionBody::from).collect(),
-            _meta: RecordMeta {
-                withheld: view.withheld.iter().map(ToString::to_string).collect(),
-                purpose: purpose_name,
-            },
-        }))
+        .json(history))
 }
 
 /// Upload a photo (JPEG or PNG, at most 5 MiB). The content is checked, whatever Content-Type says,
@@ -643,8 +354,12 @@ pub async fn add_photo(
 ) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
     let minor_id = id.clone();
-    let photo =
-        blocking::run(move || state.minors.add_photo(&caller.request(purpose), &id, &body)).await?;
+    let photo = blocking::run(move || {
+        state
+            .records
+            .add_photo(&caller.request(purpose), &id, &body)
+    })
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             LOCATION,
@@ -682,8 +397,12 @@ pub async fn photo(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
     let (id, photo_id) = path.into_inner();
-    let stored =
-        blocking::run(move || state.minors.photo(&caller.request(purpose), &id, &photo_id)).await?;
+    let stored = blocking::run(move || {
+        state
+            .records
+            .photo(&caller.request(purpose), &id, &photo_id)
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type(stored.content_type)
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -59,8 +59,9 @@ pub struct EffectivePolicy {
     )
 )]
 pub async fn effective(state: web::Data<AppState>, caller: Caller) -> HttpResponse {
-    let (grants, permits) = state.minors.effective_policy(&caller.principal);
-    let permits = permits
+    let rules = state.rules.in_force(&caller.principal);
+    let permits = rules
+        .permits
         .into_iter()
         .map(|p| PermitBody {
             operations: names(&p.operations),
@@ -69,7 +70,8 @@ pub async fn effective(state: web::Data<AppState>, caller: Caller) -> HttpRespon
             outcomes: p.outcomes.as_ref().map(|o| names(o)),
         })
         .collect();
-    let grants = grants
+    let grants = rules
+        .grants
         .into_iter()
         .map(|g| GrantBody {
             access: names(&g.access),

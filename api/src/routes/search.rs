@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use domain::minor::Sex;
-use domain::usecase::search::{SearchError, SearchHit, SearchQuery};
+use domain::usecase::search::{SearchHit, SearchQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,7 +11,6 @@ use crate::auth::Caller;
 use crate::blocking;
 use crate::problem::Problem;
 use crate::purpose::Stated;
-use crate::routes::minors::{RecordBody, forbidden, invalid};
 use crate::state::AppState;
 
 /// What is known of the child sought.
@@ -44,8 +43,10 @@ pub struct SearchBody {
     pub limit: Option<usize>,
 }
 
+// The schema of `domain::matching::Reason`, as published.
 /// Why a candidate scored as it did, field by field.
 #[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
 pub struct ReasonBody {
     pub field: String,
     /// 0 (disagree) to 1 (agree).
@@ -53,35 +54,9 @@ pub struct ReasonBody {
     pub detail: String,
 }
 
-/// One candidate, as searches and registrations answer it.
-#[derive(Debug, Serialize)]
-pub struct HitBody {
-    score: f64,
-    reasons: Vec<ReasonBody>,
-    record: RecordBody,
-}
-
-impl From<SearchHit> for HitBody {
-    fn from(h: SearchHit) -> Self {
-        Self {
-            score: h.score,
-            reasons: h
-                .reasons
-                .into_iter()
-                .map(|r| ReasonBody {
-                    field: r.field.to_owned(),
-                    agreement: r.agreement,
-                    detail: r.detail,
-                })
-                .collect(),
-            record: RecordBody::from(h.record),
-        }
-    }
-}
-
 #[derive(Debug, Serialize)]
 struct ResultsBody {
-    items: Vec<HitBody>,
+    items: Vec<SearchHit>,
 }
 
 /// Placeholder for the results schema (`items`: score, reasons and `MinorRecord`).
@@ -89,17 +64,6 @@ struct ResultsBody {
 #[schema(as = SearchResults)]
 #[allow(dead_code)]
 pub struct SearchResultsSchema(serde_json::Value);
-
-impl From<SearchError> for Problem {
-    fn from(e: SearchError) -> Self {
-        match e {
-            SearchError::Denied(d) => forbidden(&d),
-            SearchError::Invalid(f) => invalid(&f),
-            SearchError::Unavailable(e) => blocking::audit_unavailable(&e),
-            SearchError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
 
 /// Candidates for a described child, best first, each with its score, the reasons, and the record
 /// through the caller's mask. A role that may not read `identity` of a child gets no candidate for it.
@@ -140,17 +104,11 @@ pub async fn search(
         distinguishing_marks: b.distinguishing_marks,
         limit: b.limit.unwrap_or(10),
     };
-    let hits = blocking::run(move || {
-        state
-            .minors
-            .search(&caller.request(purpose), &query, &state.matching)
-    })
-    .await?;
+    let items =
+        blocking::run(move || state.search.search(&caller.request(purpose), &query)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(ResultsBody {
-            items: hits.into_iter().map(HitBody::from).collect(),
-        }))
+        .json(ResultsBody { items }))
 }
 
 /// Registered before `/v1/minors/{id}`, which would otherwise take `search` for an id.

@@ -1,11 +1,10 @@
 //! Aggregated statistics for analysts (purpose `statistics`): JSON, CSV or an SVG chart of one
 //! series. Counts only; small cells suppressed (see docs/statistics.md).
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use domain::statistics::{Cell, Dimension, Figure, Month, Query, Series};
-use domain::usecase::statistics::StatisticsError;
+use domain::usecase::kernel::Failure;
 use domain::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +14,6 @@ use crate::blocking;
 use crate::charts;
 use crate::problem::Problem;
 use crate::purpose::Stated;
-use crate::routes::minors::{forbidden, invalid};
 use crate::state::AppState;
 
 /// Quartiles of the hours from report to location.
@@ -190,23 +188,6 @@ impl SeriesQuery {
     }
 }
 
-impl From<StatisticsError> for Problem {
-    fn from(e: StatisticsError) -> Self {
-        match e {
-            StatisticsError::Denied(d) => forbidden(&d),
-            StatisticsError::NotAnalyst => Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden",
-                e.to_string(),
-            ),
-            StatisticsError::Invalid(f) => invalid(&f),
-            StatisticsError::Unavailable(e) => blocking::audit_unavailable(&e),
-            StatisticsError::Unknown(e) => blocking::unexpected(&e),
-        }
-    }
-}
-
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -298,7 +279,7 @@ pub async fn series(
             .content_type("text/csv; charset=utf-8")
             .body(csv(&series)),
         Format::Svg => {
-            let svg = charts::svg(&series).map_err(|e| blocking::unexpected(&e))?;
+            let svg = charts::svg(&series).map_err(|e| Problem::from(Failure::Unknown(e)))?;
             res.content_type("image/svg+xml").body(svg)
         }
     })

@@ -2,13 +2,12 @@
 //! subscribes itself (roles permitted `subscribe`); a registry administrator proposes one for
 //! another agency (`propose_subscription`), which delivers nothing until that agency confirms it.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use domain::ports::{Endpoint, SubscriptionStatus};
 use domain::usecase::deliveries::{Letter, Replay};
-use domain::usecase::subscriptions::{ChangeDraft, Draft, Overview, SubscriptionError};
+use domain::usecase::subscriptions::{ChangeDraft, Draft, Overview};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -112,12 +111,13 @@ pub struct SubscriptionBody {
 }
 
 impl SubscriptionBody {
-    fn from(overview: Overview, with_secret: bool, now: DateTime<Utc>) -> Self {
+    fn from(overview: Overview, with_secret: bool) -> Self {
         let Overview {
             subscription: s,
             backlog,
             dead_letters,
             failing_event,
+            lag_seconds,
         } = overview;
         let state = match (s.status, &s.failing) {
             (SubscriptionStatus::Pending, _) => "pending",
@@ -134,9 +134,7 @@ impl SubscriptionBody {
             failing_event: failing_event.filter(|_| state == "failing"),
             next_attempt_at: failing.as_ref().map(|f| f.next_attempt_at),
             lag_events: backlog.events,
-            lag_seconds: backlog
-                .oldest
-                .map_or(0, |oldest| (now - oldest).num_seconds().max(0)),
+            lag_seconds,
             dead_letters,
         };
         let (kind, url, topic, secret) = match s.endpoint {
@@ -159,35 +157,6 @@ impl SubscriptionBody {
             retry_hours: s.retry_for.num_hours(),
             delivery,
             created_at: s.created_at,
-        }
-    }
-}
-
-impl From<SubscriptionError> for Problem {
-    fn from(e: SubscriptionError) -> Self {
-        match e {
-            SubscriptionError::Forbidden(_) => Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden",
-                e.to_string(),
-            ),
-            SubscriptionError::Invalid(errors) => crate::routes::minors::invalid(&errors),
-            SubscriptionError::Denied(denied) => crate::routes::minors::forbidden(&denied),
-            SubscriptionError::NotFound(_) => {
-                Problem::from_status(StatusCode::NOT_FOUND, e.to_string())
-            }
-            SubscriptionError::NotPending(_) | SubscriptionError::Conflict(_) => {
-                Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", e.to_string())
-            }
-            SubscriptionError::ReceiverFailed(_) => Problem::new(
-                StatusCode::BAD_GATEWAY,
-                "receiver-failed",
-                "The receiver did not take it",
-                e.to_string(),
-            ),
-            SubscriptionError::Unavailable(e) => blocking::audit_unavailable(&e),
-            SubscriptionError::Unknown(e) => blocking::unexpected(&e),
         }
     }
 }
@@ -222,7 +191,6 @@ pub async fn create(
         url: b.url,
         retry_hours: b.retry_hours,
     };
-    let now = state.clock.now();
     let created = blocking::run(move || {
         state
             .subscriptions
@@ -240,7 +208,7 @@ pub async fn create(
     );
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/v1/subscriptions/{}", created.id)))
-        .json(SubscriptionBody::from(Overview::fresh(created), own, now)))
+        .json(SubscriptionBody::from(Overview::fresh(created), own)))
 }
 
 /// Confirm a subscription a registry administrator proposed for the caller's agency: it delivers
@@ -266,7 +234,6 @@ pub async fn confirm(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let now = state.clock.now();
     let confirmed = blocking::run(move || {
         state
             .subscriptions
@@ -279,11 +246,7 @@ pub async fn confirm(
         change = "confirmed",
         "subscription changed"
     );
-    Ok(HttpResponse::Ok().json(SubscriptionBody::from(
-        Overview::fresh(confirmed),
-        true,
-        now,
-    )))
+    Ok(HttpResponse::Ok().json(SubscriptionBody::from(Overview::fresh(confirmed), true)))
 }
 
 /// The subscriptions the caller may see: a registry administrator every one, an agency its own.
@@ -299,7 +262,6 @@ pub async fn confirm(
     )
 )]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
-    let now = state.clock.now();
     let all = blocking::run(move || {
         state
             .subscriptions
@@ -308,7 +270,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     .await?;
     Ok(HttpResponse::Ok().json(
         all.into_iter()
-            .map(|s| SubscriptionBody::from(s, false, now))
+            .map(|s| SubscriptionBody::from(s, false))
             .collect::<Vec<_>>(),
     ))
 }
@@ -332,14 +294,13 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let now = state.clock.now();
     let one = blocking::run(move || {
         state
             .subscriptions
             .get(&caller.principal, &caller.request_id, &id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(SubscriptionBody::from(one, false, now)))
+    Ok(HttpResponse::Ok().json(SubscriptionBody::from(one, false)))
 }
 
 /// End a subscription (a pending one: decline it): an agency its own, a registry administrator
@@ -405,7 +366,6 @@ pub async fn change(
         paused: b.paused,
         retry_hours: b.retry_hours,
     };
-    let now = state.clock.now();
     let changed = blocking::run(move || {
         state
             .subscriptions
@@ -423,7 +383,7 @@ pub async fn change(
         retry_hours = changed.subscription.retry_for.num_hours(),
         "subscription changed"
     );
-    Ok(HttpResponse::Ok().json(SubscriptionBody::from(changed, false, now)))
+    Ok(HttpResponse::Ok().json(SubscriptionBody::from(changed, false)))
 }
 
 /// A dead letter: an event given up on, with the event as the agency would receive it now.

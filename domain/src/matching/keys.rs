@@ -5,7 +5,7 @@
 //! `a|b` with `a < b`). Single keys of common names (Mohammed, Ahmad) are held by a large share
 //! of the registry; pair keys are selective. The storage adapter looks candidates up by pair keys
 //! and by the single keys that are not common, and ranks them by the number of keys shared, then
-//! by the distance of their dates of birth (see `ports::MinorRepository::candidates`).
+//! by the distance of their dates of birth (see `ports::MinorReader::candidates`).
 
 use chrono::NaiveDate;
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::validate::{MAX_ITEMS, MAX_LONG_CHARS, MAX_SHORT_CHARS};
+use super::limits::{MAX_ITEMS, MAX_LONG_CHARS, MAX_SHORT_CHARS};
 use crate::category::{Category, CategorySet};
 
 /// The record's content: one optional member per category (see [`Category`]); a member's name is

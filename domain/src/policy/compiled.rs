@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use super::document::{Access, Condition, Grant, PolicyDocument};
+use super::error::PolicyError;
 use super::invariants;
-use super::operation::{Facts, Operation, Permit, Standing};
+use super::operation::{Facts, Operation, Permit, Relation, Standing};
 use crate::alert::ResolutionOutcome;
 use crate::category::CategorySet;
 use crate::purpose::Purpose;
@@ -24,15 +25,6 @@ impl Mask {
     }
 }
 
-/// How the caller stands to one child, deciding which conditions hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Relation {
-    /// The child is placed with, or is a ward of, the caller's agency.
-    pub assigned: bool,
-    /// An alert for the child is open.
-    pub active_alert: bool,
-}
-
 /// Which conditions give a (role, purpose) read access to some category: what a listing must filter on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Reach {
@@ -47,11 +39,6 @@ impl Reach {
         !(self.always || self.assigned || self.active_alert)
     }
 }
-
-/// The policy file breaks a rule; the message names the grant and the rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("access policy: {0}")]
-pub struct PolicyError(pub String);
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Cell {

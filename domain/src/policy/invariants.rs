@@ -19,8 +19,8 @@
 //! - `follows` and `reporter` hold only for alert operations; `outcomes` only for `resolve`;
 //!   an operation takes purposes exactly when it is asked for with one.
 
-use super::compiled::PolicyError;
 use super::document::{Access, Condition, Grant};
+use super::error::PolicyError;
 use super::operation::{Operation, Permit, Standing};
 use crate::alert::ResolutionOutcome;
 use crate::category::Category;

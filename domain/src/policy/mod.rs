@@ -4,14 +4,16 @@
 
 mod compiled;
 mod document;
+mod error;
 mod invariants;
 #[cfg(test)]
 mod known;
 mod operation;
 
-pub use compiled::{Mask, Policy, PolicyError, Reach, Relation};
+pub use compiled::{Mask, Policy, Reach};
 pub use document::{Access, Condition, Grant, PolicyDocument};
-pub use operation::{Facts, Operation, Permit, Standing};
+pub use error::PolicyError;
+pub use operation::{Facts, Operation, Permit, Relation, Standing};
 
 /// The shipped default policy (`policy/default.toml`), as text.
 pub const DEFAULT_POLICY_TOML: &str = include_str!("../../../policy/default.toml");

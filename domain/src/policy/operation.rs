@@ -260,8 +260,17 @@ impl Facts {
     }
 }
 
-impl From<super::Relation> for Facts {
-    fn from(r: super::Relation) -> Self {
+/// How the caller stands to one child, deciding which conditions hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Relation {
+    /// The child is placed with, or is a ward of, the caller's agency.
+    pub assigned: bool,
+    /// An alert for the child is open.
+    pub active_alert: bool,
+}
+
+impl From<Relation> for Facts {
+    fn from(r: Relation) -> Self {
         Facts {
             assigned: r.assigned,
             active_alert: r.active_alert,

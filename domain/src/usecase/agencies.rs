@@ -1,10 +1,13 @@
 //! Register, look up and list agencies.
 
+use std::sync::Arc;
+
 use crate::agency::{Agency, AgencyId, AgencyKind, AgencyName, CountryCode, NewAgency};
-use crate::page::{Page, PageRequest};
-use crate::policy::{Facts, Operation, Policy};
-use crate::ports::{AgencyRepository, Clock, InsertAgencyError};
+use crate::page::{Page, PageRequest, PageSize};
+use crate::policy::{Facts, Operation};
+use crate::ports::AgencyRepository;
 use crate::principal::Principal;
+use crate::usecase::kernel::{Denied, Failure, Kernel};
 use crate::validation::FieldErrors;
 
 /// An agency as submitted, before validation.
@@ -38,82 +41,60 @@ impl AgencyDraft {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CreateAgencyError {
-    #[error("only a registry_admin may create agencies")]
-    Forbidden,
-    #[error(transparent)]
-    Invalid(#[from] FieldErrors),
-    #[error("an agency with id `{0}` already exists")]
-    Duplicate(AgencyId),
-    #[error(transparent)]
-    Unknown(anyhow::Error),
+/// The agency directory: any authenticated caller reads it (it holds no child data); who may
+/// register agencies is the policy's `manage_agencies` permit.
+#[derive(Clone)]
+pub struct Agencies {
+    kernel: Kernel,
+    agencies: Arc<dyn AgencyRepository>,
 }
 
-impl From<InsertAgencyError> for CreateAgencyError {
-    fn from(e: InsertAgencyError) -> Self {
-        match e {
-            InsertAgencyError::Duplicate(id) => Self::Duplicate(id),
-            InsertAgencyError::Unknown(e) => Self::Unknown(e),
+impl Agencies {
+    pub fn new(kernel: Kernel, agencies: Arc<dyn AgencyRepository>) -> Self {
+        Self { kernel, agencies }
+    }
+
+    /// Creates an agency, if the caller's role may (`manage_agencies`); the id must be new.
+    pub fn create(&self, caller: &Principal, draft: &AgencyDraft) -> Result<Agency, Failure> {
+        if !self.kernel.policy().permits(
+            caller.role,
+            Operation::ManageAgencies,
+            None,
+            Facts::default(),
+        ) {
+            return Err(Denied::NotPermitted(
+                "only a registry_admin may create agencies".to_owned(),
+            )
+            .into());
         }
+        let agency = draft.validate()?;
+        self.kernel
+            .settled(self.agencies.insert(&agency, self.kernel.now()))
     }
-}
 
-/// Creates an agency. Only a `registry_admin` may; the id must be new.
-pub fn create_agency(
-    repo: &dyn AgencyRepository,
-    clock: &dyn Clock,
-    policy: &Policy,
-    caller: &Principal,
-    draft: &AgencyDraft,
-) -> Result<Agency, CreateAgencyError> {
-    if !policy.permits(
-        caller.role,
-        Operation::ManageAgencies,
-        None,
-        Facts::default(),
-    ) {
-        return Err(CreateAgencyError::Forbidden);
+    /// The agency `id`.
+    pub fn get(&self, id: &str) -> Result<Agency, Failure> {
+        let missing = || Failure::NotFound(format!("no agency with id `{id}`"));
+        let Ok(parsed) = AgencyId::parse(id) else {
+            return Err(missing());
+        };
+        self.kernel
+            .settled(self.agencies.find(&parsed))?
+            .ok_or_else(missing)
     }
-    let agency = draft.validate()?;
-    Ok(repo.insert(&agency, clock.now())?)
-}
 
-#[derive(Debug, thiserror::Error)]
-pub enum GetAgencyError {
-    #[error("no agency with id `{0}`")]
-    NotFound(String),
-    #[error(transparent)]
-    Unknown(#[from] anyhow::Error),
-}
-
-/// Any authenticated caller may read the agency directory: it holds no child data.
-pub fn get_agency(repo: &dyn AgencyRepository, id: &str) -> Result<Agency, GetAgencyError> {
-    let Ok(parsed) = AgencyId::parse(id) else {
-        return Err(GetAgencyError::NotFound(id.to_owned()));
-    };
-    repo.find(&parsed)?
-        .ok_or_else(|| GetAgencyError::NotFound(id.to_owned()))
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ListAgenciesError {
-    #[error("invalid cursor: {0}")]
-    InvalidCursor(String),
-    #[error(transparent)]
-    Unknown(#[from] anyhow::Error),
-}
-
-/// Lists agencies by id; `after` is the `next` cursor of the previous page.
-pub fn list_agencies(
-    repo: &dyn AgencyRepository,
-    after: Option<&str>,
-    limit: crate::page::PageSize,
-) -> Result<Page<Agency, AgencyId>, ListAgenciesError> {
-    let after = after
-        .map(|c| AgencyId::parse(c).map_err(|e| ListAgenciesError::InvalidCursor(e.to_string())))
-        .transpose()?;
-    Ok(repo.list(&PageRequest { after, limit })?)
+    /// Agencies by id; `after` is the `next` cursor of the previous page.
+    pub fn list(
+        &self,
+        after: Option<&str>,
+        limit: PageSize,
+    ) -> Result<Page<Agency, AgencyId>, Failure> {
+        let after = after
+            .map(|c| AgencyId::parse(c).map_err(|e| Failure::invalid("after", e)))
+            .transpose()?;
+        self.kernel
+            .settled(self.agencies.list(&PageRequest { after, limit }))
+    }
 }
 
 #[cfg(test)]

@@ -9,39 +9,47 @@ use chrono::{DateTime, Utc};
 
 use crate::agency::{AgencyId, AgencyKind};
 use crate::alert::{
-    Alert, AlertError, AlertEvent, FOLLOWING_KINDS, Following, NewAlert, Reporter,
-    ResolutionOutcome, RiskRules, Sighting, following, follows, mask_alert,
+    Alert, AlertEvent, FOLLOWING_KINDS, Following, NewAlert, Reporter, ResolutionOutcome,
+    RiskRules, Sighting, following, follows, mask_alert,
 };
-use crate::audit::{Action, AuditEntry, Outcome};
+use crate::audit::{Action, AuditEntry};
 use crate::category::{Category, CategorySet};
 use crate::minor::{MinorData, MinorStatus, RiskLevel};
 use crate::page::{Page, PageRequest};
-use crate::policy::{Facts, Operation, Policy};
-use crate::ports::NewMinorRecord;
+use crate::policy::{Facts, Operation};
 use crate::ports::{
-    AgencyRepository, AlertChange, AlertFilter, AlertRepository, AuditLog, AuditUnavailable, Clock,
-    CreateAlertError, IdGenerator, MinorRepository, Outbox, RenderedEvent, UpdateAlertError,
+    AgencyRepository, AlertChange, AlertFilter, AlertRepository, IdGenerator, MinorReader,
+    NewMinorRecord, Outbox, RenderedEvent, UpdateAlertError,
 };
 use crate::principal::Principal;
 use crate::projection::{MinorView, project};
 use crate::purpose::Purpose;
 use crate::record::{Actor, Minor};
-use crate::usecase::minors::{Audited, Denied, Request, Trail, permitted, purpose_for};
-use crate::usecase::relay::{Receiver, Rendering, delivery_entry, render};
+use crate::usecase::kernel::{Conflict, Denied, Failure, Kernel, Request, Trail};
+use crate::usecase::rendering::{Receiver, Rendering, delivery_entry, render};
 use crate::validation::FieldErrors;
+
+/// The ports of the alerts service.
+pub struct AlertPorts {
+    pub alerts: Arc<dyn AlertRepository>,
+    pub minors: Arc<dyn MinorReader>,
+    pub agencies: Arc<dyn AgencyRepository>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub outbox: Arc<dyn Outbox>,
+}
 
 /// The alerts service.
 #[derive(Clone)]
 pub struct Alerts {
-    pub alerts: Arc<dyn AlertRepository>,
-    pub minors: Arc<dyn MinorRepository>,
-    pub agencies: Arc<dyn AgencyRepository>,
-    pub policy: Arc<Policy>,
-    pub risk: Arc<RiskRules>,
-    pub clock: Arc<dyn Clock>,
-    pub ids: Arc<dyn IdGenerator>,
-    pub audit: Arc<dyn AuditLog>,
-    pub outbox: Arc<dyn Outbox>,
+    kernel: Kernel,
+    alerts: Arc<dyn AlertRepository>,
+    minors: Arc<dyn MinorReader>,
+    agencies: Arc<dyn AgencyRepository>,
+    ids: Arc<dyn IdGenerator>,
+    outbox: Arc<dyn Outbox>,
+    risk: Arc<RiskRules>,
+    /// How long the outbox keeps events: how far back a stream resumes.
+    retention_days: i64,
 }
 
 /// A batch of the caller's alert stream.
@@ -54,11 +62,15 @@ pub struct StreamBatch {
 }
 
 /// An alert as a caller may see it: the alert, and the child's record through the caller's mask
-/// for the purpose `disappearance` (absent if the caller may read nothing of the child).
-#[derive(Debug, Clone, PartialEq)]
+/// for the purpose `disappearance` (`null` if the caller may read nothing of the child).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AlertView {
+    #[serde(flatten)]
     pub alert: Alert,
     pub minor: Option<MinorView>,
+    /// When the view was made (the `sent` time of a CAP message).
+    #[serde(skip)]
+    pub at: DateTime<Utc>,
 }
 
 /// What one reporting agency opened, and how much of it proved wrong: the oversight listing of
@@ -116,54 +128,6 @@ pub struct AlertUpdate {
     pub protective_measures: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum AlertUseError {
-    #[error(transparent)]
-    Denied(#[from] Denied),
-    #[error("no {0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Fields(FieldErrors),
-    #[error(transparent)]
-    Conflict(#[from] AlertError),
-    #[error("the child already has an open alert")]
-    AlreadyOpen,
-    /// A stream resumed after events no longer kept.
-    #[error(
-        "the events up to {horizon} are no longer kept (the outbox keeps {retention_days} days): \
-         resume with Last-Event-ID: {horizon}, or open the stream without Last-Event-ID{}",
-        oldest.map(|o| format!("; the oldest event available is {o}")).unwrap_or_default()
-    )]
-    Gone {
-        horizon: i64,
-        retention_days: i64,
-        /// The first event kept after the horizon, if any.
-        oldest: Option<i64>,
-    },
-    #[error(transparent)]
-    Unavailable(#[from] AuditUnavailable),
-    #[error(transparent)]
-    Unknown(#[from] anyhow::Error),
-}
-
-impl Audited for AlertUseError {
-    fn outcome(&self) -> Outcome {
-        match self {
-            Self::Denied(Denied::PurposeMissing(_)) => Outcome::PurposeMissing,
-            Self::Denied(_) => Outcome::Denied,
-            Self::NotFound(_) => Outcome::NotFound,
-            Self::Invalid(_)
-            | Self::Fields(_)
-            | Self::Conflict(_)
-            | Self::AlreadyOpen
-            | Self::Gone { .. } => Outcome::Rejected,
-            Self::Unavailable(_) | Self::Unknown(_) => Outcome::Failed,
-        }
-    }
-}
-
 /// How often a change retries when another change to the same alert came first.
 const ATTEMPTS: usize = 5;
 
@@ -176,7 +140,7 @@ fn reporter(caller: &Principal) -> Reporter {
 }
 
 /// Field errors of the nested `minor` member, with their paths under it.
-fn prefixed(errors: FieldErrors, prefix: &str) -> AlertUseError {
+fn prefixed(errors: FieldErrors, prefix: &str) -> Failure {
     let mut out = FieldErrors::default();
     for e in errors.0 {
         let path = if e.path.is_empty() {
@@ -186,39 +150,61 @@ fn prefixed(errors: FieldErrors, prefix: &str) -> AlertUseError {
         };
         out.push(path, e.message);
     }
-    AlertUseError::Fields(out)
+    Failure::Invalid(out)
 }
 
 /// A text of an alert, normalised as the record's texts are and held to the same rules: 1 to `max`
 /// characters, no control characters (a place is one line; longer texts may hold line feeds and
 /// tabs). Alerts travel to webhooks, Kafka and CAP XML, where a NUL or an escape has no place.
-fn bounded(field: &str, value: &str, max: usize) -> Result<String, AlertUseError> {
+fn bounded(field: &str, value: &str, max: usize) -> Result<String, Failure> {
     let value = crate::minor::validate::normalise(value);
     if value.is_empty() || value.chars().count() > max {
-        return Err(AlertUseError::Invalid(format!(
-            "`{field}` must be 1 to {max} characters"
-        )));
+        return Err(Failure::invalid(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
     }
-    let multiline = max > crate::minor::validate::MAX_SHORT_CHARS;
+    let multiline = max > crate::minor::limits::MAX_SHORT_CHARS;
     if value
         .chars()
         .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\t')))
     {
-        return Err(AlertUseError::Invalid(format!(
-            "`{field}` must not contain control characters{}",
-            if multiline {
-                " but line feeds and tabs"
-            } else {
-                ""
-            }
-        )));
+        return Err(Failure::invalid(
+            field,
+            format!(
+                "must not contain control characters{}",
+                if multiline {
+                    " but line feeds and tabs"
+                } else {
+                    ""
+                }
+            ),
+        ));
     }
     Ok(value)
 }
 
 impl Alerts {
+    pub fn new(
+        kernel: Kernel,
+        ports: AlertPorts,
+        risk: Arc<RiskRules>,
+        retention_days: i64,
+    ) -> Self {
+        Self {
+            kernel,
+            alerts: ports.alerts,
+            minors: ports.minors,
+            agencies: ports.agencies,
+            ids: ports.ids,
+            outbox: ports.outbox,
+            risk,
+            retention_days,
+        }
+    }
+
     fn purpose(&self, rq: &Request, op: Operation) -> Result<Purpose, Denied> {
-        purpose_for(&self.policy, rq, op)
+        self.kernel.purpose(rq, op)
     }
 
     /// How the caller stands to an alert and its child (as the record is now).
@@ -258,8 +244,11 @@ impl Alerts {
     ) -> anyhow::Result<AlertView> {
         let mask = minor
             .map(|m| {
-                self.policy
-                    .mask(caller.role, Purpose::Disappearance, m.relation_to(caller))
+                self.kernel.policy().mask(
+                    caller.role,
+                    Purpose::Disappearance,
+                    m.relation_to(caller),
+                )
             })
             .unwrap_or_default();
         let alert = mask_alert(&alert, mask.read, &caller.agency, &self.risk, &mut |a| {
@@ -268,7 +257,11 @@ impl Alerts {
         let minor = minor
             .filter(|_| !mask.read.is_empty())
             .map(|m| project(m, mask, Purpose::Disappearance));
-        Ok(AlertView { alert, minor })
+        Ok(AlertView {
+            alert,
+            minor,
+            at: self.kernel.now(),
+        })
     }
 
     /// The alert, its child's record, and the caller's standing, if `op` is permitted there; a
@@ -279,17 +272,18 @@ impl Alerts {
         id: &str,
         op: Operation,
         purpose: Purpose,
-    ) -> Result<(Alert, Option<Minor>, Facts), AlertUseError> {
+    ) -> Result<(Alert, Option<Minor>, Facts), Failure> {
         let alert = self
             .alerts
             .find(id)?
-            .ok_or_else(|| AlertUseError::NotFound(format!("alert `{id}`")))?;
+            .ok_or_else(|| Failure::NotFound(format!("no alert `{id}`")))?;
         let minor = self.minors.find(&alert.minor_id)?;
         let facts = self.facts(&rq.caller, &alert, minor.as_ref());
         if !(facts.follows || facts.reporter) {
             return Err(Denied::NoAccessToChild(Purpose::Disappearance).into());
         }
-        permitted(&self.policy, &rq.caller, op, Some(purpose), facts)?;
+        self.kernel
+            .permitted(&rq.caller, op, Some(purpose), facts)?;
         Ok((alert, minor, facts))
     }
 
@@ -300,36 +294,32 @@ impl Alerts {
         rq: &Request,
         minor_id: &str,
         report: Report,
-    ) -> Result<AlertView, AlertUseError> {
-        let mut trail = Trail::new(
-            rq,
-            Action::ReportDisappearance,
-            &[minor_id],
-            self.clock.now(),
-        );
-        let result = (|| {
-            let purpose = self.purpose(rq, Operation::Report)?;
-            let minor = self
-                .minors
-                .find(minor_id)?
-                .ok_or_else(|| AlertUseError::NotFound(format!("record `{minor_id}`")))?;
-            if let Some(into) = &minor.merged_into {
-                return Err(AlertUseError::Invalid(format!(
-                    "record `{minor_id}` was merged into `{into}`: report that record"
-                )));
-            }
-            let relation = minor.relation_to(&rq.caller);
-            if !self.policy.permits(
-                rq.caller.role,
-                Operation::Report,
-                Some(purpose),
-                relation.into(),
-            ) {
-                return Err(Denied::NoAccessToChild(purpose).into());
-            }
-            self.raise(rq, &mut trail, &minor, report, None)
-        })();
-        trail.close(self.audit.as_ref(), result)
+    ) -> Result<AlertView, Failure> {
+        self.kernel
+            .audited(rq, Action::ReportDisappearance, &[minor_id], |trail| {
+                let purpose = self.purpose(rq, Operation::Report)?;
+                let minor = self
+                    .minors
+                    .find(minor_id)?
+                    .ok_or_else(|| Failure::NotFound(format!("no record `{minor_id}`")))?;
+                if let Some(into) = &minor.merged_into {
+                    return Err(Conflict::Merged {
+                        id: minor_id.to_owned(),
+                        into: into.clone(),
+                    }
+                    .into());
+                }
+                let relation = minor.relation_to(&rq.caller);
+                if !self.kernel.policy().permits(
+                    rq.caller.role,
+                    Operation::Report,
+                    Some(purpose),
+                    relation.into(),
+                ) {
+                    return Err(Denied::NoAccessToChild(purpose).into());
+                }
+                self.raise(rq, trail, &minor, report, None)
+            })
     }
 
     /// Child Focus reports a child the registry does not know yet: a minimal record (identity, and
@@ -339,13 +329,11 @@ impl Alerts {
         rq: &Request,
         minor: &serde_json::Value,
         report: Report,
-    ) -> Result<AlertView, AlertUseError> {
+    ) -> Result<AlertView, Failure> {
         let id = self.ids.new_id();
-        let mut trail = Trail::new(rq, Action::ReportDisappearance, &[&id], self.clock.now());
-        let result = (|| {
+        self.kernel.audited(rq, Action::ReportDisappearance, &[&id], |trail| {
             let purpose = self.purpose(rq, Operation::ReportUnregistered)?;
-            permitted(
-                &self.policy,
+            self.kernel.permitted(
                 &rq.caller,
                 Operation::ReportUnregistered,
                 Some(purpose),
@@ -363,12 +351,12 @@ impl Alerts {
                 errors.push("minor.identity", "is required to identify the child");
             }
             if !errors.is_empty() {
-                return Err(AlertUseError::Fields(errors));
+                return Err(Failure::Invalid(errors));
             }
-            let data = crate::minor::validate::validate(data, self.clock.now().date_naive())
+            let data = crate::minor::validate::validate(data, self.kernel.now().date_naive())
                 .map_err(|e| prefixed(e, "minor"))?;
             let actor = Actor::new(&rq.caller, Purpose::Disappearance);
-            let now = self.clock.now();
+            let now = self.kernel.now();
             let minor = Minor {
                 id: id.clone(),
                 registry_number: String::new(),
@@ -381,7 +369,7 @@ impl Alerts {
             };
             self.raise(
                 rq,
-                &mut trail,
+                trail,
                 &minor,
                 report,
                 Some(NewMinorRecord {
@@ -389,8 +377,7 @@ impl Alerts {
                     actor: &actor,
                 }),
             )
-        })();
-        trail.close(self.audit.as_ref(), result)
+        })
     }
 
     /// Raises and stores the alert for `minor` (a record about to be created with the alert when
@@ -403,14 +390,12 @@ impl Alerts {
         minor: &Minor,
         report: Report,
         new_minor: Option<NewMinorRecord<'_>>,
-    ) -> Result<AlertView, AlertUseError> {
+    ) -> Result<AlertView, Failure> {
         let minor_id = minor.id.as_str();
         let data: &MinorData = &minor.data;
-        let now = self.clock.now();
+        let now = self.kernel.now();
         if report.last_seen_at > now {
-            return Err(AlertUseError::Invalid(
-                "`last_seen_at` is in the future".into(),
-            ));
+            return Err(Failure::invalid("last_seen_at", "is in the future"));
         }
         let place = bounded("last_seen_place", &report.last_seen_place, 200)?;
         let circumstances = report
@@ -468,23 +453,15 @@ impl Alerts {
                 .unwrap_or_default(),
         );
         audit.categories = audit.categories.union(disclosed(&view));
-        self.alerts
-            .create(&AlertChange {
-                alert: &alert,
-                expected_version: 0,
-                event: &event,
-                minor_status: Some(MinorStatus::Missing),
-                audit: Some(&audit),
-                new_minor,
-            })
-            .map_err(|e| match e {
-                CreateAlertError::AlreadyOpen => AlertUseError::AlreadyOpen,
-                CreateAlertError::NoSuchMinor(id) => {
-                    AlertUseError::NotFound(format!("record `{id}`"))
-                }
-                CreateAlertError::Unknown(e) => AlertUseError::Unknown(e),
-            })?;
-        trail.written = true;
+        self.alerts.create(&AlertChange {
+            alert: &alert,
+            expected_version: 0,
+            event: &event,
+            minor_status: Some(MinorStatus::Missing),
+            audit: Some(&audit),
+            new_minor,
+        })?;
+        trail.committed();
         if created {
             // The record exists only now, with its registry number: show it as stored.
             let stored = self.minors.find(minor_id)?;
@@ -494,17 +471,15 @@ impl Alerts {
     }
 
     /// One alert, if the caller follows it.
-    pub fn get(&self, rq: &Request, id: &str) -> Result<AlertView, AlertUseError> {
-        let mut trail = Trail::new(rq, Action::AlertRead, &[], self.clock.now());
-        let result = (|| {
+    pub fn get(&self, rq: &Request, id: &str) -> Result<AlertView, Failure> {
+        self.kernel.audited(rq, Action::AlertRead, &[], |trail| {
             let purpose = self.purpose(rq, Operation::ReadAlert)?;
             let (alert, minor, _) = self.load_for(rq, id, Operation::ReadAlert, purpose)?;
-            trail.entry.minors = vec![alert.minor_id.clone()];
+            trail.concerns(vec![alert.minor_id.clone()]);
             let view = self.view(&rq.caller, alert, minor.as_ref(), &mut Kinds::new())?;
-            trail.entry.categories = disclosed(&view);
+            trail.discloses(disclosed(&view));
             Ok(view)
-        })();
-        trail.close(self.audit.as_ref(), result)
+        })
     }
 
     /// The alerts the caller follows (see [`crate::alert::following`]), with the filters; `agency`
@@ -514,9 +489,8 @@ impl Alerts {
         rq: &Request,
         filter: &AlertQuery,
         page: &PageRequest<i64>,
-    ) -> Result<Page<AlertView, i64>, AlertUseError> {
-        let mut trail = Trail::new(rq, Action::AlertList, &[], self.clock.now());
-        let result = (|| {
+    ) -> Result<Page<AlertView, i64>, Failure> {
+        self.kernel.audited(rq, Action::AlertList, &[], |trail| {
             let purpose = self.purpose(rq, Operation::ReadAlert)?;
             let mut kinds = Kinds::new();
             let mine = following(&rq.caller.agency, rq.caller.agency_kind);
@@ -524,8 +498,7 @@ impl Alerts {
                 (_, None) => mine,
                 (Following::Every, Some(other)) => match self.kind_of(&mut kinds, other)? {
                     Some(kind) => following(
-                        &AgencyId::parse(other)
-                            .map_err(|e| AlertUseError::Invalid(e.to_string()))?,
+                        &AgencyId::parse(other).map_err(|e| Failure::invalid("agency", e))?,
                         kind,
                     ),
                     None => {
@@ -556,7 +529,7 @@ impl Alerts {
                 let minor = self.minors.find(&alert.minor_id)?;
                 let facts = self.facts(&rq.caller, &alert, minor.as_ref());
                 if (facts.follows || facts.reporter)
-                    && self.policy.permits(
+                    && self.kernel.policy().permits(
                         rq.caller.role,
                         Operation::ReadAlert,
                         Some(purpose),
@@ -566,16 +539,17 @@ impl Alerts {
                     items.push(self.view(&rq.caller, alert, minor.as_ref(), &mut kinds)?);
                 }
             }
-            trail.entry.minors = items.iter().map(|v| v.alert.minor_id.clone()).collect();
-            trail.entry.categories = items
-                .iter()
-                .fold(CategorySet::EMPTY, |all, v| all.union(disclosed(v)));
+            trail.concerns(items.iter().map(|v| v.alert.minor_id.clone()).collect());
+            trail.discloses(
+                items
+                    .iter()
+                    .fold(CategorySet::EMPTY, |all, v| all.union(disclosed(v))),
+            );
             Ok(Page {
                 items,
                 next: page.next,
             })
-        })();
-        trail.close(self.audit.as_ref(), result)
+        })
     }
 
     /// Applies `change` to the alert if `op` is permitted to the caller (and, for a resolution,
@@ -594,18 +568,20 @@ impl Alerts {
             &Reporter,
             DateTime<Utc>,
             String,
-        ) -> Result<(AlertEvent, Option<MinorStatus>), AlertUseError>,
-    ) -> Result<AlertView, AlertUseError> {
-        let mut trail = Trail::new(rq, action, &[], self.clock.now());
-        let result = (|| {
+        ) -> Result<(AlertEvent, Option<MinorStatus>), Failure>,
+    ) -> Result<AlertView, Failure> {
+        self.kernel.audited(rq, action, &[], |trail| {
             let purpose = self.purpose(rq, op)?;
             for _ in 0..ATTEMPTS {
                 let (mut alert, minor, facts) = self.load_for(rq, id, op, purpose)?;
-                trail.entry.minors = vec![alert.minor_id.clone()];
+                trail.concerns(vec![alert.minor_id.clone()]);
                 if let Some(outcome) = outcome
-                    && !self
-                        .policy
-                        .permits_outcome(rq.caller.role, purpose, facts, outcome)
+                    && !self.kernel.policy().permits_outcome(
+                        rq.caller.role,
+                        purpose,
+                        facts,
+                        outcome,
+                    )
                 {
                     return Err(Denied::OutcomeNotPermitted {
                         role: rq.caller.role.to_string(),
@@ -617,7 +593,7 @@ impl Alerts {
                 let (event, status) = change(
                     &mut alert,
                     &reporter(&rq.caller),
-                    self.clock.now(),
+                    self.kernel.now(),
                     self.ids.new_id(),
                 )?;
                 alert.version = expected + 1;
@@ -638,7 +614,7 @@ impl Alerts {
                 });
                 match stored {
                     Ok(()) => {
-                        trail.written = true;
+                        trail.committed();
                         return Ok(view);
                     }
                     Err(UpdateAlertError::Stale) => continue,
@@ -646,12 +622,11 @@ impl Alerts {
                 }
             }
             Err(anyhow::anyhow!("the alert kept changing during {ATTEMPTS} attempts").into())
-        })();
-        trail.close(self.audit.as_ref(), result)
+        })
     }
 
     /// The caller's agency acknowledges the alert (once per agency; agencies that follow it).
-    pub fn acknowledge(&self, rq: &Request, id: &str) -> Result<AlertView, AlertUseError> {
+    pub fn acknowledge(&self, rq: &Request, id: &str) -> Result<AlertView, Failure> {
         self.change(
             rq,
             id,
@@ -669,9 +644,9 @@ impl Alerts {
         seen_at: DateTime<Utc>,
         place: &str,
         note: Option<&str>,
-    ) -> Result<AlertView, AlertUseError> {
-        if seen_at > self.clock.now() {
-            return Err(AlertUseError::Invalid("`seen_at` is in the future".into()));
+    ) -> Result<AlertView, Failure> {
+        if seen_at > self.kernel.now() {
+            return Err(Failure::invalid("seen_at", "is in the future"));
         }
         let place = bounded("place", place, 200)?;
         let note = note.map(|n| bounded("note", n, 4000)).transpose()?;
@@ -701,7 +676,7 @@ impl Alerts {
         rq: &Request,
         id: &str,
         update: AlertUpdate,
-    ) -> Result<AlertView, AlertUseError> {
+    ) -> Result<AlertView, Failure> {
         let place = update
             .last_seen_place
             .as_deref()
@@ -761,7 +736,7 @@ impl Alerts {
         id: &str,
         outcome: ResolutionOutcome,
         note: Option<&str>,
-    ) -> Result<AlertView, AlertUseError> {
+    ) -> Result<AlertView, Failure> {
         let note = note.map(|n| bounded("note", n, 4000)).transpose()?;
         self.change(
             rq,
@@ -783,12 +758,10 @@ impl Alerts {
 
     /// Per reporting agency, the alerts it opened, on unrelated children, and closed in error:
     /// for auditors (operation `oversight`). Audited without child or category.
-    pub fn oversight(&self, rq: &Request) -> Result<Vec<ReporterRecord>, AlertUseError> {
-        let trail = Trail::new(rq, Action::Oversight, &[], self.clock.now());
-        let result = (|| {
+    pub fn oversight(&self, rq: &Request) -> Result<Vec<ReporterRecord>, Failure> {
+        self.kernel.audited(rq, Action::Oversight, &[], |_| {
             let purpose = self.purpose(rq, Operation::Oversight)?;
-            permitted(
-                &self.policy,
+            self.kernel.permitted(
                 &rq.caller,
                 Operation::Oversight,
                 Some(purpose),
@@ -828,8 +801,7 @@ impl Alerts {
                 }
             }
             Ok(by_agency.into_values().collect())
-        })();
-        trail.close(self.audit.as_ref(), result)
+        })
     }
 
     /// The outbox position a new stream starts after: now.
@@ -838,25 +810,19 @@ impl Alerts {
     }
 
     /// The first batch of a stream resumed after outbox position `after` (`Last-Event-ID`), as
-    /// [`Alerts::stream`]; [`AlertUseError::Gone`] when events after it are no longer kept (they
-    /// were older than the outbox's retention, `retention_days`), audited as a refusal.
-    pub fn resume(
-        &self,
-        rq: &Request,
-        after: i64,
-        retention_days: i64,
-    ) -> Result<StreamBatch, AlertUseError> {
-        let gone = |horizon: i64| -> Result<StreamBatch, AlertUseError> {
+    /// [`Alerts::stream`]; [`Conflict::Gone`] when events after it are no longer kept (they were
+    /// older than the outbox's retention), audited as a refusal.
+    pub fn resume(&self, rq: &Request, after: i64) -> Result<StreamBatch, Failure> {
+        let gone = |horizon: i64| -> Result<StreamBatch, Failure> {
             let oldest = self.outbox.after(horizon, 1)?.first().map(|e| e.seq);
-            let trail = Trail::new(rq, Action::AlertStream, &[], self.clock.now());
-            trail.close(
-                self.audit.as_ref(),
-                Err(AlertUseError::Gone {
+            self.kernel.audited(rq, Action::AlertStream, &[], |_| {
+                Err(Conflict::Gone {
                     horizon,
-                    retention_days,
+                    retention_days: self.retention_days,
                     oldest,
-                }),
-            )
+                }
+                .into())
+            })
         };
         let horizon = self.outbox.horizon()?;
         if after < horizon {
@@ -874,8 +840,15 @@ impl Alerts {
     /// The next events of the alerts the caller follows after outbox position `after`, each
     /// rendered through the caller's own mask (the same rendering as the relay's). Each event
     /// disclosed is audited, with the children and categories it carries, before it is returned.
-    pub fn stream(&self, rq: &Request, after: i64) -> Result<StreamBatch, AlertUseError> {
-        let purpose = self.purpose(rq, Operation::Stream)?;
+    pub fn stream(&self, rq: &Request, after: i64) -> Result<StreamBatch, Failure> {
+        let purpose = match self.purpose(rq, Operation::Stream) {
+            Ok(purpose) => purpose,
+            Err(denied) => {
+                return self
+                    .kernel
+                    .audited(rq, Action::AlertStream, &[], |_| Err(denied.into()));
+            }
+        };
         let events = self.outbox.after(after, crate::usecase::relay::BATCH)?;
         let last_seq = events.last().map_or(after, |e| e.seq);
         let receiver = Receiver {
@@ -898,7 +871,7 @@ impl Alerts {
         let mut rendered = Vec::new();
         for event in &events {
             let minor = record(&event.event.minor_id)?;
-            if !receiver.receives(&self.policy, &event.alert, minor.as_ref()) {
+            if !receiver.receives(self.kernel.policy(), &event.alert, minor.as_ref()) {
                 continue;
             }
             let candidate = match &event.event.possible_match {
@@ -911,13 +884,13 @@ impl Alerts {
                 candidate.as_ref(),
                 &receiver,
                 &mut Rendering {
-                    policy: &self.policy,
+                    policy: self.kernel.policy(),
                     rules: &self.risk,
                     kind_of: &mut kind_of,
                 },
             )?);
         }
-        let at = self.clock.now();
+        let at = self.kernel.now();
         let entries: Vec<AuditEntry> = rendered
             .iter()
             .map(|e| {
@@ -927,7 +900,7 @@ impl Alerts {
                 entry
             })
             .collect();
-        self.audit.append_all(entries)?;
+        self.kernel.audit().append_all(entries)?;
         Ok(StreamBatch {
             events: rendered,
             last_seq,
@@ -937,7 +910,7 @@ impl Alerts {
     /// Escalates alerts whose acknowledgements are late and flags overdue protective-measures
     /// decisions, each once, with its event. Returns how many events were raised.
     pub fn sweep(&self) -> anyhow::Result<usize> {
-        let now = self.clock.now();
+        let now = self.kernel.now();
         let mut raised = 0;
         for mut alert in self.alerts.due(now)? {
             let expected = alert.version;

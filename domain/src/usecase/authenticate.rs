@@ -1,14 +1,17 @@
 //! Authenticate a bearer token: verify it, bound its lifetime, then resolve its agency and check
 //! that its role fits.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::agency::AgencyId;
 use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::CategorySet;
-use crate::ports::{AgencyRepository, AuditLog, AuditUnavailable, Clock, TokenVerifier};
+use crate::ports::{AgencyRepository, Clock, TokenVerifier};
 use crate::principal::Principal;
 use crate::role::Role;
+use crate::usecase::kernel::{Failure, Kernel};
 
 /// What a token must satisfy beyond its signature and standard claims, which the verifier checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +42,8 @@ impl TokenLimits {
     }
 }
 
-/// Why a caller is not authenticated. Every variant but `Unknown` is the caller's fault (401).
-#[derive(Debug, thiserror::Error)]
+/// Why a caller is not authenticated (401); the text is safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthenticateError {
     #[error("invalid token: {0}")]
     InvalidToken(String),
@@ -62,289 +65,242 @@ pub enum AuthenticateError {
         agency: AgencyId,
         kind: crate::agency::AgencyKind,
     },
-    #[error(transparent)]
-    Unavailable(#[from] AuditUnavailable),
-    #[error(transparent)]
-    Unknown(#[from] anyhow::Error),
+}
+
+impl From<AuthenticateError> for Failure {
+    fn from(e: AuthenticateError) -> Self {
+        Self::Unauthenticated(e.to_string())
+    }
 }
 
 /// Where a bearer token is checked, and the trail its refusals go to.
-pub struct Gate<'a> {
-    pub verifier: &'a dyn TokenVerifier,
-    pub agencies: &'a dyn AgencyRepository,
-    pub audit: &'a dyn AuditLog,
-    pub limits: TokenLimits,
-    /// The clock a token's `exp` is read against: the wall clock, as the verifier's, never a
-    /// business clock that tests move.
-    pub token_clock: &'a dyn Clock,
+#[derive(Clone)]
+pub struct Authenticator {
+    kernel: Kernel,
+    verifier: Arc<dyn TokenVerifier>,
+    agencies: Arc<dyn AgencyRepository>,
+    limits: TokenLimits,
+    /// The clock a token's `exp` is read against: the wall clock, as the verifier's, never the
+    /// kernel's business clock, which tests move.
+    token_clock: Arc<dyn Clock>,
 }
 
-/// Verifies `token` and returns the caller it proves. Its `exp` must lie at most
-/// [`TokenLimits::max_lifetime`] (plus the leeway) ahead; the agency must exist now (a token for a
-/// deleted agency fails) and the role must fit its kind. Every refusal is audited, with the subject
-/// the token claims if it can be read; if the refusal cannot be audited the answer is
-/// `Unavailable`.
-///
-/// A long-lived answer (the alert stream) calls this again with the same token before each batch
-/// it sends, and ends when it fails or names another principal: so it ends when its token expires,
-/// its key leaves the key set, or its agency is removed or changes kind.
-pub fn authenticate(
-    gate: &Gate<'_>,
-    token: &str,
-    request_id: &str,
-    at: DateTime<Utc>,
-) -> Result<Principal, AuthenticateError> {
-    let mut claimed = None;
-    let result = check(gate, token, &mut claimed);
-    if let Err(e) = &result
-        && !matches!(e, AuthenticateError::Unknown(_))
-    {
-        gate.audit.append(
-            AuditEntry {
-                at,
-                subject: claimed,
-                agency: None,
-                role: None,
-                purpose: None,
-                action: Action::Authenticate,
-                minors: vec![],
-                categories: CategorySet::EMPTY,
-                outcome: Outcome::Unauthenticated,
-                request_id: request_id.to_owned(),
+impl Authenticator {
+    pub fn new(
+        kernel: Kernel,
+        verifier: Arc<dyn TokenVerifier>,
+        agencies: Arc<dyn AgencyRepository>,
+        limits: TokenLimits,
+        token_clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            kernel,
+            verifier,
+            agencies,
+            limits,
+            token_clock,
+        }
+    }
+
+    /// The lifetime bound and leeway every token is held to.
+    pub fn limits(&self) -> TokenLimits {
+        self.limits
+    }
+
+    /// Verifies `token` and returns the caller it proves. Its `exp` must lie at most
+    /// [`TokenLimits::max_lifetime`] (plus the leeway) ahead; the agency must exist now (a token
+    /// for a deleted agency fails) and the role must fit its kind. Every refusal
+    /// ([`Failure::Unauthenticated`], the text an [`AuthenticateError`]) is audited, with the
+    /// subject the token claims if it can be read; if the refusal cannot be audited the answer is
+    /// `Unavailable`.
+    ///
+    /// A long-lived answer (the alert stream) calls this again with the same token before each
+    /// batch it sends, and ends when it fails or names another principal: so it ends when its
+    /// token expires, its key leaves the key set, or its agency is removed or changes kind.
+    pub fn authenticate(&self, token: &str, request_id: &str) -> Result<Principal, Failure> {
+        let mut claimed = None;
+        let result = self.kernel.settled(self.check(token, &mut claimed));
+        if let Err(Failure::Unauthenticated(_)) = &result {
+            self.kernel.audit().append(
+                AuditEntry {
+                    at: self.kernel.now(),
+                    subject: claimed,
+                    agency: None,
+                    role: None,
+                    purpose: None,
+                    action: Action::Authenticate,
+                    minors: vec![],
+                    categories: CategorySet::EMPTY,
+                    outcome: Outcome::Unauthenticated,
+                    request_id: request_id.to_owned(),
+                }
+                .normalised(),
+            )?;
+        }
+        result
+    }
+
+    fn check(&self, token: &str, claimed: &mut Option<String>) -> Result<Principal, Failure> {
+        let claims = self.verifier.verify(token).map_err(|e| {
+            *claimed = e.claimed_subject.clone();
+            AuthenticateError::InvalidToken(e.reason)
+        })?;
+        *claimed = Some(claims.subject.clone());
+        let now = self.token_clock.now();
+        if !self.limits.admits_expiry(claims.expires_at, now) {
+            return Err(AuthenticateError::LivesTooLong {
+                ahead_seconds: (claims.expires_at - now).num_seconds(),
+                max_seconds: self.limits.max_lifetime.num_seconds(),
             }
-            .normalised(),
-        )?;
-    }
-    result
-}
-
-fn check(
-    gate: &Gate<'_>,
-    token: &str,
-    claimed: &mut Option<String>,
-) -> Result<Principal, AuthenticateError> {
-    let claims = gate.verifier.verify(token).map_err(|e| {
-        *claimed = e.claimed_subject.clone();
-        AuthenticateError::InvalidToken(e.reason)
-    })?;
-    *claimed = Some(claims.subject.clone());
-    let now = gate.token_clock.now();
-    if !gate.limits.admits_expiry(claims.expires_at, now) {
-        return Err(AuthenticateError::LivesTooLong {
-            ahead_seconds: (claims.expires_at - now).num_seconds(),
-            max_seconds: gate.limits.max_lifetime.num_seconds(),
-        });
-    }
-    let role: Role = claims
-        .role
-        .parse()
-        .map_err(|_| AuthenticateError::UnknownRole(claims.role.clone()))?;
-    let agency_id = AgencyId::parse(&claims.agency)
-        .map_err(|_| AuthenticateError::UnknownAgency(claims.agency.clone()))?;
-    let agency = gate
-        .agencies
-        .find(&agency_id)?
-        .ok_or_else(|| AuthenticateError::UnknownAgency(claims.agency.clone()))?;
-    if !role.fits(agency.kind) {
-        return Err(AuthenticateError::RoleDoesNotFitAgency {
-            role,
+            .into());
+        }
+        let role: Role = claims
+            .role
+            .parse()
+            .map_err(|_| AuthenticateError::UnknownRole(claims.role.clone()))?;
+        let agency_id = AgencyId::parse(&claims.agency)
+            .map_err(|_| AuthenticateError::UnknownAgency(claims.agency.clone()))?;
+        let agency = self
+            .agencies
+            .find(&agency_id)?
+            .ok_or_else(|| AuthenticateError::UnknownAgency(claims.agency.clone()))?;
+        if !role.fits(agency.kind) {
+            return Err(AuthenticateError::RoleDoesNotFitAgency {
+                role,
+                agency: agency.id,
+                kind: agency.kind,
+            }
+            .into());
+        }
+        Ok(Principal {
+            subject: claims.subject,
             agency: agency.id,
-            kind: agency.kind,
-        });
+            agency_kind: agency.kind,
+            role,
+        })
     }
-    Ok(Principal {
-        subject: claims.subject,
-        agency: agency.id,
-        agency_kind: agency.kind,
-        role,
-    })
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use super::*;
-    use crate::agency::{Agency, AgencyKind, AgencyName, NewAgency};
-    use crate::audit::{ChainedEntry, VerifyReport};
-    use crate::country::CountryCode;
-    use crate::page::{Page, PageRequest};
-    use crate::ports::{InsertAgencyError, TokenRejected};
-    use crate::principal::VerifiedClaims;
+    use crate::agency::AgencyKind;
+    use crate::fakes::World;
 
-    struct FixedVerifier(Result<VerifiedClaims, TokenRejected>);
-    impl TokenVerifier for FixedVerifier {
-        fn verify(&self, _: &str) -> Result<VerifiedClaims, TokenRejected> {
-            self.0.clone()
-        }
+    /// The wall clock of these tests: 2026-03-01 08:00:00 UTC; the authenticator holds tokens to
+    /// twelve hours at most, with 30 s of leeway.
+    fn world() -> World {
+        World::at("2026-03-01T08:00:00Z".parse().unwrap())
     }
 
-    struct OneAgency(Agency);
-    impl AgencyRepository for OneAgency {
-        fn insert(&self, _: &NewAgency, _: DateTime<Utc>) -> Result<Agency, InsertAgencyError> {
-            unimplemented!()
-        }
-        fn find(&self, id: &AgencyId) -> anyhow::Result<Option<Agency>> {
-            Ok((id == &self.0.id).then(|| self.0.clone()))
-        }
-        fn of_kinds(&self, _: &[AgencyKind]) -> anyhow::Result<Vec<Agency>> {
-            unimplemented!()
-        }
-        fn list(&self, _: &PageRequest<AgencyId>) -> anyhow::Result<Page<Agency, AgencyId>> {
-            unimplemented!()
-        }
+    fn token(agency: &str, role: &str, exp: &str) -> String {
+        format!("u1|{agency}|{role}|{exp}")
     }
 
-    #[derive(Default)]
-    struct Trail(Mutex<Vec<AuditEntry>>);
-    impl AuditLog for Trail {
-        fn append(&self, entry: AuditEntry) -> Result<(), AuditUnavailable> {
-            self.0.lock().unwrap().push(entry);
-            Ok(())
-        }
-        fn for_minor(
-            &self,
-            _: &str,
-            _: &PageRequest<i64>,
-        ) -> anyhow::Result<Page<ChainedEntry, i64>> {
-            unimplemented!()
-        }
-        fn verify(&self) -> anyhow::Result<VerifyReport> {
-            unimplemented!()
-        }
+    /// The refusal's text, or the caller.
+    fn run(w: &World, token: &str) -> Result<Principal, String> {
+        w.authenticator
+            .authenticate(token, "req-1")
+            .map_err(|e| match e {
+                Failure::Unauthenticated(text) => text,
+                other => panic!("{other:?}"),
+            })
     }
 
-    /// The wall clock of these tests: 2026-03-01 08:00:00 UTC.
-    struct Wall;
-    impl Clock for Wall {
-        fn now(&self) -> DateTime<Utc> {
-            eight_am()
-        }
-    }
-    fn eight_am() -> DateTime<Utc> {
-        "2026-03-01T08:00:00Z".parse().unwrap()
-    }
-
-    /// Twelve hours at most, 30 s of leeway.
-    const LIMITS: TokenLimits = TokenLimits {
-        max_lifetime: Duration::hours(12),
-        leeway: Duration::seconds(30),
-    };
-
-    fn run(
-        verifier: &FixedVerifier,
-        repo: &OneAgency,
-        trail: &Trail,
-    ) -> Result<Principal, AuthenticateError> {
-        let gate = Gate {
-            verifier,
-            agencies: repo,
-            audit: trail,
-            limits: LIMITS,
-            token_clock: &Wall,
-        };
-        // The audit time is another clock's (a business clock): the lifetime is not read from it.
-        authenticate(&gate, "t", "req-1", DateTime::UNIX_EPOCH)
-    }
-
-    fn police() -> OneAgency {
-        OneAgency(Agency {
-            id: AgencyId::parse("pz-gent").unwrap(),
-            kind: AgencyKind::Police,
-            name: AgencyName::parse("PZ Gent").unwrap(),
-            country: CountryCode::parse("BE").unwrap(),
-            created_at: DateTime::UNIX_EPOCH,
-        })
-    }
-
-    fn claims(agency: &str, role: &str) -> FixedVerifier {
-        expiring(agency, role, "2026-03-01T09:00:00Z")
-    }
-
-    fn expiring(agency: &str, role: &str, exp: &str) -> FixedVerifier {
-        FixedVerifier(Ok(VerifiedClaims {
-            subject: "u1".into(),
-            agency: agency.into(),
-            role: role.into(),
-            expires_at: exp.parse().unwrap(),
-        }))
-    }
+    const POLICE: &str = "police";
 
     #[test]
     fn resolves_agency_and_role() {
-        let trail = Trail::default();
-        let p = run(&claims("pz-gent", "police_officer"), &police(), &trail).unwrap();
+        let w = world();
+        let p = run(&w, &token(POLICE, "police_officer", "2026-03-01T09:00:00Z")).unwrap();
         assert_eq!(
             (p.role, p.agency_kind),
             (Role::PoliceOfficer, AgencyKind::Police)
         );
         assert!(
-            trail.0.lock().unwrap().is_empty(),
+            w.store.audit_entries().is_empty(),
             "a success is audited by the use case that follows"
         );
     }
 
     #[test]
     fn refuses_unknown_agency_role_and_misfit_and_audits_each() {
-        let repo = police();
-        let trail = Trail::default();
-        assert!(matches!(
-            run(&claims("nowhere", "police_officer"), &repo, &trail),
-            Err(AuthenticateError::UnknownAgency(_))
-        ));
-        assert!(matches!(
-            run(&claims("pz-gent", "sheriff"), &repo, &trail),
-            Err(AuthenticateError::UnknownRole(_))
-        ));
-        assert!(matches!(
-            run(&claims("pz-gent", "guardian"), &repo, &trail),
-            Err(AuthenticateError::RoleDoesNotFitAgency { .. })
-        ));
-        let rejected = FixedVerifier(Err(TokenRejected {
-            reason: "expired".into(),
-            claimed_subject: Some("mallory".into()),
-        }));
-        assert!(matches!(
-            run(&rejected, &repo, &trail),
-            Err(AuthenticateError::InvalidToken(_))
-        ));
-        let entries = trail.0.lock().unwrap();
+        let w = world();
+        let exp = "2026-03-01T09:00:00Z";
+        let refusals = [
+            (
+                token("nowhere", "police_officer", exp),
+                AuthenticateError::UnknownAgency("nowhere".into()).to_string(),
+            ),
+            (
+                token(POLICE, "sheriff", exp),
+                AuthenticateError::UnknownRole("sheriff".into()).to_string(),
+            ),
+            (
+                token(POLICE, "guardian", exp),
+                "the role `guardian` does not fit agency `police` of kind `police`".to_owned(),
+            ),
+            (
+                "mallory".to_owned(),
+                AuthenticateError::InvalidToken("not a token".into()).to_string(),
+            ),
+        ];
+        for (token, expected) in &refusals {
+            assert_eq!(run(&w, token).unwrap_err(), *expected);
+        }
+        let entries = w.store.audit_entries();
         assert_eq!(entries.len(), 4);
-        assert!(
-            entries
-                .iter()
-                .all(|e| e.outcome == Outcome::Unauthenticated && e.request_id == "req-1")
-        );
+        assert!(entries.iter().all(|e| e.outcome == Outcome::Unauthenticated
+            && e.action == Action::Authenticate
+            && e.request_id == "req-1"));
         assert_eq!(entries[0].subject.as_deref(), Some("u1"));
-        assert_eq!(entries[3].subject.as_deref(), Some("mallory"));
+        assert_eq!(
+            entries[3].subject, None,
+            "an unreadable token claims no one"
+        );
     }
 
     /// 08:00 plus 12 h plus 30 s of leeway is 20:00:30: a token expiring then passes, one expiring
     /// a second later is refused and audited with the subject it claims.
     #[test]
     fn refuses_a_token_that_lives_longer_than_the_limit_and_audits_it() {
-        let repo = police();
-        let trail = Trail::default();
-        let at_limit = expiring("pz-gent", "police_officer", "2026-03-01T20:00:30Z");
-        assert!(run(&at_limit, &repo, &trail).is_ok());
-        let beyond = expiring("pz-gent", "police_officer", "2026-03-01T20:00:31Z");
-        match run(&beyond, &repo, &trail) {
-            Err(AuthenticateError::LivesTooLong {
-                ahead_seconds,
-                max_seconds,
-            }) => assert_eq!((ahead_seconds, max_seconds), (43_231, 43_200)),
-            other => panic!("expected LivesTooLong, got {other:?}"),
-        }
-        let entries = trail.0.lock().unwrap();
+        let w = world();
+        assert!(run(&w, &token(POLICE, "police_officer", "2026-03-01T20:00:30Z")).is_ok());
+        let refused = run(&w, &token(POLICE, "police_officer", "2026-03-01T20:00:31Z"));
+        assert_eq!(
+            refused.unwrap_err(),
+            AuthenticateError::LivesTooLong {
+                ahead_seconds: 43_231,
+                max_seconds: 43_200,
+            }
+            .to_string()
+        );
+        let entries = w.store.audit_entries();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].outcome, Outcome::Unauthenticated);
         assert_eq!(entries[0].subject.as_deref(), Some("u1"));
     }
 
+    /// A refusal that cannot be audited is not answered as a refusal: the registry is unavailable.
+    #[test]
+    fn a_refusal_the_trail_cannot_take_is_unavailable() {
+        let w = world();
+        w.store.set_audit_down(true);
+        let e = w
+            .authenticator
+            .authenticate("mallory", "req-1")
+            .unwrap_err();
+        assert!(matches!(e, Failure::Unavailable(_)), "{e:?}");
+    }
+
     #[test]
     fn a_minted_lifetime_is_admitted_up_to_the_limit_only() {
-        assert!(LIMITS.admits_lifetime(Duration::hours(12)));
-        assert!(!LIMITS.admits_lifetime(Duration::hours(12) + Duration::seconds(1)));
+        let limits = TokenLimits {
+            max_lifetime: Duration::hours(12),
+            leeway: Duration::seconds(30),
+        };
+        assert!(limits.admits_lifetime(Duration::hours(12)));
+        assert!(!limits.admits_lifetime(Duration::hours(12) + Duration::seconds(1)));
         assert_eq!(TokenLimits::DEFAULT_MAX_LIFETIME_SECONDS, 43_200);
     }
 }

@@ -5,188 +5,24 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
-use crate::agency::{AgencyId, AgencyKind};
-use crate::alert::{Alert, RiskRules, follows, mask_alert};
-use crate::audit::{Action, AuditEntry, Outcome};
-use crate::category::CategorySet;
-use crate::policy::{Facts, Operation, Policy};
 use chrono::{DateTime, Duration, Utc};
 
+use crate::agency::{AgencyId, AgencyKind};
+use crate::alert::RiskRules;
+use crate::audit::{Action, AuditEntry, Outcome};
+use crate::category::CategorySet;
 use crate::ports::{
-    AgencyRepository, AuditLog, Batch, Clock, DeadLetter, Endpoint, EventSink, Failing, Lane,
-    MinorRepository, Outbox, OutboxEvent, Progress, RenderedEvent, SinkError, Subscription,
-    SubscriptionRepository, SubscriptionStatus,
+    AgencyRepository, Batch, DeadLetter, Endpoint, EventSink, Failing, Lane, MinorReader, Outbox,
+    OutboxEvent, Progress, RenderedEvent, SinkError, Subscription, SubscriptionRepository,
+    SubscriptionStatus,
 };
-use crate::projection::project;
-use crate::purpose::Purpose;
-use crate::record::{Minor, relation};
+use crate::record::Minor;
 use crate::role::Role;
+use crate::usecase::kernel::Kernel;
+use crate::usecase::rendering::{Receiver, Rendering, delivery_entry, render};
 
 /// Events read per delivery round.
 pub const BATCH: usize = 100;
-
-/// The CloudEvents `source` of every event.
-pub const SOURCE: &str = "urn:uam-registry";
-
-/// Who receives a rendered event: the agency, its kind, and the role whose field policy renders
-/// what it receives (`None`: a role that reads no child data).
-#[derive(Debug, Clone, Copy)]
-pub struct Receiver<'a> {
-    pub agency: &'a AgencyId,
-    pub kind: AgencyKind,
-    pub role: Option<Role>,
-}
-
-impl Receiver<'_> {
-    /// Whether the receiver gets events of `alert` about a child whose record is `minor` now: its
-    /// agency follows the alert (see [`follows`]) and its role may follow it on a stream.
-    pub fn receives(&self, policy: &Policy, alert: &Alert, minor: Option<&Minor>) -> bool {
-        let Some(role) = self.role else {
-            return false;
-        };
-        let relation = minor
-            .map(|m| relation(&m.data, m.status, self.agency))
-            .unwrap_or_default();
-        let facts = Facts {
-            assigned: relation.assigned,
-            active_alert: relation.active_alert,
-            follows: follows(self.agency, self.kind, minor.map(|m| &m.data)),
-            reporter: alert.reported_by.agency == self.agency.as_str(),
-        };
-        facts.follows
-            && policy.permits(role, Operation::Stream, Some(Purpose::Disappearance), facts)
-    }
-
-    /// The categories the receiver reads of a record for the purpose `disappearance`.
-    fn reads(&self, policy: &Policy, minor: &Minor) -> CategorySet {
-        self.role
-            .map(|role| {
-                policy
-                    .mask(
-                        role,
-                        Purpose::Disappearance,
-                        relation(&minor.data, minor.status, self.agency),
-                    )
-                    .read
-            })
-            .unwrap_or_default()
-    }
-}
-
-/// What rendering needs besides the event: the policy, the risk rules (to mask risk factors), and
-/// the kinds of the agencies an alert names.
-pub struct Rendering<'a> {
-    pub policy: &'a Policy,
-    pub rules: &'a RiskRules,
-    pub kind_of: &'a mut dyn FnMut(&str) -> anyhow::Result<Option<AgencyKind>>,
-}
-
-/// A record through the receiver's mask for the purpose `disappearance` (the same projection as
-/// the REST API); `null` when it reads nothing. Adds what it discloses to `disclosed`.
-fn projected(
-    minor: Option<&Minor>,
-    receiver: &Receiver<'_>,
-    policy: &Policy,
-    disclosed: &mut (Vec<String>, CategorySet),
-) -> serde_json::Value {
-    let Some((m, role)) = minor.zip(receiver.role) else {
-        return serde_json::Value::Null;
-    };
-    let mask = policy.mask(
-        role,
-        Purpose::Disappearance,
-        relation(&m.data, m.status, receiver.agency),
-    );
-    if mask.read.is_empty() {
-        return serde_json::Value::Null;
-    }
-    let view = project(m, mask, Purpose::Disappearance);
-    disclosed.0.push(m.id.clone());
-    disclosed.1 = disclosed.1.union(view.data.present_categories());
-    view.to_json()
-}
-
-/// Renders an event as a structured CloudEvent for `receiver`: `data` holds the alert, with what it
-/// derives from categories the receiver may not read taken out ([`mask_alert`]), and the missing
-/// child's record (`minor`), through the receiver's mask for the purpose `disappearance`. A
-/// possible-match event adds `possible_match`: the id of the record that may be this child, the
-/// score, and that record (`candidate`) through the same mask.
-pub fn render(
-    event: &OutboxEvent,
-    minor: Option<&Minor>,
-    candidate: Option<&Minor>,
-    receiver: &Receiver<'_>,
-    rendering: &mut Rendering<'_>,
-) -> anyhow::Result<RenderedEvent> {
-    let reads = minor
-        .map(|m| receiver.reads(rendering.policy, m))
-        .unwrap_or_default();
-    let alert = mask_alert(
-        &event.alert,
-        reads,
-        receiver.agency,
-        rendering.rules,
-        rendering.kind_of,
-    )?;
-    let mut disclosed = (vec![event.event.minor_id.clone()], CategorySet::EMPTY);
-    let mut data = serde_json::json!({
-        "alert": alert,
-        "minor": projected(minor, receiver, rendering.policy, &mut disclosed),
-    });
-    if let Some(m) = &event.event.possible_match {
-        data["possible_match"] = serde_json::json!({
-            "minor_id": m.minor_id,
-            "score": m.score,
-            "candidate": projected(candidate, receiver, rendering.policy, &mut disclosed),
-        });
-    }
-    let (mut children, disclosed) = disclosed;
-    children.sort();
-    children.dedup();
-    let e = &event.event;
-    Ok(RenderedEvent {
-        seq: event.seq,
-        id: e.id.clone(),
-        key: e.minor_id.clone(),
-        cloudevent: serde_json::json!({
-            "specversion": "1.0",
-            "id": e.id,
-            "source": SOURCE,
-            "type": e.kind.as_str(),
-            "subject": e.alert_id,
-            "time": e.time,
-            "datacontenttype": "application/json",
-            "data": data,
-        }),
-        children,
-        disclosed,
-    })
-}
-
-/// The audit entry of one event delivered to (or streamed to) a receiver: the receiving agency
-/// and role, purpose `disappearance`, the children named and the categories disclosed; the event
-/// id stands in the request id. `subject` is the person streaming, or the subscription.
-pub fn delivery_entry(
-    event: &RenderedEvent,
-    receiver: &Receiver<'_>,
-    subject: &str,
-    action: Action,
-    at: chrono::DateTime<chrono::Utc>,
-) -> AuditEntry {
-    AuditEntry {
-        at,
-        subject: Some(subject.to_owned()),
-        agency: Some(receiver.agency.to_string()),
-        role: receiver.role.map(|r| r.to_string()),
-        purpose: Some(Purpose::Disappearance),
-        action,
-        minors: event.children.clone(),
-        categories: event.disclosed,
-        outcome: Outcome::Success,
-        request_id: event.id.clone(),
-    }
-    .normalised()
-}
 
 /// How long a failing subscription waits between attempts: `first` after the first failed
 /// attempt, doubled after each further one, at most `cap`.
@@ -223,24 +59,48 @@ pub const DEFAULT_OUTBOX_RETENTION: Duration = Duration::days(30);
 /// Delivers to subscriptions.
 #[derive(Clone)]
 pub struct Relay {
+    /// The policy that renders each event for its receiver, the clock, and the audit trail: each
+    /// delivery the receiver acknowledged is a disclosure, appended there, and so is each change
+    /// of a subscription to and from failing, and each event dead-lettered.
+    kernel: Kernel,
+    outbox: Arc<dyn Outbox>,
+    subscriptions: Arc<dyn SubscriptionRepository>,
+    minors: Arc<dyn MinorReader>,
+    agencies: Arc<dyn AgencyRepository>,
+    webhooks: Arc<dyn EventSink>,
+    /// `None` when no Kafka brokers are configured.
+    kafka: Option<Arc<dyn EventSink>>,
+    risk: Arc<RiskRules>,
+    /// When a failing subscription is tried again, and how long the outbox keeps events.
+    timing: RelayTiming,
+}
+
+/// The ports of the relay.
+pub struct RelayPorts {
     pub outbox: Arc<dyn Outbox>,
     pub subscriptions: Arc<dyn SubscriptionRepository>,
-    pub minors: Arc<dyn MinorRepository>,
+    pub minors: Arc<dyn MinorReader>,
     pub agencies: Arc<dyn AgencyRepository>,
-    pub policy: Arc<Policy>,
-    pub risk: Arc<RiskRules>,
-    pub clock: Arc<dyn Clock>,
-    /// Each delivery the receiver acknowledged is a disclosure, appended here, and so is each
-    /// change of a subscription to and from failing, and each event dead-lettered.
-    pub audit: Arc<dyn AuditLog>,
     pub webhooks: Arc<dyn EventSink>,
     /// `None` when no Kafka brokers are configured.
     pub kafka: Option<Arc<dyn EventSink>>,
-    /// The waits between attempts of a failing subscription.
+}
+
+/// The relay's clocks: the waits between attempts of a failing subscription, and how long the
+/// outbox keeps events ([`Relay::prune`]); no subscription waits longer for an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayTiming {
     pub schedule: RetrySchedule,
-    /// How long the outbox keeps events ([`Relay::prune`]); no subscription waits longer for an
-    /// event.
     pub retention: Duration,
+}
+
+impl Default for RelayTiming {
+    fn default() -> Self {
+        Self {
+            schedule: RetrySchedule::DEFAULT,
+            retention: DEFAULT_OUTBOX_RETENTION,
+        }
+    }
 }
 
 /// Subscriptions served together in one delivery round: their events are sent before any
@@ -273,7 +133,7 @@ impl Reads {
         Ok(kind)
     }
 
-    fn minor(&mut self, minors: &dyn MinorRepository, id: &str) -> anyhow::Result<Option<Minor>> {
+    fn minor(&mut self, minors: &dyn MinorReader, id: &str) -> anyhow::Result<Option<Minor>> {
         if let Some(found) = self.minors.get(id) {
             return Ok(found.clone());
         }
@@ -314,6 +174,25 @@ pub struct Rendered {
 }
 
 impl Relay {
+    pub fn new(
+        kernel: Kernel,
+        ports: RelayPorts,
+        risk: Arc<RiskRules>,
+        timing: RelayTiming,
+    ) -> Self {
+        Self {
+            kernel,
+            outbox: ports.outbox,
+            subscriptions: ports.subscriptions,
+            minors: ports.minors,
+            agencies: ports.agencies,
+            webhooks: ports.webhooks,
+            kafka: ports.kafka,
+            risk,
+            timing,
+        }
+    }
+
     /// Serves every subscription due now once, delivering ones first, then failing ones; returns
     /// how many were served.
     pub fn run_once(&self) -> anyhow::Result<usize> {
@@ -326,7 +205,7 @@ impl Relay {
         let mut served = 0;
         while served < 10_000 {
             let taken = self.subscriptions.deliver_due(
-                self.clock.now(),
+                self.kernel.now(),
                 lane,
                 SUBSCRIPTIONS_PER_ROUND,
                 &mut |subscriptions| self.deliver(subscriptions),
@@ -342,12 +221,12 @@ impl Relay {
     /// Removes the outbox events older than the retention that no subscription waits for and no
     /// dead letter names; returns how many.
     pub fn prune(&self) -> anyhow::Result<u64> {
-        self.outbox.prune(self.clock.now() - self.retention)
+        self.outbox.prune(self.kernel.now() - self.timing.retention)
     }
 
     /// The retry period of `subscription` in force: its own, bounded by the outbox's retention.
     pub fn retry_for(&self, subscription: &Subscription) -> Duration {
-        subscription.retry_for.min(self.retention)
+        subscription.retry_for.min(self.timing.retention)
     }
 
     /// One round: renders each subscription's pending events, hands every sink all of its batches
@@ -355,7 +234,7 @@ impl Relay {
     /// progress in the order given. A subscription that cannot be prepared or delivered fails
     /// alone.
     fn deliver(&self, subscriptions: &[Subscription]) -> Vec<Progress> {
-        let now = self.clock.now();
+        let now = self.kernel.now();
         let mut reads = Reads::default();
         let prepared: Vec<anyhow::Result<Prepared>> = subscriptions
             .iter()
@@ -424,7 +303,7 @@ impl Relay {
             let role = prepared.as_ref().ok().and_then(|p| p.role);
             entries.extend(changes(subscription, role, progress, now));
         }
-        if let Err(e) = self.audit.append_all(entries) {
+        if let Err(e) = self.kernel.audit().append_all(entries) {
             // Delivered but not in the trail: record no progress, so that the events go again and
             // are logged then (a redelivery is a disclosure of its own).
             return subscriptions
@@ -541,7 +420,7 @@ impl Relay {
         };
         for event in events.iter() {
             let minor = reads.minor(self.minors.as_ref(), &event.event.minor_id)?;
-            if !receiver.receives(&self.policy, &event.alert, minor.as_ref()) {
+            if !receiver.receives(self.kernel.policy(), &event.alert, minor.as_ref()) {
                 continue;
             }
             if prepared.rendered.is_empty()
@@ -575,7 +454,7 @@ impl Relay {
                 candidate.as_ref(),
                 &receiver,
                 &mut Rendering {
-                    policy: &self.policy,
+                    policy: self.kernel.policy(),
                     rules: &self.risk,
                     kind_of: &mut kind_of,
                 },
@@ -598,7 +477,9 @@ impl Relay {
         if subscription.status == SubscriptionStatus::Paused {
             // Looked at again when the first event waiting is due for the dead letters. A failure
             // in course stays: only a delivery ends it.
-            let next_look_at = prepared.expires_at.unwrap_or(now + self.schedule.cap);
+            let next_look_at = prepared
+                .expires_at
+                .unwrap_or(now + self.timing.schedule.cap);
             return Progress {
                 cursor: prepared.last,
                 failing: subscription.failing.clone().map(|f| Failing {
@@ -676,7 +557,7 @@ impl Relay {
                 attempts,
                 last_error: error,
                 seq: seq.or(subscription.failing.as_ref().and_then(|f| f.seq)),
-                next_attempt_at: now + self.schedule.delay(attempts),
+                next_attempt_at: now + self.timing.schedule.delay(attempts),
             }),
             next_look_at: None,
             dead_letters: Vec::new(),
@@ -711,7 +592,7 @@ impl Relay {
         let mut rendered = Vec::with_capacity(events.len());
         for event in events {
             let minor = reads.minor(self.minors.as_ref(), &event.event.minor_id)?;
-            if !receiver.receives(&self.policy, &event.alert, minor.as_ref()) {
+            if !receiver.receives(self.kernel.policy(), &event.alert, minor.as_ref()) {
                 rendered.push(None);
                 continue;
             }
@@ -727,7 +608,7 @@ impl Relay {
                 candidate.as_ref(),
                 &receiver,
                 &mut Rendering {
-                    policy: &self.policy,
+                    policy: self.kernel.policy(),
                     rules: &self.risk,
                     kind_of: &mut kind_of,
                 },
@@ -830,12 +711,13 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::agency::{Agency, AgencyKind, AgencyName, CountryCode, NewAgency};
-    use crate::alert::{AlertEvent, EventType, NewAlert, Reporter};
+    use crate::agency::{Agency, AgencyName, CountryCode, NewAgency};
+    use crate::alert::{Alert, AlertEvent, EventType, NewAlert, Reporter};
     use crate::minor::{MinorData, RiskLevel};
     use crate::page::{Page, PageRequest};
-    use crate::ports::{Change, InsertAgencyError, StoredPhoto, UpdateMinorError};
-    use crate::record::{Actor, ListScope, MinorFilter, Revision};
+    use crate::policy::Policy;
+    use crate::ports::{AuditLog, Clock, InsertAgencyError, StoredPhoto};
+    use crate::record::{ListScope, MinorFilter, Revision};
 
     fn alert(n: i64, notified: &[&str]) -> OutboxEvent {
         let (alert, event) = Alert::raise(
@@ -1008,18 +890,7 @@ mod tests {
 
     /// m1 placed with pz-a, m2 with pz-b, m3 with pz-a and a ward of pz-b; all missing.
     struct Placed;
-    impl crate::ports::MinorRepository for Placed {
-        fn insert(
-            &self,
-            _: &str,
-            _: &MinorData,
-            _: &Actor,
-            _: DateTime<Utc>,
-            _: Option<&crate::audit::AuditEntry>,
-            _: &[crate::ports::NewEvent<'_>],
-        ) -> anyhow::Result<Minor> {
-            unimplemented!()
-        }
+    impl crate::ports::MinorReader for Placed {
         fn find(&self, id: &str) -> anyhow::Result<Option<Minor>> {
             let (placement, guardian) = match id {
                 "m1" => ("pz-a", None),
@@ -1043,12 +914,6 @@ mod tests {
                 data,
                 merged_into: None,
             }))
-        }
-        fn update(&self, _: &str, _: &Change<'_>) -> Result<Minor, UpdateMinorError> {
-            unimplemented!()
-        }
-        fn merge(&self, _: &crate::ports::Merge<'_>) -> Result<Minor, UpdateMinorError> {
-            unimplemented!()
         }
         fn history(&self, _: &str) -> anyhow::Result<Vec<Revision>> {
             unimplemented!()
@@ -1177,24 +1042,28 @@ mod tests {
         let repo = Arc::new(Subs(Mutex::new(subs), Mutex::default()));
         let policy: crate::policy::PolicyDocument =
             toml::from_str(crate::policy::DEFAULT_POLICY_TOML).unwrap();
-        let relay = Relay {
-            outbox: Arc::new(Events(vec![
-                alert(1, &["pz-a"]),
-                alert(2, &["pz-b"]),
-                alert(3, &["pz-a", "pz-b"]),
-            ])),
-            subscriptions: repo.clone(),
-            minors: Arc::new(Placed),
-            agencies: Arc::new(Centres),
-            policy: Arc::new(Policy::from_document(policy).unwrap()),
-            risk: Arc::new(toml::from_str(crate::alert::DEFAULT_RISK_TOML).unwrap()),
-            clock: Arc::new(Later(later)),
+        let kernel = Kernel::new(
+            Arc::new(Policy::from_document(policy).unwrap()),
+            Arc::new(Later(later)),
             audit,
-            webhooks: sink,
-            kafka: None,
-            schedule: RetrySchedule::DEFAULT,
-            retention: DEFAULT_OUTBOX_RETENTION,
-        };
+        );
+        let relay = Relay::new(
+            kernel,
+            RelayPorts {
+                outbox: Arc::new(Events(vec![
+                    alert(1, &["pz-a"]),
+                    alert(2, &["pz-b"]),
+                    alert(3, &["pz-a", "pz-b"]),
+                ])),
+                subscriptions: repo.clone(),
+                minors: Arc::new(Placed),
+                agencies: Arc::new(Centres),
+                webhooks: sink,
+                kafka: None,
+            },
+            Arc::new(toml::from_str(crate::alert::DEFAULT_RISK_TOML).unwrap()),
+            RelayTiming::default(),
+        );
         (relay, repo)
     }
 

@@ -127,6 +127,16 @@ impl DatabaseUnavailable {
     }
 }
 
+/// The store's outages as the domain sees them: [`DatabaseUnavailable::is_cause_of`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DatabaseOutages;
+
+impl domain::ports::Outages for DatabaseOutages {
+    fn is_outage(&self, error: &anyhow::Error) -> bool {
+        DatabaseUnavailable::is_cause_of(error)
+    }
+}
+
 fn lost_connection(error: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
     match error {

@@ -8,7 +8,9 @@ use domain::category::{Category, CategorySet};
 use domain::matching::KeyQuery;
 use domain::minor::{MinorData, MinorStatus};
 use domain::page::{Page, PageRequest};
-use domain::ports::{Change, Merge, MinorRepository, NewEvent, StoredPhoto, UpdateMinorError};
+use domain::ports::{
+    Change, Merge, MinorReader, MinorWriter, NewEvent, StoredPhoto, UpdateMinorError,
+};
 use domain::record::{Actor, ListScope, Minor, MinorFilter, Revision};
 
 use super::schema::{minor_name_keys, minor_nationalities, minor_revisions, minors, photos};
@@ -228,7 +230,7 @@ fn load_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MinorRow>
         .optional()
 }
 
-impl MinorRepository for DieselMinorRepository {
+impl MinorWriter for DieselMinorRepository {
     fn insert(
         &self,
         id: &str,
@@ -257,18 +259,6 @@ impl MinorRepository for DieselMinorRepository {
             self.db.events_written();
         }
         Ok(row.into_domain()?.1)
-    }
-
-    fn find(&self, id: &str) -> anyhow::Result<Option<Minor>> {
-        // No id holds a NUL character, and PostgreSQL refuses one in a query (text cannot hold it).
-        if id.contains('\0') {
-            return Ok(None);
-        }
-        let mut conn = self.db.conn()?;
-        load_by_id(&mut conn, id)
-            .context("reading a record")?
-            .map(|r| r.into_domain().map(|(_, m)| m))
-            .transpose()
     }
 
     fn update(&self, id: &str, change: &Change<'_>) -> Result<Minor, UpdateMinorError> {
@@ -423,6 +413,20 @@ impl MinorRepository for DieselMinorRepository {
             Err(TxError::Db(e)) => Err(anyhow::Error::new(e).context("merging records").into()),
             Err(TxError::Other(e)) => Err(e.into()),
         }
+    }
+}
+
+impl MinorReader for DieselMinorRepository {
+    fn find(&self, id: &str) -> anyhow::Result<Option<Minor>> {
+        // No id holds a NUL character, and PostgreSQL refuses one in a query (text cannot hold it).
+        if id.contains('\0') {
+            return Ok(None);
+        }
+        let mut conn = self.db.conn()?;
+        load_by_id(&mut conn, id)
+            .context("reading a record")?
+            .map(|r| r.into_domain().map(|(_, m)| m))
+            .transpose()
     }
 
     fn history(&self, id: &str) -> anyhow::Result<Vec<Revision>> {

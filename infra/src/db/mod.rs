@@ -16,10 +16,11 @@ pub use agencies::DieselAgencyRepository;
 pub use alerts::DieselAlertRepository;
 pub use audit::DieselAuditLog;
 pub use connection::{
-    Backend, Database, DatabaseUnavailable, DatabaseUrl, DbConnection, PoolSettings,
+    Backend, Database, DatabaseOutages, DatabaseUnavailable, DatabaseUrl, DbConnection,
+    PoolSettings,
 };
 pub use listen::listen_for_events;
 pub use minors::DieselMinorRepository;
-pub use name_index::ensure_current as ensure_name_index;
+pub use name_index::{COMMON_KEY_POSTINGS, ensure_current as ensure_name_index};
 pub use outbox::DieselOutbox;
 pub use statistics::DieselStatisticsSource;

@@ -8,7 +8,6 @@ use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use domain::matching::{INDEX_VERSION, KeyQuery, index_keys};
 use domain::minor::MinorData;
-use domain::ports::COMMON_KEY_POSTINGS;
 
 use super::schema::{minor_name_keys, minors, name_index};
 use super::{Database, DbConnection};
@@ -88,11 +87,15 @@ pub fn ensure_current(db: &Database) -> anyhow::Result<usize> {
     Ok(rebuilt)
 }
 
+/// Postings from which a name key (single or pair) counts as common: under it, only the records
+/// born nearest to the date sought are read (see [`candidate_seqs`]).
+pub const COMMON_KEY_POSTINGS: usize = 2_000;
+
 /// Days of distance counted for a record without a date of birth.
 const UNKNOWN_BIRTH_DISTANCE: i32 = 365;
 
 /// The registration sequence numbers of at most `limit` records for `query`, most likely first,
-/// as `ports::MinorRepository::candidates` specifies: per key one index scan of at most
+/// as `ports::MinorReader::candidates` specifies: per key one index scan of at most
 /// [`COMMON_KEY_POSTINGS`] postings, which is all of a selective key; for a common key two more
 /// (one without a date), of at most `limit` postings each.
 pub(super) fn candidate_seqs(

@@ -16,6 +16,7 @@ mod delivery;
 mod events;
 mod faults;
 mod http;
+mod imports;
 mod kafka;
 mod matching_eval;
 mod merge;

@@ -1375,7 +1375,7 @@ async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date
     #[case] backend: Backend,
 ) {
     const NAMESAKES: usize = 2_100;
-    const { assert!(NAMESAKES > domain::ports::COMMON_KEY_POSTINGS) };
+    const { assert!(NAMESAKES > infra::db::COMMON_KEY_POSTINGS) };
     let app = spawn_app_with(
         backend,
         Options {
@@ -1411,7 +1411,7 @@ async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date
         }))
         .unwrap();
         let data = domain::minor::validate(data, today).unwrap();
-        domain::ports::MinorRepository::insert(
+        domain::ports::MinorWriter::insert(
             &repo,
             &format!("00000000-0000-4000-9000-{n:012}"),
             &data,

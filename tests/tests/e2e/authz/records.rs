@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use domain::ports::MinorRepository;
+use domain::ports::MinorReader;
 use reqwest::Method;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
@@ -320,7 +320,7 @@ async fn history_shows_each_revision_through_the_callers_mask_and_names_the_rest
     let (mut wrong, mut checked) = (Vec::new(), 0);
     for id in &seeded {
         let child: Stored = world.stored(id);
-        let revisions = MinorRepository::history(&world.minors, id).unwrap();
+        let revisions = MinorReader::history(&world.minors, id).unwrap();
         assert!(revisions.len() >= 3, "insert, photo, health change");
         for (role, agency) in ROLES {
             for purpose in PURPOSES {

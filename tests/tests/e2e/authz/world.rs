@@ -8,7 +8,7 @@ use api::startup::Options;
 use domain::audit::{Action, AuditEntry, Outcome};
 use domain::category::{Category, CategorySet};
 use domain::minor::{MinorData, PhotoRef};
-use domain::ports::{AlertRepository, Change, MinorRepository, NewPhoto};
+use domain::ports::{AlertRepository, Change, MinorReader, MinorWriter, NewPhoto};
 use domain::purpose::Purpose;
 use domain::record::Actor;
 use infra::db::{

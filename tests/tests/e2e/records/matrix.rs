@@ -273,7 +273,7 @@ async fn seed(app: &TestApp) -> (Vec<Child>, DieselMinorRepository) {
             purpose: domain::purpose::Purpose::Care,
         };
         let id = uuid::Uuid::new_v4().to_string();
-        domain::ports::MinorRepository::insert(
+        domain::ports::MinorWriter::insert(
             &repo,
             &id,
             &data,
@@ -315,9 +315,7 @@ fn is_listed(role: &str, purpose: &str, assigned: bool, missing: bool) -> bool {
 }
 
 fn stored(repo: &DieselMinorRepository, id: &str) -> (i64, Value) {
-    let minor = domain::ports::MinorRepository::find(repo, id)
-        .unwrap()
-        .unwrap();
+    let minor = domain::ports::MinorReader::find(repo, id).unwrap().unwrap();
     (minor.version, serde_json::to_value(&minor.data).unwrap())
 }
 

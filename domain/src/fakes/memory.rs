@@ -1,0 +1,920 @@
+//! One in-memory store behind every storage port: agencies, records with their revisions and
+//! photos, alerts with the outbox, subscriptions with their dead letters, and the audit trail. A
+//! write takes the one lock, so each is all or nothing as the ports require.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+
+use crate::agency::{Agency, AgencyId, AgencyKind, NewAgency};
+use crate::alert::{Alert, AlertStatus, Following};
+use crate::audit::{AuditEntry, ChainedEntry, VerifyReport};
+use crate::matching::{KeyQuery, index_keys};
+use crate::minor::{MinorData, MinorStatus};
+use crate::page::{Page, PageRequest};
+use crate::ports::{
+    AgencyRepository, AlertChange, AlertFilter, AlertRepository, AuditLog, AuditUnavailable,
+    Backlog, Change, CreateAlertError, DeadLetter, HealthCheck, InsertAgencyError, Lane, Merge,
+    MinorReader, MinorWriter, NewEvent, Outbox, OutboxEvent, Progress, Resolution,
+    StatisticsSource, StoredPhoto, Subscription, SubscriptionChange, SubscriptionRepository,
+    SubscriptionStatus, UpdateAlertError, UpdateMinorError,
+};
+use crate::record::{Actor, ListScope, Minor, MinorFilter, Revision, relation};
+use crate::statistics::Facts;
+
+/// A stored record with what belongs to it.
+#[derive(Debug, Clone)]
+struct Stored {
+    seq: i64,
+    minor: Minor,
+    revisions: Vec<Revision>,
+    photos: HashMap<String, StoredPhoto>,
+}
+
+/// A dead letter with its subscription and resolution.
+#[derive(Debug, Clone)]
+struct Letter {
+    subscription: String,
+    letter: DeadLetter,
+    resolved: Option<Resolution>,
+}
+
+#[derive(Default)]
+struct State {
+    agencies: Vec<Agency>,
+    minors: Vec<Stored>,
+    alerts: Vec<(i64, Alert)>,
+    outbox: Vec<(DateTime<Utc>, OutboxEvent)>,
+    horizon: i64,
+    subscriptions: Vec<Subscription>,
+    letters: Vec<Letter>,
+    audit: Vec<AuditEntry>,
+    /// The audit trail refuses every entry (fail-closed tests).
+    audit_down: bool,
+}
+
+impl State {
+    fn stored(&mut self, id: &str) -> Option<&mut Stored> {
+        self.minors.iter_mut().find(|s| s.minor.id == id)
+    }
+
+    fn append(&mut self, entries: &[AuditEntry]) -> Result<(), AuditUnavailable> {
+        if self.audit_down {
+            return Err(AuditUnavailable("the test trail is down".into()));
+        }
+        self.audit.extend(entries.iter().cloned());
+        Ok(())
+    }
+
+    fn write_events(&mut self, at: DateTime<Utc>, events: &[NewEvent<'_>]) {
+        for e in events {
+            let seq = self.outbox.last().map_or(0, |(_, o)| o.seq) + 1;
+            self.outbox.push((
+                at,
+                OutboxEvent {
+                    seq,
+                    event: e.event.clone(),
+                    alert: e.alert.clone(),
+                },
+            ));
+        }
+    }
+}
+
+/// The store. Cheap to share behind an `Arc` as every storage port at once.
+#[derive(Default)]
+pub struct Memory {
+    state: Mutex<State>,
+}
+
+impl Memory {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every audit entry appended so far, in order.
+    pub fn audit_entries(&self) -> Vec<AuditEntry> {
+        self.lock().audit.clone()
+    }
+
+    /// Makes the audit trail refuse (`true`) or take (`false`) entries.
+    pub fn set_audit_down(&self, down: bool) {
+        self.lock().audit_down = down;
+    }
+
+    /// Every outbox event, in order.
+    pub fn events(&self) -> Vec<OutboxEvent> {
+        self.lock().outbox.iter().map(|(_, e)| e.clone()).collect()
+    }
+
+    /// Every stored alert.
+    pub fn alerts(&self) -> Vec<Alert> {
+        self.lock().alerts.iter().map(|(_, a)| a.clone()).collect()
+    }
+
+    /// Every subscription.
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.lock().subscriptions.clone()
+    }
+
+    /// How many records are stored.
+    pub fn record_count(&self) -> usize {
+        self.lock().minors.len()
+    }
+
+    /// Stores an agency as given.
+    pub fn add_agency(&self, agency: Agency) {
+        self.lock().agencies.push(agency);
+    }
+}
+
+impl AgencyRepository for Memory {
+    fn insert(
+        &self,
+        agency: &NewAgency,
+        created_at: DateTime<Utc>,
+    ) -> Result<Agency, InsertAgencyError> {
+        let mut s = self.lock();
+        if s.agencies.iter().any(|a| a.id == agency.id) {
+            return Err(InsertAgencyError::Duplicate(agency.id.clone()));
+        }
+        let stored = Agency {
+            id: agency.id.clone(),
+            kind: agency.kind,
+            name: agency.name.clone(),
+            country: agency.country.clone(),
+            created_at,
+        };
+        s.agencies.push(stored.clone());
+        Ok(stored)
+    }
+
+    fn find(&self, id: &AgencyId) -> anyhow::Result<Option<Agency>> {
+        Ok(self.lock().agencies.iter().find(|a| &a.id == id).cloned())
+    }
+
+    fn of_kinds(&self, kinds: &[AgencyKind]) -> anyhow::Result<Vec<Agency>> {
+        let mut found: Vec<Agency> = self
+            .lock()
+            .agencies
+            .iter()
+            .filter(|a| kinds.contains(&a.kind))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok(found)
+    }
+
+    fn list(&self, page: &PageRequest<AgencyId>) -> anyhow::Result<Page<Agency, AgencyId>> {
+        let mut all: Vec<Agency> = self.lock().agencies.clone();
+        all.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        let items = all
+            .into_iter()
+            .filter(|a| {
+                page.after
+                    .as_ref()
+                    .is_none_or(|after| a.id.as_str() > after.as_str())
+            })
+            .take(page.limit.get() + 1)
+            .collect();
+        Ok(Page::from_overfetch(items, page.limit, |a| a.id.clone()))
+    }
+}
+
+impl MinorWriter for Memory {
+    fn insert(
+        &self,
+        id: &str,
+        data: &MinorData,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        audit: Option<&AuditEntry>,
+        events: &[NewEvent<'_>],
+    ) -> anyhow::Result<Minor> {
+        let mut s = self.lock();
+        if let Some(entry) = audit {
+            s.append(std::slice::from_ref(entry))?;
+        }
+        let seq = s.minors.len() as i64 + 1;
+        let minor = Minor {
+            id: id.to_owned(),
+            registry_number: format!("UAM-2026-{seq:06}"),
+            status: MinorStatus::Active,
+            version: 1,
+            registered_at: at,
+            updated_at: at,
+            data: data.clone(),
+            merged_into: None,
+        };
+        s.minors.push(Stored {
+            seq,
+            minor: minor.clone(),
+            revisions: vec![Revision {
+                version: 1,
+                at,
+                actor: actor.clone(),
+                changed: data.present_categories(),
+                data: data.clone(),
+            }],
+            photos: HashMap::new(),
+        });
+        s.write_events(at, events);
+        Ok(minor)
+    }
+
+    fn update(&self, id: &str, change: &Change<'_>) -> Result<Minor, UpdateMinorError> {
+        let mut s = self.lock();
+        let current = s
+            .stored(id)
+            .ok_or_else(|| UpdateMinorError::NotFound(id.to_owned()))?
+            .minor
+            .version;
+        if current != change.expected_version {
+            return Err(UpdateMinorError::Stale { current });
+        }
+        s.append(std::slice::from_ref(change.audit))
+            .map_err(|e| UpdateMinorError::Unknown(e.into()))?;
+        let stored = s
+            .stored(id)
+            .ok_or_else(|| UpdateMinorError::NotFound(id.to_owned()))?;
+        stored.minor.version += 1;
+        stored.minor.data = change.data.clone();
+        stored.minor.updated_at = change.at;
+        stored.revisions.push(Revision {
+            version: stored.minor.version,
+            at: change.at,
+            actor: change.actor.clone(),
+            changed: change.changed,
+            data: change.data.clone(),
+        });
+        if let Some(photo) = change.photo {
+            stored.photos.insert(
+                photo.id.clone(),
+                StoredPhoto {
+                    content_type: photo.content_type.clone(),
+                    bytes: photo.bytes.clone(),
+                },
+            );
+        }
+        Ok(stored.minor.clone())
+    }
+
+    fn merge(&self, merge: &Merge<'_>) -> Result<Minor, UpdateMinorError> {
+        let mut s = self.lock();
+        for (id, expected) in [
+            (merge.survivor, merge.survivor_version),
+            (merge.duplicate, merge.duplicate_version),
+        ] {
+            let current = s
+                .stored(id)
+                .ok_or_else(|| UpdateMinorError::NotFound(id.to_owned()))?
+                .minor
+                .version;
+            if current != expected {
+                return Err(UpdateMinorError::Stale { current });
+            }
+        }
+        s.append(std::slice::from_ref(merge.audit))
+            .map_err(|e| UpdateMinorError::Unknown(e.into()))?;
+        let photos = s
+            .stored(merge.duplicate)
+            .map(|d| d.photos.clone())
+            .unwrap_or_default();
+        if let Some(duplicate) = s.stored(merge.duplicate) {
+            duplicate.minor.status = MinorStatus::Merged;
+            duplicate.minor.merged_into = Some(merge.survivor.to_owned());
+            duplicate.minor.version += 1;
+        }
+        let survivor = s
+            .stored(merge.survivor)
+            .ok_or_else(|| UpdateMinorError::NotFound(merge.survivor.to_owned()))?;
+        survivor.minor.version += 1;
+        survivor.minor.data = merge.data.clone();
+        survivor.minor.updated_at = merge.at;
+        survivor.photos.extend(photos);
+        survivor.revisions.push(Revision {
+            version: survivor.minor.version,
+            at: merge.at,
+            actor: merge.actor.clone(),
+            changed: merge.changed,
+            data: merge.data.clone(),
+        });
+        Ok(survivor.minor.clone())
+    }
+}
+
+impl MinorReader for Memory {
+    fn find(&self, id: &str) -> anyhow::Result<Option<Minor>> {
+        Ok(self.lock().stored(id).map(|s| s.minor.clone()))
+    }
+
+    fn history(&self, id: &str) -> anyhow::Result<Vec<Revision>> {
+        Ok(self
+            .lock()
+            .stored(id)
+            .map(|s| s.revisions.clone())
+            .unwrap_or_default())
+    }
+
+    fn list(
+        &self,
+        scope: &ListScope,
+        filter: &MinorFilter,
+        page: &PageRequest<i64>,
+    ) -> anyhow::Result<Page<(i64, Minor), i64>> {
+        let s = self.lock();
+        let items: Vec<(i64, Minor)> = s
+            .minors
+            .iter()
+            .filter(|m| page.after.is_none_or(|after| m.seq > after))
+            .filter(|m| match scope {
+                ListScope::Everything => true,
+                ListScope::Related {
+                    agency,
+                    assigned,
+                    missing,
+                } => {
+                    let r = relation(&m.minor.data, m.minor.status, agency);
+                    (*assigned && r.assigned) || (*missing && r.active_alert)
+                }
+            })
+            .filter(|m| filter.status.is_none_or(|st| m.minor.status == st))
+            .filter(|m| {
+                filter
+                    .placement_agency
+                    .as_ref()
+                    .is_none_or(|a| m.minor.data.placement_agency() == Some(a.as_str()))
+            })
+            .filter(|m| {
+                filter.nationality.as_ref().is_none_or(|n| {
+                    m.minor
+                        .data
+                        .identity
+                        .as_ref()
+                        .is_some_and(|i| i.nationalities.iter().any(|x| x == n))
+                })
+            })
+            .filter(|m| {
+                filter
+                    .registered_since
+                    .is_none_or(|d| m.minor.registered_at.date_naive() >= d)
+            })
+            .take(page.limit.get() + 1)
+            .map(|m| (m.seq, m.minor.clone()))
+            .collect();
+        Ok(Page::from_overfetch(items, page.limit, |(seq, _)| *seq))
+    }
+
+    /// Every record filed under a key of the query (no key is common in a test registry),
+    /// ranked by keys shared, then by the distance of the date of birth, then newest first.
+    fn candidates(&self, query: &KeyQuery, limit: usize) -> anyhow::Result<Vec<Minor>> {
+        let s = self.lock();
+        let wanted: Vec<&String> = query.singles.iter().chain(&query.pairs).collect();
+        let mut found: Vec<(usize, i64, i64, Minor)> = s
+            .minors
+            .iter()
+            .filter(|m| m.minor.status != MinorStatus::Merged)
+            .filter_map(|m| {
+                let keys = index_keys(m.minor.data.identity.as_ref());
+                let shared = wanted.iter().filter(|k| keys.contains(k)).count();
+                let born = m.minor.data.identity.as_ref().and_then(|i| i.date_of_birth);
+                let distance = match (born, query.born) {
+                    (Some(a), Some(b)) => (a - b).num_days().abs(),
+                    _ => 365,
+                };
+                (shared > 0).then(|| (shared, distance, m.seq, m.minor.clone()))
+            })
+            .collect();
+        found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)));
+        Ok(found.into_iter().take(limit).map(|f| f.3).collect())
+    }
+
+    fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>> {
+        Ok(self
+            .lock()
+            .stored(minor_id)
+            .and_then(|s| s.photos.get(photo_id).cloned()))
+    }
+}
+
+impl AlertRepository for Memory {
+    fn create(&self, change: &AlertChange<'_>) -> Result<(), CreateAlertError> {
+        let mut s = self.lock();
+        let minor_id = change.alert.minor_id.as_str();
+        if let Some(new) = &change.new_minor {
+            let seq = s.minors.len() as i64 + 1;
+            let at = change.alert.raised_at;
+            s.minors.push(Stored {
+                seq,
+                minor: Minor {
+                    id: minor_id.to_owned(),
+                    registry_number: format!("UAM-2026-{seq:06}"),
+                    status: MinorStatus::Active,
+                    version: 1,
+                    registered_at: at,
+                    updated_at: at,
+                    data: new.data.clone(),
+                    merged_into: None,
+                },
+                revisions: vec![Revision {
+                    version: 1,
+                    at,
+                    actor: new.actor.clone(),
+                    changed: new.data.present_categories(),
+                    data: new.data.clone(),
+                }],
+                photos: HashMap::new(),
+            });
+        }
+        if s.stored(minor_id).is_none() {
+            return Err(CreateAlertError::NoSuchMinor(minor_id.to_owned()));
+        }
+        let open = s
+            .alerts
+            .iter()
+            .any(|(_, a)| a.minor_id == minor_id && a.status == AlertStatus::Open);
+        if open {
+            return Err(CreateAlertError::AlreadyOpen);
+        }
+        if let Some(entry) = change.audit {
+            s.append(std::slice::from_ref(entry))
+                .map_err(|e| CreateAlertError::Unknown(e.into()))?;
+        }
+        if let (Some(status), Some(stored)) = (change.minor_status, s.stored(minor_id)) {
+            stored.minor.status = status;
+        }
+        let seq = s.alerts.len() as i64 + 1;
+        s.alerts.push((seq, change.alert.clone()));
+        let at = change.event.time;
+        s.write_events(
+            at,
+            &[NewEvent {
+                event: change.event,
+                alert: change.alert,
+            }],
+        );
+        Ok(())
+    }
+
+    fn update(&self, change: &AlertChange<'_>) -> Result<(), UpdateAlertError> {
+        let mut s = self.lock();
+        let id = change.alert.id.as_str();
+        let Some(at) = s.alerts.iter().position(|(_, a)| a.id == id) else {
+            return Err(UpdateAlertError::Unknown(anyhow::anyhow!("no alert {id}")));
+        };
+        if s.alerts[at].1.version != change.expected_version {
+            return Err(UpdateAlertError::Stale);
+        }
+        if let Some(entry) = change.audit {
+            s.append(std::slice::from_ref(entry))
+                .map_err(|e| UpdateAlertError::Unknown(e.into()))?;
+        }
+        s.alerts[at].1 = change.alert.clone();
+        let minor_id = change.alert.minor_id.clone();
+        if let (Some(status), Some(stored)) = (change.minor_status, s.stored(&minor_id)) {
+            stored.minor.status = status;
+        }
+        let time = change.event.time;
+        s.write_events(
+            time,
+            &[NewEvent {
+                event: change.event,
+                alert: change.alert,
+            }],
+        );
+        Ok(())
+    }
+
+    fn find(&self, id: &str) -> anyhow::Result<Option<Alert>> {
+        Ok(self
+            .lock()
+            .alerts
+            .iter()
+            .find(|(_, a)| a.id == id)
+            .map(|(_, a)| a.clone()))
+    }
+
+    fn list(
+        &self,
+        filter: &AlertFilter,
+        page: &PageRequest<i64>,
+    ) -> anyhow::Result<Page<(i64, Alert), i64>> {
+        let s = self.lock();
+        let followed = |a: &Alert| match &filter.following {
+            None | Some(Following::Every) => true,
+            Some(Following::ChildrenOf(agency)) => s
+                .minors
+                .iter()
+                .find(|m| m.minor.id == a.minor_id)
+                .is_some_and(|m| {
+                    m.minor.data.placement_agency() == Some(agency.as_str())
+                        || m.minor.data.guardian_agency() == Some(agency.as_str())
+                }),
+        };
+        let items: Vec<(i64, Alert)> = s
+            .alerts
+            .iter()
+            .filter(|(seq, _)| page.after.is_none_or(|after| *seq > after))
+            .filter(|(_, a)| filter.status.is_none_or(|st| a.status == st))
+            .filter(|(_, a)| filter.risk.is_none_or(|r| a.risk == r))
+            .filter(|(_, a)| followed(a))
+            .take(page.limit.get() + 1)
+            .cloned()
+            .collect();
+        Ok(Page::from_overfetch(items, page.limit, |(seq, _)| *seq))
+    }
+
+    fn count_for_minor(&self, minor_id: &str) -> anyhow::Result<u32> {
+        let in_error = |a: &Alert| {
+            a.resolution
+                .as_ref()
+                .is_some_and(|r| r.outcome == crate::alert::ResolutionOutcome::ReportedInError)
+        };
+        Ok(self
+            .lock()
+            .alerts
+            .iter()
+            .filter(|(_, a)| a.minor_id == minor_id && !in_error(a))
+            .count() as u32)
+    }
+
+    fn open_for_minor(&self, minor_id: &str) -> anyhow::Result<Option<Alert>> {
+        Ok(self
+            .lock()
+            .alerts
+            .iter()
+            .find(|(_, a)| a.minor_id == minor_id && a.status == AlertStatus::Open)
+            .map(|(_, a)| a.clone()))
+    }
+
+    fn due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Alert>> {
+        Ok(self
+            .lock()
+            .alerts
+            .iter()
+            .map(|(_, a)| a.clone())
+            .filter(|a| {
+                let ack = a.status == AlertStatus::Open
+                    && a.escalated_at.is_none()
+                    && a.acknowledgement_due_at <= now
+                    && a.acknowledgements.len() < a.notified.len();
+                let measures = a.measures_due_at.is_some_and(|d| d <= now)
+                    && a.measures.is_none()
+                    && a.measures_overdue_at.is_none();
+                ack || measures
+            })
+            .collect())
+    }
+}
+
+impl Outbox for Memory {
+    fn after(&self, seq: i64, limit: usize) -> anyhow::Result<Vec<OutboxEvent>> {
+        Ok(self
+            .lock()
+            .outbox
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.seq > seq)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn head(&self) -> anyhow::Result<i64> {
+        Ok(self.lock().outbox.last().map_or(0, |(_, e)| e.seq))
+    }
+
+    fn get(&self, seq: i64) -> anyhow::Result<Option<OutboxEvent>> {
+        Ok(self
+            .lock()
+            .outbox
+            .iter()
+            .find(|(_, e)| e.seq == seq)
+            .map(|(_, e)| e.clone()))
+    }
+
+    fn backlog(&self, seq: i64) -> anyhow::Result<Backlog> {
+        let s = self.lock();
+        let waiting: Vec<&(DateTime<Utc>, OutboxEvent)> =
+            s.outbox.iter().filter(|(_, e)| e.seq > seq).collect();
+        Ok(Backlog {
+            events: waiting.len() as u64,
+            oldest: waiting.first().map(|(at, _)| *at),
+        })
+    }
+
+    fn horizon(&self) -> anyhow::Result<i64> {
+        Ok(self.lock().horizon)
+    }
+
+    fn prune(&self, before: DateTime<Utc>) -> anyhow::Result<u64> {
+        let mut s = self.lock();
+        let slowest = s.subscriptions.iter().map(|x| x.cursor).min();
+        let named: Vec<i64> = s
+            .letters
+            .iter()
+            .filter(|l| l.resolved.is_none())
+            .map(|l| l.letter.seq)
+            .collect();
+        let mut removed = 0;
+        let mut horizon = s.horizon;
+        s.outbox.retain(|(at, e)| {
+            let passed = slowest.is_none_or(|c| e.seq <= c);
+            let old = *at < before && passed;
+            if old {
+                horizon = horizon.max(e.seq);
+            }
+            let gone = old && !named.contains(&e.seq);
+            removed += u64::from(gone);
+            !gone
+        });
+        s.horizon = horizon;
+        Ok(removed)
+    }
+}
+
+impl SubscriptionRepository for Memory {
+    fn create(&self, subscription: &Subscription, audit: &AuditEntry) -> anyhow::Result<()> {
+        let mut s = self.lock();
+        s.append(std::slice::from_ref(audit))?;
+        s.subscriptions.push(subscription.clone());
+        Ok(())
+    }
+
+    fn list(&self, agency: Option<&AgencyId>) -> anyhow::Result<Vec<Subscription>> {
+        Ok(self
+            .lock()
+            .subscriptions
+            .iter()
+            .filter(|x| agency.is_none_or(|a| &x.agency == a))
+            .cloned()
+            .collect())
+    }
+
+    fn find(&self, id: &str) -> anyhow::Result<Option<Subscription>> {
+        Ok(self
+            .lock()
+            .subscriptions
+            .iter()
+            .find(|x| x.id == id)
+            .cloned())
+    }
+
+    fn confirm(
+        &self,
+        id: &str,
+        cursor: i64,
+        secret: Option<&str>,
+        audit: &AuditEntry,
+    ) -> anyhow::Result<bool> {
+        let mut s = self.lock();
+        let Some(at) = s
+            .subscriptions
+            .iter()
+            .position(|x| x.id == id && x.status == SubscriptionStatus::Pending)
+        else {
+            return Ok(false);
+        };
+        s.append(std::slice::from_ref(audit))?;
+        let sub = &mut s.subscriptions[at];
+        sub.status = SubscriptionStatus::Active;
+        sub.cursor = cursor;
+        if let (crate::ports::Endpoint::Webhook { secret: old, .. }, Some(new)) =
+            (&mut sub.endpoint, secret)
+        {
+            *old = new.to_owned();
+        }
+        Ok(true)
+    }
+
+    fn delete(&self, id: &str, audit: &AuditEntry) -> anyhow::Result<bool> {
+        let mut s = self.lock();
+        if !s.subscriptions.iter().any(|x| x.id == id) {
+            return Ok(false);
+        }
+        s.append(std::slice::from_ref(audit))?;
+        s.subscriptions.retain(|x| x.id != id);
+        let by = audit.subject.clone().unwrap_or_default();
+        for l in s.letters.iter_mut().filter(|l| l.subscription == id) {
+            l.resolved.get_or_insert(Resolution {
+                kind: "discarded",
+                by: by.clone(),
+                reason: Some("the subscription was deleted".into()),
+                at: audit.at,
+            });
+        }
+        Ok(true)
+    }
+
+    fn change(
+        &self,
+        id: &str,
+        change: &SubscriptionChange,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> anyhow::Result<Option<Subscription>> {
+        let mut s = self.lock();
+        let Some(at) = s
+            .subscriptions
+            .iter()
+            .position(|x| x.id == id && x.status != SubscriptionStatus::Pending)
+        else {
+            return Ok(None);
+        };
+        s.append(std::slice::from_ref(audit))?;
+        let sub = &mut s.subscriptions[at];
+        if let Some(retry_for) = change.retry_for {
+            sub.retry_for = retry_for;
+        }
+        match change.paused {
+            Some(true) => {
+                sub.status = SubscriptionStatus::Paused;
+                sub.paused_since.get_or_insert(now);
+            }
+            Some(false) => {
+                sub.status = SubscriptionStatus::Active;
+                sub.paused_since = None;
+                if let Some(f) = &mut sub.failing {
+                    f.next_attempt_at = now;
+                }
+            }
+            None => {}
+        }
+        Ok(Some(sub.clone()))
+    }
+
+    fn dead_letters(&self, id: &str) -> anyhow::Result<Vec<DeadLetter>> {
+        Ok(self
+            .lock()
+            .letters
+            .iter()
+            .filter(|l| l.subscription == id && l.resolved.is_none())
+            .map(|l| l.letter.clone())
+            .collect())
+    }
+
+    fn dead_letter_counts(&self) -> anyhow::Result<HashMap<String, u64>> {
+        let mut counts = HashMap::new();
+        for l in self.lock().letters.iter().filter(|l| l.resolved.is_none()) {
+            *counts.entry(l.subscription.clone()).or_insert(0) += 1;
+        }
+        Ok(counts)
+    }
+
+    fn dead_letter_failing(
+        &self,
+        id: &str,
+        dead_letter: &DeadLetter,
+        audit: &AuditEntry,
+    ) -> anyhow::Result<bool> {
+        let mut s = self.lock();
+        let Some(at) = s.subscriptions.iter().position(|x| {
+            x.id == id
+                && x.failing
+                    .as_ref()
+                    .is_some_and(|f| f.seq == Some(dead_letter.seq))
+        }) else {
+            return Ok(false);
+        };
+        s.append(std::slice::from_ref(audit))?;
+        let sub = &mut s.subscriptions[at];
+        sub.cursor = dead_letter.seq;
+        if let Some(f) = &mut sub.failing {
+            f.next_attempt_at = dead_letter.at;
+        }
+        s.letters.push(Letter {
+            subscription: id.to_owned(),
+            letter: dead_letter.clone(),
+            resolved: None,
+        });
+        Ok(true)
+    }
+
+    fn resolve_dead_letter(
+        &self,
+        id: &str,
+        seq: i64,
+        resolution: &Resolution,
+        audit: &[AuditEntry],
+    ) -> anyhow::Result<bool> {
+        let mut s = self.lock();
+        let Some(at) = s
+            .letters
+            .iter()
+            .position(|l| l.subscription == id && l.letter.seq == seq && l.resolved.is_none())
+        else {
+            return Ok(false);
+        };
+        s.append(audit)?;
+        s.letters[at].resolved = Some(resolution.clone());
+        Ok(true)
+    }
+
+    fn deliver_due(
+        &self,
+        now: DateTime<Utc>,
+        lane: Lane,
+        limit: usize,
+        deliver: &mut dyn FnMut(&[Subscription]) -> Vec<Progress>,
+    ) -> anyhow::Result<usize> {
+        let taken: Vec<Subscription> = {
+            let s = self.lock();
+            let head = s.outbox.last().map_or(0, |(_, e)| e.seq);
+            s.subscriptions
+                .iter()
+                .filter(|x| x.status != SubscriptionStatus::Pending && x.cursor < head)
+                .filter(|x| match lane {
+                    Lane::Delivering => x.failing.is_none(),
+                    Lane::Failing => x.failing.as_ref().is_some_and(|f| f.next_attempt_at <= now),
+                })
+                .take(limit)
+                .cloned()
+                .collect()
+        };
+        if taken.is_empty() {
+            return Ok(0);
+        }
+        // The lock is not held while delivering: the relay reads the store meanwhile.
+        let progress = deliver(&taken);
+        let mut s = self.lock();
+        for (sub, p) in taken.iter().zip(progress) {
+            for letter in &p.dead_letters {
+                s.letters.push(Letter {
+                    subscription: sub.id.clone(),
+                    letter: letter.clone(),
+                    resolved: None,
+                });
+            }
+            if let Some(stored) = s.subscriptions.iter_mut().find(|x| x.id == sub.id) {
+                if let Some(cursor) = p.cursor {
+                    stored.cursor = cursor;
+                }
+                stored.failing = p.failing;
+            }
+        }
+        Ok(taken.len())
+    }
+}
+
+impl AuditLog for Memory {
+    fn append(&self, entry: AuditEntry) -> Result<(), AuditUnavailable> {
+        self.lock().append(std::slice::from_ref(&entry))
+    }
+
+    fn append_all(&self, entries: Vec<AuditEntry>) -> Result<(), AuditUnavailable> {
+        self.lock().append(&entries)
+    }
+
+    fn for_minor(
+        &self,
+        id: &str,
+        page: &PageRequest<i64>,
+    ) -> anyhow::Result<Page<ChainedEntry, i64>> {
+        let s = self.lock();
+        let items: Vec<ChainedEntry> = s
+            .audit
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i as i64 + 1, e))
+            .filter(|(seq, e)| {
+                page.after.is_none_or(|a| *seq > a) && e.minors.iter().any(|m| m == id)
+            })
+            .take(page.limit.get() + 1)
+            .map(|(seq, e)| ChainedEntry {
+                seq,
+                entry: e.clone(),
+                prev_hash: String::new(),
+                hash: String::new(),
+            })
+            .collect();
+        Ok(Page::from_overfetch(items, page.limit, |e| e.seq))
+    }
+
+    fn verify(&self) -> anyhow::Result<VerifyReport> {
+        Ok(VerifyReport {
+            entries: self.lock().audit.len() as u64,
+            first_broken: None,
+        })
+    }
+}
+
+impl StatisticsSource for Memory {
+    fn facts(&self) -> anyhow::Result<Facts> {
+        let s = self.lock();
+        let minors: Vec<Minor> = s.minors.iter().map(|m| m.minor.clone()).collect();
+        let alerts: Vec<Alert> = s.alerts.iter().map(|(_, a)| a.clone()).collect();
+        let kinds: HashMap<String, AgencyKind> = s
+            .agencies
+            .iter()
+            .map(|a| (a.id.to_string(), a.kind))
+            .collect();
+        Ok(Facts::build(&minors, &alerts, &kinds))
+    }
+}
+
+impl HealthCheck for Memory {
+    fn ready(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,217 @@
+//! How an alert event looks to one receiver: the agencies that receive it, the CloudEvent it is
+//! rendered to through the receiver's mask (the same projection as the REST API), and the audit
+//! entry of its delivery. Shared by the relay, the alert stream and the dead letters.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::agency::{AgencyId, AgencyKind};
+use crate::alert::{Alert, RiskRules, follows, mask_alert};
+use crate::audit::{Action, AuditEntry, Outcome};
+use crate::category::CategorySet;
+use crate::policy::{Facts, Operation, Policy};
+use crate::ports::{OutboxEvent, RenderedEvent};
+use crate::projection::{MinorView, project};
+use crate::purpose::Purpose;
+use crate::record::{Minor, relation};
+use crate::role::Role;
+
+/// The CloudEvents `source` of every event.
+pub const SOURCE: &str = "urn:uam-registry";
+
+/// Who receives a rendered event: the agency, its kind, and the role whose field policy renders
+/// what it receives (`None`: a role that reads no child data).
+#[derive(Debug, Clone, Copy)]
+pub struct Receiver<'a> {
+    pub agency: &'a AgencyId,
+    pub kind: AgencyKind,
+    pub role: Option<Role>,
+}
+
+impl Receiver<'_> {
+    /// Whether the receiver gets events of `alert` about a child whose record is `minor` now: its
+    /// agency follows the alert (see [`follows`]) and its role may follow it on a stream.
+    pub fn receives(&self, policy: &Policy, alert: &Alert, minor: Option<&Minor>) -> bool {
+        let Some(role) = self.role else {
+            return false;
+        };
+        let relation = minor
+            .map(|m| relation(&m.data, m.status, self.agency))
+            .unwrap_or_default();
+        let facts = Facts {
+            assigned: relation.assigned,
+            active_alert: relation.active_alert,
+            follows: follows(self.agency, self.kind, minor.map(|m| &m.data)),
+            reporter: alert.reported_by.agency == self.agency.as_str(),
+        };
+        facts.follows
+            && policy.permits(role, Operation::Stream, Some(Purpose::Disappearance), facts)
+    }
+
+    /// The categories the receiver reads of a record for the purpose `disappearance`.
+    fn reads(&self, policy: &Policy, minor: &Minor) -> CategorySet {
+        self.role
+            .map(|role| {
+                policy
+                    .mask(
+                        role,
+                        Purpose::Disappearance,
+                        relation(&minor.data, minor.status, self.agency),
+                    )
+                    .read
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// What rendering needs besides the event: the policy, the risk rules (to mask risk factors), and
+/// the kinds of the agencies an alert names.
+pub struct Rendering<'a> {
+    pub policy: &'a Policy,
+    pub rules: &'a RiskRules,
+    pub kind_of: &'a mut dyn FnMut(&str) -> anyhow::Result<Option<AgencyKind>>,
+}
+
+/// A record through the receiver's mask for the purpose `disappearance` (the same projection as
+/// the REST API); `None` when it reads nothing.
+fn projected(minor: Option<&Minor>, receiver: &Receiver<'_>, policy: &Policy) -> Option<MinorView> {
+    let (m, role) = minor.zip(receiver.role)?;
+    let mask = policy.mask(
+        role,
+        Purpose::Disappearance,
+        relation(&m.data, m.status, receiver.agency),
+    );
+    (!mask.read.is_empty()).then(|| project(m, mask, Purpose::Disappearance))
+}
+
+/// A structured CloudEvent (version 1.0) of the registry.
+#[derive(Debug, Serialize)]
+struct CloudEvent<'a, D> {
+    specversion: &'static str,
+    id: &'a str,
+    source: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    subject: &'a str,
+    time: DateTime<Utc>,
+    datacontenttype: &'static str,
+    data: D,
+}
+
+/// The `data` of an alert event as one receiver sees it.
+#[derive(Debug, Serialize)]
+struct EventData {
+    alert: Alert,
+    minor: Option<MinorView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    possible_match: Option<MatchData>,
+}
+
+/// A possible match as one receiver sees it: the candidate's record through its mask.
+#[derive(Debug, Serialize)]
+struct MatchData {
+    minor_id: String,
+    score: f64,
+    candidate: Option<MinorView>,
+}
+
+impl EventData {
+    /// The children the event names (the alert's child, and a candidate shown) and the categories
+    /// of their records it carries.
+    fn disclosure(&self, child: &str) -> (Vec<String>, CategorySet) {
+        let shown = [
+            self.minor.as_ref(),
+            self.possible_match
+                .as_ref()
+                .and_then(|m| m.candidate.as_ref()),
+        ];
+        let mut children = vec![child.to_owned()];
+        let mut categories = CategorySet::EMPTY;
+        for view in shown.into_iter().flatten() {
+            children.push(view.id.clone());
+            categories = categories.union(view.data.present_categories());
+        }
+        children.sort();
+        children.dedup();
+        (children, categories)
+    }
+}
+
+/// Renders an event as a structured CloudEvent for `receiver`: `data` holds the alert, with what it
+/// derives from categories the receiver may not read taken out ([`mask_alert`]), and the missing
+/// child's record (`minor`), through the receiver's mask for the purpose `disappearance`. A
+/// possible-match event adds `possible_match`: the id of the record that may be this child, the
+/// score, and that record (`candidate`) through the same mask. The rendered event names the
+/// children and categories it discloses.
+pub fn render(
+    event: &OutboxEvent,
+    minor: Option<&Minor>,
+    candidate: Option<&Minor>,
+    receiver: &Receiver<'_>,
+    rendering: &mut Rendering<'_>,
+) -> anyhow::Result<RenderedEvent> {
+    let reads = minor
+        .map(|m| receiver.reads(rendering.policy, m))
+        .unwrap_or_default();
+    let alert = mask_alert(
+        &event.alert,
+        reads,
+        receiver.agency,
+        rendering.rules,
+        rendering.kind_of,
+    )?;
+    let e = &event.event;
+    let data = EventData {
+        alert,
+        minor: projected(minor, receiver, rendering.policy),
+        possible_match: e.possible_match.as_ref().map(|m| MatchData {
+            minor_id: m.minor_id.clone(),
+            score: m.score,
+            candidate: projected(candidate, receiver, rendering.policy),
+        }),
+    };
+    let (children, disclosed) = data.disclosure(&e.minor_id);
+    let cloudevent = serde_json::to_value(CloudEvent {
+        specversion: "1.0",
+        id: &e.id,
+        source: SOURCE,
+        kind: e.kind.as_str(),
+        subject: &e.alert_id,
+        time: e.time,
+        datacontenttype: "application/json",
+        data,
+    })?;
+    Ok(RenderedEvent {
+        seq: event.seq,
+        id: e.id.clone(),
+        key: e.minor_id.clone(),
+        cloudevent,
+        children,
+        disclosed,
+    })
+}
+
+/// The audit entry of one event delivered to (or streamed to) a receiver: the receiving agency
+/// and role, purpose `disappearance`, the children named and the categories disclosed; the event
+/// id stands in the request id. `subject` is the person streaming, or the subscription.
+pub fn delivery_entry(
+    event: &RenderedEvent,
+    receiver: &Receiver<'_>,
+    subject: &str,
+    action: Action,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        subject: Some(subject.to_owned()),
+        agency: Some(receiver.agency.to_string()),
+        role: receiver.role.map(|r| r.to_string()),
+        purpose: Some(Purpose::Disappearance),
+        action,
+        minors: event.children.clone(),
+        categories: event.disclosed,
+        outcome: Outcome::Success,
+        request_id: event.id.clone(),
+    }
+    .normalised()
+}
