@@ -393,6 +393,12 @@ impl Settings {
                 return invalid(setting, &format!("must be between {bounds}"));
             }
         }
+        if self.relay_workers > 1 && matches!(self.store()?, Store::Sqlite(_)) {
+            return invalid(
+                "relay_workers",
+                "must be 0 or 1 on SQLite, where delivery rounds cannot overlap",
+            );
+        }
         if let Some(bad) = self.webhook_allowed_hosts.iter().find(|h| !is_host(h)) {
             return invalid(
                 "webhook_allowed_hosts",

@@ -139,9 +139,7 @@ fn oldest_age_ms(batches: &[Batch<'_>]) -> Option<f64> {
     batches
         .iter()
         .flat_map(|b| b.events)
-        .filter_map(|e| e.cloudevent["time"].as_str())
-        .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| (now - t.to_utc()).as_seconds_f64() * 1e3)
+        .map(|e| (now - e.time).as_seconds_f64() * 1e3)
         .reduce(f64::max)
 }
 

@@ -448,6 +448,8 @@ mod tests {
             seq: 1,
             id: "e1".into(),
             key: "m1".into(),
+            kind: "be.uam.alert.raised",
+            time: chrono::DateTime::UNIX_EPOCH,
             cloudevent: serde_json::json!({}),
             children: vec![],
             disclosed: domain::category::CategorySet::EMPTY,

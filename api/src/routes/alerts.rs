@@ -603,10 +603,9 @@ enum Poll {
 
 /// One Server-Sent Event: `id` the outbox position, `event` the CloudEvents type.
 fn frame(e: &domain::ports::RenderedEvent) -> web::Bytes {
-    let kind = e.cloudevent["type"].as_str().unwrap_or("message");
     web::Bytes::from(format!(
-        "id: {}\nevent: {kind}\ndata: {}\n\n",
-        e.seq, e.cloudevent
+        "id: {}\nevent: {}\ndata: {}\n\n",
+        e.seq, e.kind, e.cloudevent
     ))
 }
 

@@ -1,7 +1,7 @@
 //! The machinery ports in memory: a clock the tests move, counters, a photo check, a recording
 //! sink, webhook targets, topics and tokens.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -135,28 +135,35 @@ impl TopicAdmin for Topics {
     }
 }
 
-/// Reads a token `subject|agency|role|exp` (RFC 3339) as verified claims; anything else is
-/// rejected.
-pub struct Tokens;
+/// Reads a token `subject|agency|role|exp` (RFC 3339) as verified claims, refusing one whose `exp`
+/// has passed on its clock (the wall clock of the identity provider); anything else is rejected,
+/// with the subject it starts with as the claimed one.
+pub struct Tokens(pub Arc<TestClock>);
 
 impl TokenVerifier for Tokens {
     fn verify(&self, token: &str) -> Result<VerifiedClaims, TokenRejected> {
         let parts: Vec<&str> = token.split('|').collect();
-        match parts.as_slice() {
-            [subject, agency, role, exp] => Ok(VerifiedClaims {
-                subject: (*subject).to_owned(),
-                agency: (*agency).to_owned(),
-                role: (*role).to_owned(),
-                expires_at: exp.parse().map_err(|_| TokenRejected {
-                    reason: "bad exp".into(),
-                    claimed_subject: Some((*subject).to_owned()),
-                })?,
-            }),
-            _ => Err(TokenRejected {
-                reason: "not a token".into(),
-                claimed_subject: None,
-            }),
+        let claimed = parts
+            .first()
+            .filter(|s| !s.is_empty())
+            .map(|s| (*s).to_owned());
+        let rejected = |reason: &str| TokenRejected {
+            reason: reason.to_owned(),
+            claimed_subject: claimed.clone(),
+        };
+        let [subject, agency, role, exp] = parts.as_slice() else {
+            return Err(rejected("not a token"));
+        };
+        let expires_at: DateTime<Utc> = exp.parse().map_err(|_| rejected("bad exp"))?;
+        if expires_at <= self.0.now() {
+            return Err(rejected("expired"));
         }
+        Ok(VerifiedClaims {
+            subject: (*subject).to_owned(),
+            agency: (*agency).to_owned(),
+            role: (*role).to_owned(),
+            expires_at,
+        })
     }
 }
 

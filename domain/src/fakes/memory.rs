@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::agency::{Agency, AgencyId, AgencyKind, NewAgency};
 use crate::alert::{Alert, AlertStatus, Following};
-use crate::audit::{AuditEntry, ChainedEntry, VerifyReport};
+use crate::audit::{AuditEntry, ChainedEntry, GENESIS_HASH, Verifier, VerifyReport, link_hash};
 use crate::matching::{KeyQuery, index_keys};
 use crate::minor::{MinorData, MinorStatus};
 use crate::page::{Page, PageRequest};
@@ -49,7 +49,10 @@ struct State {
     horizon: i64,
     subscriptions: Vec<Subscription>,
     letters: Vec<Letter>,
-    audit: Vec<AuditEntry>,
+    /// When each subscription is due next, once a round set it (an attempt or a look).
+    due_at: HashMap<String, DateTime<Utc>>,
+    /// The audit chain, hashed as the real trail is.
+    audit: Vec<ChainedEntry>,
     /// The audit trail refuses every entry (fail-closed tests).
     audit_down: bool,
 }
@@ -63,7 +66,20 @@ impl State {
         if self.audit_down {
             return Err(AuditUnavailable("the test trail is down".into()));
         }
-        self.audit.extend(entries.iter().cloned());
+        for entry in entries {
+            let seq = self.audit.len() as i64 + 1;
+            let prev_hash = self
+                .audit
+                .last()
+                .map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash.clone());
+            let hash = link_hash(&prev_hash, seq, entry);
+            self.audit.push(ChainedEntry {
+                seq,
+                entry: entry.clone(),
+                prev_hash,
+                hash,
+            });
+        }
         Ok(())
     }
 
@@ -95,7 +111,15 @@ impl Memory {
 
     /// Every audit entry appended so far, in order.
     pub fn audit_entries(&self) -> Vec<AuditEntry> {
-        self.lock().audit.clone()
+        self.lock().audit.iter().map(|e| e.entry.clone()).collect()
+    }
+
+    /// Changes the audit entry at `seq` behind the trail's back, as someone with the database
+    /// files could.
+    pub fn tamper(&self, seq: i64, change: impl FnOnce(&mut AuditEntry)) {
+        if let Some(e) = self.lock().audit.iter_mut().find(|e| e.seq == seq) {
+            change(&mut e.entry);
+        }
     }
 
     /// Makes the audit trail refuse (`true`) or take (`false`) entries.
@@ -402,6 +426,20 @@ impl AlertRepository for Memory {
     fn create(&self, change: &AlertChange<'_>) -> Result<(), CreateAlertError> {
         let mut s = self.lock();
         let minor_id = change.alert.minor_id.as_str();
+        let open = s
+            .alerts
+            .iter()
+            .any(|(_, a)| a.minor_id == minor_id && a.status == AlertStatus::Open);
+        if open {
+            return Err(CreateAlertError::AlreadyOpen);
+        }
+        if change.new_minor.is_none() && s.stored(minor_id).is_none() {
+            return Err(CreateAlertError::NoSuchMinor(minor_id.to_owned()));
+        }
+        if let Some(entry) = change.audit {
+            s.append(std::slice::from_ref(entry))
+                .map_err(|e| CreateAlertError::Unknown(e.into()))?;
+        }
         if let Some(new) = &change.new_minor {
             let seq = s.minors.len() as i64 + 1;
             let at = change.alert.raised_at;
@@ -426,20 +464,6 @@ impl AlertRepository for Memory {
                 }],
                 photos: HashMap::new(),
             });
-        }
-        if s.stored(minor_id).is_none() {
-            return Err(CreateAlertError::NoSuchMinor(minor_id.to_owned()));
-        }
-        let open = s
-            .alerts
-            .iter()
-            .any(|(_, a)| a.minor_id == minor_id && a.status == AlertStatus::Open);
-        if open {
-            return Err(CreateAlertError::AlreadyOpen);
-        }
-        if let Some(entry) = change.audit {
-            s.append(std::slice::from_ref(entry))
-                .map_err(|e| CreateAlertError::Unknown(e.into()))?;
         }
         if let (Some(status), Some(stored)) = (change.minor_status, s.stored(minor_id)) {
             stored.minor.status = status;
@@ -735,13 +759,14 @@ impl SubscriptionRepository for Memory {
             Some(false) => {
                 sub.status = SubscriptionStatus::Active;
                 sub.paused_since = None;
-                if let Some(f) = &mut sub.failing {
-                    f.next_attempt_at = now;
-                }
             }
             None => {}
         }
-        Ok(Some(sub.clone()))
+        let changed = sub.clone();
+        if change.paused == Some(false) {
+            s.due_at.remove(id);
+        }
+        Ok(Some(changed))
     }
 
     fn dead_letters(&self, id: &str) -> anyhow::Result<Vec<DeadLetter>> {
@@ -778,11 +803,8 @@ impl SubscriptionRepository for Memory {
             return Ok(false);
         };
         s.append(std::slice::from_ref(audit))?;
-        let sub = &mut s.subscriptions[at];
-        sub.cursor = dead_letter.seq;
-        if let Some(f) = &mut sub.failing {
-            f.next_attempt_at = dead_letter.at;
-        }
+        s.subscriptions[at].cursor = dead_letter.seq;
+        s.due_at.remove(id);
         s.letters.push(Letter {
             subscription: id.to_owned(),
             letter: dead_letter.clone(),
@@ -826,8 +848,9 @@ impl SubscriptionRepository for Memory {
                 .filter(|x| x.status != SubscriptionStatus::Pending && x.cursor < head)
                 .filter(|x| match lane {
                     Lane::Delivering => x.failing.is_none(),
-                    Lane::Failing => x.failing.as_ref().is_some_and(|f| f.next_attempt_at <= now),
+                    Lane::Failing => x.failing.is_some(),
                 })
+                .filter(|x| s.due_at.get(&x.id).is_none_or(|at| *at <= now))
                 .take(limit)
                 .cloned()
                 .collect()
@@ -846,6 +869,15 @@ impl SubscriptionRepository for Memory {
                     resolved: None,
                 });
             }
+            match p
+                .failing
+                .as_ref()
+                .map(|f| f.next_attempt_at)
+                .or(p.next_look_at)
+            {
+                Some(at) => s.due_at.insert(sub.id.clone(), at),
+                None => s.due_at.remove(&sub.id),
+            };
             if let Some(stored) = s.subscriptions.iter_mut().find(|x| x.id == sub.id) {
                 if let Some(cursor) = p.cursor {
                     stored.cursor = cursor;
@@ -875,27 +907,23 @@ impl AuditLog for Memory {
         let items: Vec<ChainedEntry> = s
             .audit
             .iter()
-            .enumerate()
-            .map(|(i, e)| (i as i64 + 1, e))
-            .filter(|(seq, e)| {
-                page.after.is_none_or(|a| *seq > a) && e.minors.iter().any(|m| m == id)
+            .filter(|e| {
+                page.after.is_none_or(|a| e.seq > a) && e.entry.minors.iter().any(|m| m == id)
             })
             .take(page.limit.get() + 1)
-            .map(|(seq, e)| ChainedEntry {
-                seq,
-                entry: e.clone(),
-                prev_hash: String::new(),
-                hash: String::new(),
-            })
+            .cloned()
             .collect();
         Ok(Page::from_overfetch(items, page.limit, |e| e.seq))
     }
 
     fn verify(&self) -> anyhow::Result<VerifyReport> {
-        Ok(VerifyReport {
-            entries: self.lock().audit.len() as u64,
-            first_broken: None,
-        })
+        let s = self.lock();
+        let mut verifier = Verifier::default();
+        for e in &s.audit {
+            verifier.push(e);
+        }
+        // The head as the writer recorded it: the last entry appended, with its hash then.
+        Ok(verifier.finish(s.audit.last().map(|e| (e.seq, e.hash.clone()))))
     }
 }
 

@@ -77,7 +77,10 @@ pub fn asking(caller: &Principal, purpose: Purpose) -> Request {
 /// Every service over one [`Memory`], with the clock, ids and sink the tests look at.
 pub struct World {
     pub store: Arc<Memory>,
+    /// The business clock: deadlines, audit times.
     pub clock: Arc<TestClock>,
+    /// The wall clock tokens are read against (the verifier's and the lifetime bound's).
+    pub token_clock: Arc<TestClock>,
     pub sink: Arc<RecordingSink>,
     pub records: Records,
     pub search: Search,
@@ -114,6 +117,7 @@ impl World {
             created_at: DateTime::UNIX_EPOCH,
         });
         let clock = Arc::new(TestClock::at(now));
+        let token_clock = Arc::new(TestClock::at(now));
         let kernel = Kernel::new(Arc::new(policy()), clock.clone(), store.clone())
             .with_outages(Arc::new(NoOutages));
         let ids = Arc::new(Sequence::default());
@@ -189,17 +193,18 @@ impl World {
             agencies: Agencies::new(kernel.clone(), store.clone()),
             authenticator: Authenticator::new(
                 kernel.clone(),
-                Arc::new(Tokens),
+                Arc::new(Tokens(token_clock.clone())),
                 store.clone(),
                 TokenLimits {
                     max_lifetime: chrono::Duration::hours(12),
                     leeway: chrono::Duration::seconds(30),
                 },
-                clock.clone(),
+                token_clock.clone(),
             ),
             statistics: Statistics::new(kernel, store.clone(), 5),
             store,
             clock,
+            token_clock,
             sink,
         }
     }

@@ -303,6 +303,9 @@ pub struct RenderedEvent {
     pub seq: i64,
     pub id: String,
     pub key: String,
+    /// The CloudEvents `type` (`be.uam.alert.raised`, ...), and `time`, as the CloudEvent holds them.
+    pub kind: &'static str,
+    pub time: DateTime<Utc>,
     pub cloudevent: serde_json::Value,
     /// The children the event names (the child of the alert, and a possible match's candidate).
     pub children: Vec<String>,

@@ -805,14 +805,18 @@ impl Alerts {
     }
 
     /// The outbox position a new stream starts after: now.
-    pub fn stream_head(&self) -> anyhow::Result<i64> {
-        self.outbox.head()
+    pub fn stream_head(&self) -> Result<i64, Failure> {
+        self.kernel.settled(self.outbox.head())
     }
 
     /// The first batch of a stream resumed after outbox position `after` (`Last-Event-ID`), as
     /// [`Alerts::stream`]; [`Conflict::Gone`] when events after it are no longer kept (they were
     /// older than the outbox's retention), audited as a refusal.
     pub fn resume(&self, rq: &Request, after: i64) -> Result<StreamBatch, Failure> {
+        self.kernel.settled(self.resumed(rq, after))
+    }
+
+    fn resumed(&self, rq: &Request, after: i64) -> Result<StreamBatch, Failure> {
         let gone = |horizon: i64| -> Result<StreamBatch, Failure> {
             let oldest = self.outbox.after(horizon, 1)?.first().map(|e| e.seq);
             self.kernel.audited(rq, Action::AlertStream, &[], |_| {
@@ -841,6 +845,10 @@ impl Alerts {
     /// rendered through the caller's own mask (the same rendering as the relay's). Each event
     /// disclosed is audited, with the children and categories it carries, before it is returned.
     pub fn stream(&self, rq: &Request, after: i64) -> Result<StreamBatch, Failure> {
+        self.kernel.settled(self.batch(rq, after))
+    }
+
+    fn batch(&self, rq: &Request, after: i64) -> Result<StreamBatch, Failure> {
         let purpose = match self.purpose(rq, Operation::Stream) {
             Ok(purpose) => purpose,
             Err(denied) => {

@@ -221,6 +221,12 @@ mod tests {
             w.store.audit_entries().is_empty(),
             "a success is audited by the use case that follows"
         );
+        w.token_clock.advance(Duration::hours(2));
+        assert_eq!(
+            run(&w, &token(POLICE, "police_officer", "2026-03-01T09:00:00Z")).unwrap_err(),
+            "invalid token: expired",
+            "the same token, once expired on the wall clock"
+        );
     }
 
     #[test]
@@ -255,8 +261,9 @@ mod tests {
             && e.request_id == "req-1"));
         assert_eq!(entries[0].subject.as_deref(), Some("u1"));
         assert_eq!(
-            entries[3].subject, None,
-            "an unreadable token claims no one"
+            entries[3].subject.as_deref(),
+            Some("mallory"),
+            "the subject an unverified token claims, for the record only"
         );
     }
 
@@ -265,6 +272,8 @@ mod tests {
     #[test]
     fn refuses_a_token_that_lives_longer_than_the_limit_and_audits_it() {
         let w = world();
+        // The lifetime is read against the wall clock, not the business clock, which tests move.
+        w.clock.advance(Duration::days(30));
         assert!(run(&w, &token(POLICE, "police_officer", "2026-03-01T20:00:30Z")).is_ok());
         let refused = run(&w, &token(POLICE, "police_officer", "2026-03-01T20:00:31Z"));
         assert_eq!(
@@ -279,6 +288,11 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].outcome, Outcome::Unauthenticated);
         assert_eq!(entries[0].subject.as_deref(), Some("u1"));
+        assert_eq!(
+            entries[0].at,
+            w.clock.now(),
+            "the entry is dated by the business clock"
+        );
     }
 
     /// A refusal that cannot be audited is not answered as a refusal: the registry is unavailable.

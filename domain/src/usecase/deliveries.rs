@@ -416,6 +416,8 @@ impl Deliveries {
                 seq: 0,
                 id: event_id.clone(),
                 key: subscription.id.clone(),
+                kind: PING_TYPE,
+                time: now,
                 cloudevent: serde_json::json!({
                     "specversion": "1.0",
                     "id": event_id,

@@ -185,6 +185,8 @@ pub fn render(
         seq: event.seq,
         id: e.id.clone(),
         key: e.minor_id.clone(),
+        kind: e.kind.as_str(),
+        time: e.time,
         cloudevent,
         children,
         disclosed,

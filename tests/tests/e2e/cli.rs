@@ -23,7 +23,7 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn unknown_or_invalid_settings_stop_start_up_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 8] = [
+    let cases: [(&str, &str, &str); 12] = [
         ("UAM_COLOUR", "blue", "UAM_COLOUR"),
         ("UAM_DATABASE_POOL_SIZE", "lots", "database_pool_size"),
         ("UAM_DATABASE_POOL_SIZE", "0", "database_pool_size"),
@@ -44,6 +44,10 @@ fn unknown_or_invalid_settings_stop_start_up_naming_the_setting() {
             "127.0.0.1,http://hooks.internal/",
             "webhook_allowed_hosts",
         ),
+        ("UAM_SWEEP_INTERVAL_MS", "0", "sweep_interval_ms"),
+        ("UAM_RELAY_WORKERS", "65", "relay_workers"),
+        ("UAM_RELAY_WORKERS", "2", "relay_workers"),
+        ("UAM_STREAM_POLL_MS", "5", "stream_poll_ms"),
     ];
     for (var, value, named) in cases {
         let out = uam(dir.path())

@@ -69,11 +69,11 @@ fn the_access_log_is_for_the_guardianship_service_and_a_refused_check_is_audited
         .unwrap_err();
     assert!(matches!(check, Failure::Denied(Denied::NotPermitted(_))));
     let auditor = member(AgencyKind::Registry, Role::Auditor);
-    assert!(
-        w.audit_trail
-            .verify(&asking(&auditor, Purpose::Audit))
-            .is_ok()
-    );
+    let intact = w
+        .audit_trail
+        .verify(&asking(&auditor, Purpose::Audit))
+        .unwrap();
+    assert_eq!(intact.first_broken, None);
     assert_eq!(
         outcomes(&w)[2..],
         [
@@ -82,6 +82,16 @@ fn the_access_log_is_for_the_guardianship_service_and_a_refused_check_is_audited
             (Action::VerifyAudit, Outcome::Denied),
         ],
         "a check that succeeds discloses no child data and is not recorded"
+    );
+    w.store.tamper(1, |e| e.outcome = Outcome::Denied);
+    let broken = w
+        .audit_trail
+        .verify(&asking(&auditor, Purpose::Audit))
+        .unwrap();
+    assert_eq!(
+        broken.first_broken.map(|b| b.seq),
+        Some(1),
+        "the altered entry"
     );
 }
 
