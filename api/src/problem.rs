@@ -22,9 +22,10 @@ pub struct InvalidParam {
 /// An RFC 9457 problem.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI naming the kind of problem; `about:blank` when the status says it all.
+    /// A URI naming the kind of problem: `urn:uam-registry:problem:<kind>`.
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: Box<str>,
     /// Short summary of the kind of problem.
     #[schema(value_type = String)]
     pub title: Box<str>,
@@ -40,6 +41,11 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub merged_into: Option<Box<str>>,
+    /// For a change based on a version that is no longer current (412): the current version; the
+    /// `ETag` header names it too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub current_version: Option<Box<i64>>,
     /// For a stream resumed after events no longer kept: the oldest event id (outbox position)
     /// still available; resume with `Last-Event-ID` set to one before it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,25 +62,35 @@ impl Problem {
         detail: impl Into<Option<String>>,
     ) -> Self {
         Self {
-            kind: format!("urn:uam-registry:problem:{slug}"),
+            kind: format!("urn:uam-registry:problem:{slug}").into(),
             title: title.into(),
             status: status.as_u16(),
             detail: detail.into(),
             invalid_params: Vec::new(),
             merged_into: None,
+            current_version: None,
             oldest_available_id: None,
         }
     }
 
-    /// A problem that the status alone describes (`type` is `about:blank`, `title` its reason phrase).
+    /// A problem that the status alone describes: its kind is the reason phrase
+    /// (`urn:uam-registry:problem:unsupported-media-type`), its title the phrase itself.
     pub fn from_status(status: StatusCode, detail: impl Into<Option<String>>) -> Self {
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let slug: String = reason
+            .to_ascii_lowercase()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
         Self {
-            kind: "about:blank".to_owned(),
-            title: status.canonical_reason().unwrap_or("Error").into(),
+            kind: format!("urn:uam-registry:problem:{slug}").into(),
+            title: reason.into(),
             status: status.as_u16(),
             detail: detail.into(),
             invalid_params: Vec::new(),
             merged_into: None,
+            current_version: None,
             oldest_available_id: None,
         }
     }
@@ -108,6 +124,11 @@ impl Problem {
             && let Ok(value) = HeaderValue::from_str(&format!("/v1/minors/{survivor}"))
         {
             res.insert_header((header::LOCATION, value));
+        }
+        if let Some(version) = self.current_version.as_deref()
+            && let Ok(value) = HeaderValue::from_str(&format!("\"{version}\""))
+        {
+            res.insert_header((header::ETAG, value));
         }
         if self.status == 401 {
             res.insert_header((
@@ -211,12 +232,15 @@ fn conflicting(conflict: Conflict) -> Problem {
             "If-Match required",
             detail,
         ),
-        Conflict::Stale { .. } => Problem::new(
-            StatusCode::PRECONDITION_FAILED,
-            "stale",
-            "The record changed",
-            detail,
-        ),
+        Conflict::Stale { current, .. } => Problem {
+            current_version: Some(Box::new(current)),
+            ..Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "stale",
+                "The record changed",
+                detail,
+            )
+        },
         Conflict::Merged { into, .. } => Problem::new(
             StatusCode::CONFLICT,
             "merged",

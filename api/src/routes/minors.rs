@@ -327,7 +327,8 @@ pub async fn history(
 }
 
 /// Upload a photo (JPEG or PNG, at most 5 MiB). The content is checked, whatever Content-Type says,
-/// and re-encoded without metadata (EXIF location included).
+/// and re-encoded without metadata (EXIF location included). The record moves to a new version:
+/// its `ETag` is in the answer, for the next change.
 #[utoipa::path(
     post,
     path = "/v1/minors/{id}/photos",
@@ -336,7 +337,7 @@ pub async fn history(
     params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = PhotoBody, headers(("Location" = String))),
+        (status = 201, body = PhotoBody, headers(("Location" = String), ("ETag" = String, description = "The record's version after the upload"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -354,13 +355,15 @@ pub async fn add_photo(
 ) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
     let minor_id = id.clone();
-    let photo = blocking::run(move || {
+    let added = blocking::run(move || {
         state
             .records
             .add_photo(&caller.request(purpose), &id, &body)
     })
     .await?;
+    let photo = added.photo;
     Ok(HttpResponse::Created()
+        .insert_header((ETAG, etag(added.version)))
         .insert_header((
             LOCATION,
             format!("/v1/minors/{minor_id}/photos/{}", photo.id),

@@ -52,6 +52,13 @@ pub struct Registered {
     pub possible_matches: Vec<SearchHit>,
 }
 
+/// A photo stored, and the version of the record that lists it (the ETag of the next change).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoAdded {
+    pub photo: PhotoRef,
+    pub version: i64,
+}
+
 /// How often a photo upload retries when a concurrent change moved the record on.
 const PHOTO_ATTEMPTS: usize = 5;
 
@@ -432,7 +439,7 @@ impl Records {
 
     /// Cleans and stores a photo and lists it in the record's `photos`; needs write access to
     /// `photos`. Retries on a concurrent change, since an upload does not depend on other fields.
-    pub fn add_photo(&self, rq: &Request, id: &str, bytes: &[u8]) -> Result<PhotoRef, Failure> {
+    pub fn add_photo(&self, rq: &Request, id: &str, bytes: &[u8]) -> Result<PhotoAdded, Failure> {
         self.kernel
             .audited(rq, Action::PhotoUpload, &[id], |trail| {
                 let purpose = self.kernel.purpose(rq, Operation::PhotoUpload)?;
@@ -492,9 +499,12 @@ impl Records {
                         audit: &audit,
                     };
                     match self.writer.update(id, &change) {
-                        Ok(_) => {
+                        Ok(updated) => {
                             trail.committed();
-                            return Ok(reference);
+                            return Ok(PhotoAdded {
+                                photo: reference,
+                                version: updated.version,
+                            });
                         }
                         Err(UpdateMinorError::Stale { .. }) => continue,
                         Err(other) => return Err(other.into()),

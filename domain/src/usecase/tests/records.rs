@@ -242,11 +242,12 @@ fn a_photo_is_checked_then_stored_with_a_revision() {
     let rq = asking(&reception(), Purpose::Care);
     let refused = w.records.add_photo(&rq, &id, b"GIF89a").unwrap_err();
     assert!(matches!(refused, Failure::Refused(_)), "{refused:?}");
-    let photo = w
+    let added = w
         .records
         .add_photo(&rq, &id, &[0xFF, 0xD8, 0xFF, 0xE0])
         .unwrap();
-    let stored = w.records.photo(&rq, &id, &photo.id).unwrap();
+    assert_eq!(added.version, 2, "the version the next change is based on");
+    let stored = w.records.photo(&rq, &id, &added.photo.id).unwrap();
     assert_eq!(stored.bytes, [0xFF, 0xD8, 0xFF, 0xE0]);
     let record = w.records.consult(&rq, &id).unwrap();
     assert_eq!(record.version, 2);

@@ -188,3 +188,83 @@ async fn photos_are_cleaned_and_read_under_the_photos_grants(#[case] backend: Ba
     )
     .await;
 }
+
+/// The upload moves the record to a new version: its ETag comes with the 201, so the next change
+/// can be based on it; a change based on the old one is 412 naming the current version, in the
+/// `ETag` header and in `current_version`.
+#[apply(backends)]
+async fn an_upload_answers_the_records_new_etag_and_a_stale_change_is_told_the_current_one(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let created = app
+        .client
+        .post(app.url("/v1/minors"))
+        .headers(app.auth("demo-reception", "reception_staff"))
+        .header("x-purpose", "care")
+        .json(&json!({"identity": {"given_names": "Amir"}, "placement": {"current_agency": "demo-reception"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.headers()["etag"], "\"1\"");
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let uploaded = upload(&app, &id, "image/jpeg", jpeg_with_location()).await;
+    assert_eq!(uploaded.status(), 201);
+    let etag = uploaded.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, "\"2\"", "the upload made version 2");
+    let patch = |if_match: &str| {
+        app.client
+            .patch(app.url(&format!("/v1/minors/{id}")))
+            .headers(app.auth("demo-reception", "reception_staff"))
+            .header("x-purpose", "care")
+            .header("content-type", "application/merge-patch+json")
+            .header("if-match", if_match)
+            .body(r#"{"health": {"medical_needs": "asthma"}}"#)
+    };
+    let stale = patch("\"1\"").send().await.unwrap();
+    assert_eq!(
+        stale.headers()["etag"],
+        "\"2\"",
+        "the 412 names the current version"
+    );
+    let problem = assert_problem(stale, 412).await;
+    assert_eq!(problem["current_version"], 2);
+    assert_eq!(problem["type"], "urn:uam-registry:problem:stale");
+    let changed = patch(&etag).send().await.unwrap();
+    assert_eq!(
+        changed.status(),
+        200,
+        "the upload's ETag is the one to change with"
+    );
+    assert_eq!(changed.headers()["etag"], "\"3\"");
+    let wrong_type = app
+        .client
+        .patch(app.url(&format!("/v1/minors/{id}")))
+        .headers(app.auth("demo-reception", "reception_staff"))
+        .header("x-purpose", "care")
+        .header("content-type", "application/json")
+        .header("if-match", "\"3\"")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(wrong_type, 415).await;
+    assert_eq!(
+        problem["type"], "urn:uam-registry:problem:unsupported-media-type",
+        "one type scheme for every problem"
+    );
+    let nowhere = app.client.get(app.url("/nowhere")).send().await.unwrap();
+    let problem = assert_problem(nowhere, 404).await;
+    assert_eq!(problem["type"], "urn:uam-registry:problem:not-found");
+}
