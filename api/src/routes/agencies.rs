@@ -91,6 +91,7 @@ pub struct ListQuery {
 /// List agencies by id. Any authenticated caller.
 #[utoipa::path(
     get,
+    operation_id = "agencies_list",
     path = "/v1/agencies",
     tag = "agencies",
     params(ListQuery),
@@ -132,6 +133,7 @@ pub async fn list(
 /// Create an agency. Only a `registry_admin`.
 #[utoipa::path(
     post,
+    operation_id = "agencies_create",
     path = "/v1/agencies",
     tag = "agencies",
     request_body = CreateAgency,
@@ -172,6 +174,7 @@ pub async fn create(
 /// One agency. Any authenticated caller.
 #[utoipa::path(
     get,
+    operation_id = "agencies_get",
     path = "/v1/agencies/{id}",
     tag = "agencies",
     params(("id" = String, Path, description = "The agency's slug")),

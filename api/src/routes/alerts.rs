@@ -139,6 +139,7 @@ const PURPOSE: &str = "Must be `disappearance`";
 /// guardianship service, police and Child Focus any child.
 #[utoipa::path(
     post,
+    operation_id = "disappearances_report",
     path = "/v1/minors/{id}/disappearances",
     tag = "alerts",
     request_body = ReportBody,
@@ -192,6 +193,7 @@ pub struct UnregisteredReportBody {
 /// description, contacts) is created with the alert, in one transaction.
 #[utoipa::path(
     post,
+    operation_id = "disappearances_report_unregistered",
     path = "/v1/disappearances",
     tag = "alerts",
     request_body = UnregisteredReportBody,
@@ -231,6 +233,7 @@ pub async fn report_unregistered(
 /// Alerts the caller's agency reported or was notified of (all, for the guardianship service).
 #[utoipa::path(
     get,
+    operation_id = "alerts_list",
     path = "/v1/alerts",
     tag = "alerts",
     params(AlertQuery, ("X-Purpose" = String, Header, description = PURPOSE)),
@@ -260,6 +263,7 @@ pub async fn list(
 /// systems (Alert, Update, or Cancel once resolved; scope Restricted; no child record).
 #[utoipa::path(
     get,
+    operation_id = "alerts_get",
     path = "/v1/alerts/{id}",
     tag = "alerts",
     params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
@@ -298,6 +302,7 @@ pub async fn get(
 /// The caller's agency acknowledges the alert (once; notified agencies only).
 #[utoipa::path(
     post,
+    operation_id = "alerts_acknowledge",
     path = "/v1/alerts/{id}/acknowledgements",
     tag = "alerts",
     params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
@@ -325,6 +330,7 @@ pub async fn acknowledge(
 /// Record a sighting of the child.
 #[utoipa::path(
     post,
+    operation_id = "alerts_add_sighting",
     path = "/v1/alerts/{id}/sightings",
     tag = "alerts",
     request_body = SightingBody,
@@ -366,6 +372,7 @@ pub async fn sighting(
 /// protective-measures decision.
 #[utoipa::path(
     patch,
+    operation_id = "alerts_update",
     path = "/v1/alerts/{id}",
     tag = "alerts",
     request_body = AlertPatch,
@@ -405,6 +412,7 @@ pub async fn update(
 /// End the alert with its outcome; the child's status returns to `active` (`closed` if deceased).
 #[utoipa::path(
     post,
+    operation_id = "alerts_resolve",
     path = "/v1/alerts/{id}/resolution",
     tag = "alerts",
     request_body = ResolutionBody,
@@ -447,6 +455,7 @@ pub async fn resolve(
 /// token and `Last-Event-ID`.
 #[utoipa::path(
     get,
+    operation_id = "alerts_stream",
     path = "/v1/alerts/stream",
     tag = "alerts",
     params(

@@ -87,6 +87,7 @@ impl PageQuery {
 /// guardianship service (purpose `guardianship`) and auditors (purpose `audit`). Itself audited.
 #[utoipa::path(
     get,
+    operation_id = "minors_access_log",
     path = "/v1/minors/{id}/access-log",
     tag = "audit",
     params(("id" = String, Path), PageQuery, ("X-Purpose" = String, Header, description = "guardianship or audit")),
@@ -152,6 +153,7 @@ impl From<VerifyReport> for VerifyBody {
 /// Check the whole audit chain and report the first broken link. Auditors only.
 #[utoipa::path(
     get,
+    operation_id = "audit_verify",
     path = "/v1/audit/verify",
     tag = "audit",
     security(("bearer" = [])),
@@ -191,6 +193,7 @@ pub struct OversightBody {
 /// cause. Counts only; audited.
 #[utoipa::path(
     get,
+    operation_id = "oversight_alerts_in_error",
     path = "/v1/oversight/alerts-in-error",
     tag = "audit",
     params(("X-Purpose" = String, Header, description = "audit")),

@@ -18,6 +18,7 @@ pub struct HealthStatus {
 /// The process is up and serving HTTP.
 #[utoipa::path(
     get,
+    operation_id = "health_live",
     path = "/health/live",tag = "health", responses((status = 200, body = HealthStatus)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus { status: "ok" })
@@ -26,6 +27,7 @@ pub async fn live() -> HttpResponse {
 /// The database is reachable and every migration is applied.
 #[utoipa::path(
     get,
+    operation_id = "health_ready",
     path = "/health/ready",
     tag = "health",
     responses(

@@ -37,6 +37,7 @@ pub struct MergeBody {
 /// `guardianship`). `If-Match`, when sent, is the survivor's ETag.
 #[utoipa::path(
     post,
+    operation_id = "minors_merge",
     path = "/v1/minors/{id}/merge",
     tag = "minors",
     request_body = MergeBody,

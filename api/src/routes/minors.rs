@@ -162,6 +162,7 @@ const PURPOSE_PARAM: &str = "Why the caller consults child data";
 /// the possible-match threshold, through the caller's mask.
 #[utoipa::path(
     post,
+    operation_id = "minors_register",
     path = "/v1/minors",
     tag = "minors",
     request_body(content = MinorDataSchema, description = "One member per category; `photos` is managed by the photo endpoint."),
@@ -195,6 +196,7 @@ pub async fn register(
 /// List the records the caller may read something of, in registration order.
 #[utoipa::path(
     get,
+    operation_id = "minors_list",
     path = "/v1/minors",
     tag = "minors",
     params(ListQuery, ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
@@ -223,6 +225,7 @@ pub async fn list(
 /// One record through the caller's mask.
 #[utoipa::path(
     get,
+    operation_id = "minors_get",
     path = "/v1/minors/{id}",
     tag = "minors",
     params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
@@ -248,6 +251,7 @@ pub async fn get(
 /// Change a record with a JSON merge patch (RFC 7396), based on the version named by If-Match.
 #[utoipa::path(
     patch,
+    operation_id = "minors_patch",
     path = "/v1/minors/{id}",
     tag = "minors",
     request_body(content = MinorDataSchema, content_type = "application/merge-patch+json"),
@@ -301,6 +305,7 @@ pub async fn patch(
 /// Every revision of a record: who changed what and when, through the caller's mask.
 #[utoipa::path(
     get,
+    operation_id = "minors_history",
     path = "/v1/minors/{id}/history",
     tag = "minors",
     params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),
@@ -331,6 +336,7 @@ pub async fn history(
 /// its `ETag` is in the answer, for the next change.
 #[utoipa::path(
     post,
+    operation_id = "minors_add_photo",
     path = "/v1/minors/{id}/photos",
     tag = "minors",
     request_body(content = Vec<u8>, content_type = "image/jpeg"),
@@ -381,6 +387,7 @@ pub async fn add_photo(
 /// A photo's bytes, under the policy of the `photos` category.
 #[utoipa::path(
     get,
+    operation_id = "minors_get_photo",
     path = "/v1/minors/{id}/photos/{photo_id}",
     tag = "minors",
     params(("id" = String, Path), ("photo_id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE_PARAM)),

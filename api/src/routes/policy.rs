@@ -50,6 +50,7 @@ pub struct EffectivePolicy {
 /// The access rules of the caller's role, as loaded at start: field grants and operation rights.
 #[utoipa::path(
     get,
+    operation_id = "policy_get",
     path = "/v1/policy",
     tag = "policy",
     security(("bearer" = [])),

@@ -69,6 +69,7 @@ pub struct SearchResultsSchema(serde_json::Value);
 /// through the caller's mask. A role that may not read `identity` of a child gets no candidate for it.
 #[utoipa::path(
     post,
+    operation_id = "minors_search",
     path = "/v1/minors/search",
     tag = "minors",
     request_body = SearchBody,

@@ -244,6 +244,7 @@ pub fn csv(s: &Series) -> String {
 /// `Accept: image/svg+xml`.
 #[utoipa::path(
     get,
+    operation_id = "statistics_series",
     path = "/v1/statistics/{figure}",
     tag = "statistics",
     params(
@@ -288,6 +289,7 @@ pub async fn series(
 /// The SVG chart of a series: as `GET /v1/statistics/{figure}?format=svg`.
 #[utoipa::path(
     get,
+    operation_id = "statistics_chart",
     path = "/v1/statistics/{figure}/chart.svg",
     tag = "statistics",
     params(

@@ -166,6 +166,7 @@ impl SubscriptionBody {
 /// member of that agency confirms it. Created, proposed and refused alike are audited.
 #[utoipa::path(
     post,
+    operation_id = "subscriptions_create",
     path = "/v1/subscriptions",
     tag = "subscriptions",
     request_body = CreateSubscription,
@@ -216,6 +217,7 @@ pub async fn create(
 /// confirms; the answer shows the webhook's signing secret, once. Audited.
 #[utoipa::path(
     post,
+    operation_id = "subscriptions_confirm",
     path = "/v1/subscriptions/{id}/confirmation",
     tag = "subscriptions",
     params(("id" = String, Path)),
@@ -252,6 +254,7 @@ pub async fn confirm(
 /// The subscriptions the caller may see: a registry administrator every one, an agency its own.
 #[utoipa::path(
     get,
+    operation_id = "subscriptions_list",
     path = "/v1/subscriptions",
     tag = "subscriptions",
     security(("bearer" = [])),
@@ -278,6 +281,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 /// One subscription, with its delivery state: an agency's own, or any for a registry administrator.
 #[utoipa::path(
     get,
+    operation_id = "subscriptions_get",
     path = "/v1/subscriptions/{id}",
     tag = "subscriptions",
     params(("id" = String, Path)),
@@ -307,6 +311,7 @@ pub async fn get(
 /// any. Audited.
 #[utoipa::path(
     delete,
+    operation_id = "subscriptions_delete",
     path = "/v1/subscriptions/{id}",
     tag = "subscriptions",
     params(("id" = String, Path)),
@@ -340,6 +345,7 @@ pub async fn delete(
 /// resuming delivers them at once. Audited.
 #[utoipa::path(
     patch,
+    operation_id = "subscriptions_change",
     path = "/v1/subscriptions/{id}",
     tag = "subscriptions",
     params(("id" = String, Path)),
@@ -421,6 +427,7 @@ impl From<Letter> for DeadLetterBody {
 /// subscription). The disclosure is audited with its purpose.
 #[utoipa::path(
     get,
+    operation_id = "subscriptions_dead_letters",
     path = "/v1/subscriptions/{id}/dead-letters",
     tag = "subscriptions",
     params(
@@ -466,6 +473,7 @@ pub struct ReasonBody {
 /// failing on an event. Audited.
 #[utoipa::path(
     post,
+    operation_id = "subscriptions_dead_letter_failing",
     path = "/v1/subscriptions/{id}/dead-letters",
     tag = "subscriptions",
     params(("id" = String, Path)),
@@ -528,6 +536,7 @@ impl From<Replay> for ReplayBody {
 /// its delivery audited.
 #[utoipa::path(
     post,
+    operation_id = "subscriptions_replay_all",
     path = "/v1/subscriptions/{id}/dead-letters/replay",
     tag = "subscriptions",
     params(("id" = String, Path)),
@@ -557,6 +566,7 @@ pub async fn replay_all(
 /// Send one dead letter again, rendered now (see the replay of all).
 #[utoipa::path(
     post,
+    operation_id = "subscriptions_replay_one",
     path = "/v1/subscriptions/{id}/dead-letters/{event}/replay",
     tag = "subscriptions",
     params(("id" = String, Path), ("event" = String, Path, description = "The event id")),
@@ -588,6 +598,7 @@ pub async fn replay_one(
 /// discarded it and the reason. Audited.
 #[utoipa::path(
     post,
+    operation_id = "subscriptions_discard",
     path = "/v1/subscriptions/{id}/dead-letters/{event}/discard",
     tag = "subscriptions",
     params(("id" = String, Path), ("event" = String, Path, description = "The event id")),
@@ -637,6 +648,7 @@ pub struct PingBody {
 /// subscribe. Audited.
 #[utoipa::path(
     post,
+    operation_id = "subscriptions_ping",
     path = "/v1/subscriptions/{id}/ping",
     tag = "subscriptions",
     params(("id" = String, Path)),

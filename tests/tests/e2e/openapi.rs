@@ -21,6 +21,31 @@ fn committed_document_matches_the_code() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
 }
 
+/// Every operation has an `operationId` of its own (the specification requires them unique, and
+/// generated clients name their functions after them), named `<resource>_<action>`.
+#[test]
+fn every_operation_has_its_own_operation_id() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(COMMITTED).unwrap()).unwrap();
+    let shape = regex::Regex::new("^[a-z]+(_[a-z]+)+$").unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(
+                shape.is_match(id),
+                "{method} {path}: `{id}` is not <resource>_<action>"
+            );
+            if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("`{id}` names both {other} and {method} {path}");
+            }
+        }
+    }
+    assert!(seen.len() > 40, "{} operations read", seen.len());
+}
+
 #[tokio::test]
 async fn serves_the_document_and_the_docs() {
     let app = spawn_app(Backend::Sqlite).await;
