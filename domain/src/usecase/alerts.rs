@@ -203,10 +203,6 @@ impl Alerts {
         }
     }
 
-    fn purpose(&self, rq: &Request, op: Operation) -> Result<Purpose, Denied> {
-        self.kernel.purpose(rq, op)
-    }
-
     /// How the caller stands to an alert and its child (as the record is now).
     fn facts(&self, caller: &Principal, alert: &Alert, minor: Option<&Minor>) -> Facts {
         let relation = minor.map(|m| m.relation_to(caller)).unwrap_or_default();
@@ -297,7 +293,7 @@ impl Alerts {
     ) -> Result<AlertView, Failure> {
         self.kernel
             .audited(rq, Action::ReportDisappearance, &[minor_id], |trail| {
-                let purpose = self.purpose(rq, Operation::Report)?;
+                let purpose = self.kernel.purpose(rq, Operation::Report)?;
                 let minor = self
                     .minors
                     .find(minor_id)?
@@ -332,7 +328,7 @@ impl Alerts {
     ) -> Result<AlertView, Failure> {
         let id = self.ids.new_id();
         self.kernel.audited(rq, Action::ReportDisappearance, &[&id], |trail| {
-            let purpose = self.purpose(rq, Operation::ReportUnregistered)?;
+            let purpose = self.kernel.purpose(rq, Operation::ReportUnregistered)?;
             self.kernel.permitted(
                 &rq.caller,
                 Operation::ReportUnregistered,
@@ -473,7 +469,7 @@ impl Alerts {
     /// One alert, if the caller follows it.
     pub fn get(&self, rq: &Request, id: &str) -> Result<AlertView, Failure> {
         self.kernel.audited(rq, Action::AlertRead, &[], |trail| {
-            let purpose = self.purpose(rq, Operation::ReadAlert)?;
+            let purpose = self.kernel.purpose(rq, Operation::ReadAlert)?;
             let (alert, minor, _) = self.load_for(rq, id, Operation::ReadAlert, purpose)?;
             trail.concerns(vec![alert.minor_id.clone()]);
             let view = self.view(&rq.caller, alert, minor.as_ref(), &mut Kinds::new())?;
@@ -491,7 +487,7 @@ impl Alerts {
         page: &PageRequest<i64>,
     ) -> Result<Page<AlertView, i64>, Failure> {
         self.kernel.audited(rq, Action::AlertList, &[], |trail| {
-            let purpose = self.purpose(rq, Operation::ReadAlert)?;
+            let purpose = self.kernel.purpose(rq, Operation::ReadAlert)?;
             let mut kinds = Kinds::new();
             let mine = following(&rq.caller.agency, rq.caller.agency_kind);
             let scope = match (&mine, &filter.agency) {
@@ -571,7 +567,7 @@ impl Alerts {
         ) -> Result<(AlertEvent, Option<MinorStatus>), Failure>,
     ) -> Result<AlertView, Failure> {
         self.kernel.audited(rq, action, &[], |trail| {
-            let purpose = self.purpose(rq, op)?;
+            let purpose = self.kernel.purpose(rq, op)?;
             for _ in 0..ATTEMPTS {
                 let (mut alert, minor, facts) = self.load_for(rq, id, op, purpose)?;
                 trail.concerns(vec![alert.minor_id.clone()]);
@@ -760,7 +756,7 @@ impl Alerts {
     /// for auditors (operation `oversight`). Audited without child or category.
     pub fn oversight(&self, rq: &Request) -> Result<Vec<ReporterRecord>, Failure> {
         self.kernel.audited(rq, Action::Oversight, &[], |_| {
-            let purpose = self.purpose(rq, Operation::Oversight)?;
+            let purpose = self.kernel.purpose(rq, Operation::Oversight)?;
             self.kernel.permitted(
                 &rq.caller,
                 Operation::Oversight,
@@ -849,7 +845,7 @@ impl Alerts {
     }
 
     fn batch(&self, rq: &Request, after: i64) -> Result<StreamBatch, Failure> {
-        let purpose = match self.purpose(rq, Operation::Stream) {
+        let purpose = match self.kernel.purpose(rq, Operation::Stream) {
             Ok(purpose) => purpose,
             Err(denied) => {
                 return self

@@ -10,7 +10,7 @@ use crate::category::Category;
 use crate::minor::{MinorStatus, merge_data};
 use crate::policy::Operation;
 use crate::ports::{AgencyRepository, Merge, MinorReader, MinorWriter, UpdateMinorError};
-use crate::projection::{MinorView, project};
+use crate::projection::MinorView;
 use crate::record::Actor;
 use crate::usecase::kernel::{Conflict, Failure, Kernel, Request};
 use crate::usecase::records::{Precondition, validated};
@@ -141,7 +141,7 @@ impl Merges {
                 })?;
             trail.committed();
             Ok(Merged {
-                survivor: project(&stored, self.kernel.mask(&rq.caller, purpose, &stored), purpose),
+                survivor: self.kernel.view(&rq.caller, purpose, &stored),
                 left_for_owners,
             })
         })

@@ -20,7 +20,6 @@ use crate::ports::{
     AgencyRepository, AlertRepository, Change, IdGenerator, MinorReader, MinorWriter, NewEvent,
     NewPhoto, PhotoCleaner, StoredPhoto, UpdateMinorError,
 };
-use crate::principal::Principal;
 use crate::projection::{HistoryView, MinorView, project};
 use crate::purpose::Purpose;
 use crate::record::{Actor, ListScope, Minor, MinorFilter, relation};
@@ -161,7 +160,11 @@ impl Records {
                         .collect::<Vec<_>>(),
                 )?;
                 trail.committed();
-                Ok((self.view(&rq.caller, purpose, &minor), purpose, candidates))
+                Ok((
+                    self.kernel.view(&rq.caller, purpose, &minor),
+                    purpose,
+                    candidates,
+                ))
             })?;
         let possible_matches = self.possible_matches(rq, purpose, &record, &candidates)?;
         Ok(Registered {
@@ -286,7 +289,7 @@ impl Records {
             let data = validated(self.agencies.as_ref(), data, self.kernel.now().date_naive())?;
             let changed = minor.data.changed_categories(&data);
             if changed.is_empty() {
-                return Ok(self.view(&rq.caller, purpose, &minor));
+                return Ok(self.kernel.view(&rq.caller, purpose, &minor));
             }
             let actor = Actor::new(&rq.caller, purpose);
             let audit = trail.for_change(changed);
@@ -303,14 +306,8 @@ impl Records {
                 },
             )?;
             trail.committed();
-            Ok(self.view(&rq.caller, purpose, &updated))
+            Ok(self.kernel.view(&rq.caller, purpose, &updated))
         })
-    }
-
-    /// What the writer sees of the record after its own change: the mask on the new state (a
-    /// change can end the caller's relation to the child, and then it sees only the core fields).
-    fn view(&self, caller: &Principal, purpose: Purpose, minor: &Minor) -> MinorView {
-        project(minor, self.kernel.mask(caller, purpose, minor), purpose)
     }
 
     /// Every revision, projected through the caller's current mask on the child (see

@@ -8,6 +8,7 @@ use crate::audit::Action;
 use crate::policy::{Facts, Mask, Operation, Policy};
 use crate::ports::{AuditLog, Clock, Outages};
 use crate::principal::Principal;
+use crate::projection::{MinorView, project};
 use crate::purpose::Purpose;
 use crate::record::Minor;
 
@@ -146,6 +147,13 @@ impl Kernel {
     pub fn mask(&self, caller: &Principal, purpose: Purpose, minor: &Minor) -> Mask {
         self.policy
             .mask(caller.role, purpose, minor.relation_to(caller))
+    }
+
+    /// What the caller sees of a record for `purpose`, through its mask on the record as it is
+    /// (after the caller's own change, this can be the core fields only: a change can end the
+    /// caller's relation to the child).
+    pub fn view(&self, caller: &Principal, purpose: Purpose, minor: &Minor) -> MinorView {
+        project(minor, self.mask(caller, purpose, minor), purpose)
     }
 
     /// The caller's mask on a stored record; refuses when it reads nothing.
