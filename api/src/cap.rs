@@ -47,7 +47,8 @@ pub fn render(alert: &Alert, now: DateTime<Utc>) -> String {
         description.push_str(c);
     }
     if let Some(r) = &alert.resolution {
-        description.push_str(&format!(" Resolved: {:?}.", r.outcome).to_lowercase());
+        let outcome = crate::names::name(&r.outcome).replace('_', " ");
+        description.push_str(&format!(" Resolved: {outcome}."));
     }
     let mut fields: Vec<(&str, String)> = vec![
         ("identifier", format!("{}.{}", alert.id, alert.version)),
@@ -76,7 +77,10 @@ pub fn render(alert: &Alert, now: DateTime<Utc>) -> String {
         ("certainty", "Observed".to_owned()),
         (
             "headline",
-            format!("Missing unaccompanied minor ({:?} risk)", alert.risk).to_lowercase(),
+            format!(
+                "Missing unaccompanied minor ({} risk)",
+                crate::names::name(&alert.risk)
+            ),
         ),
         ("description", description),
     ];

@@ -74,19 +74,13 @@ fn json_problem(err: &JsonPayloadError) -> Problem {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "the body must be application/json".to_owned(),
         ),
-        JsonPayloadError::Deserialize(e) => {
-            let what = if e.is_data() {
-                "the JSON does not fit the expected shape"
-            } else {
-                "malformed JSON"
-            };
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed-body",
-                "Malformed request body",
-                format!("{what} at line {} column {}: {e}", e.line(), e.column()),
-            )
-        }
+        // serde_json's message ends with the position ("at line 1 column 7"); it is not repeated.
+        JsonPayloadError::Deserialize(e) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "Malformed request body",
+            format!("the body is not well-formed JSON: {e}"),
+        ),
         JsonPayloadError::Payload(PayloadError::Io(e)) if e.kind() == ErrorKind::TimedOut => {
             Problem::from_status(StatusCode::REQUEST_TIMEOUT, e.to_string())
         }
@@ -231,4 +225,69 @@ pub async fn request_id_and_access_log(
         "request"
     );
     Ok(res)
+}
+
+/// The media types an operation answers with on success, by route pattern and method; every
+/// failure is `application/problem+json` whatever the `Accept`. Anything not listed answers JSON.
+/// The OpenAPI document declares the same (`openapi::tests` compare them).
+pub fn offered(pattern: &str, method: &actix_web::http::Method) -> &'static [&'static str] {
+    match (pattern, method.as_str()) {
+        ("/v1/alerts/{id}", "GET") => &["application/json", crate::cap::CONTENT_TYPE],
+        ("/v1/alerts/stream", _) => &["text/event-stream"],
+        ("/v1/statistics/{figure}", _) => &["application/json", "text/csv", "image/svg+xml"],
+        ("/v1/statistics/{figure}/chart.svg", _) => &["image/svg+xml"],
+        ("/v1/minors/{id}/photos/{photo_id}", "GET") => &["image/jpeg", "image/png"],
+        _ => &["application/json"],
+    }
+}
+
+/// Refuses with 406 a request whose `Accept` admits none of the media types its operation
+/// answers with, naming those it offers (RFC 9110, 12.5.1). No `Accept`, or one that cannot be
+/// parsed, admits anything. Unknown routes and the interactive docs are left alone.
+pub async fn negotiate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    use actix_web::http::header::{Accept, Header};
+    let pattern = req.match_pattern();
+    let offers = match pattern.as_deref() {
+        Some(p) if p.starts_with("/v1/") || p.starts_with("/health") || p == "/openapi.json" => {
+            offered(p, req.method())
+        }
+        _ => return Ok(next.call(req).await?.map_into_left_body()),
+    };
+    let accepted = match Accept::parse(req.request()) {
+        Ok(accept) if !accept.0.is_empty() => offers.iter().any(|offer| {
+            let Ok(offer) = offer.parse::<mime::Mime>() else {
+                return false;
+            };
+            accept.0.iter().any(|range| {
+                let item = &range.item;
+                range.quality > actix_web::http::header::Quality::ZERO
+                    && (item.type_() == mime::STAR
+                        || (item.type_() == offer.type_()
+                            && (item.subtype() == mime::STAR || item.subtype() == offer.subtype())))
+            })
+        }),
+        _ => true,
+    };
+    if accepted {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let mut errors = domain::validation::FieldErrors::default();
+    errors.push(
+        "Accept",
+        format!("this operation answers with {}", offers.join(", ")),
+    );
+    let problem = Problem {
+        invalid_params: crate::problem::invalid(&errors).invalid_params,
+        ..Problem::from_status(
+            StatusCode::NOT_ACCEPTABLE,
+            format!(
+                "`Accept` admits none of the media types this operation answers with: {}",
+                offers.join(", ")
+            ),
+        )
+    };
+    Ok(req.into_response(problem.response()).map_into_right_body())
 }

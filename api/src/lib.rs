@@ -6,6 +6,7 @@ pub mod cap;
 pub mod charts;
 pub mod config;
 pub mod demo;
+pub mod extract;
 pub mod http;
 pub mod names;
 pub mod openapi;

@@ -7,7 +7,7 @@ use api::config::Settings;
 use api::startup::{self, Application, Options};
 use clap::{Parser, Subcommand};
 use domain::role::Role;
-use infra::auth::DevClaims;
+use infra::auth::{DevClaims, DevKey};
 
 #[derive(Parser)]
 #[command(
@@ -135,7 +135,13 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<bool> {
                     humantime::format_duration(std::time::Duration::from_secs(longest)),
                 );
             }
-            let key = startup::dev_key(&settings)?;
+            let key = DevKey::load(&settings.data_dir)?;
+            eprintln!(
+                "signed with the development key of data_dir {}",
+                std::path::absolute(&settings.data_dir)
+                    .unwrap_or_else(|_| settings.data_dir.clone())
+                    .display()
+            );
             let token = key.mint(&DevClaims {
                 subject: sub,
                 agency,

@@ -51,6 +51,11 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>)]
     pub oldest_available_id: Option<Box<i64>>,
+    /// For a purpose refused for this operation (403): the purposes the caller's role may state
+    /// for it instead, as `X-Purpose` values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub accepted_purposes: Option<Box<[String]>>,
 }
 
 impl Problem {
@@ -70,6 +75,7 @@ impl Problem {
             merged_into: None,
             current_version: None,
             oldest_available_id: None,
+            accepted_purposes: None,
         }
     }
 
@@ -92,6 +98,7 @@ impl Problem {
             merged_into: None,
             current_version: None,
             oldest_available_id: None,
+            accepted_purposes: None,
         }
     }
 
@@ -271,6 +278,12 @@ fn forbidden(denied: &Denied) -> Problem {
         "Forbidden",
         denied.to_string(),
     );
+    if let Some(accepted) = denied.accepted_purposes() {
+        return Problem {
+            accepted_purposes: Some(accepted.iter().map(ToString::to_string).collect()),
+            ..problem
+        };
+    }
     match denied {
         Denied::FilterNotPermitted { filter, .. } => problem.with_fields(&[FieldError {
             path: filter.clone(),

@@ -372,6 +372,7 @@ impl Application {
                         .config(utoipa_swagger_ui::Config::from("/openapi.json")),
                 )
                 .default_service(web::to(http::not_found))
+                .wrap(from_fn(http::negotiate))
                 .wrap(from_fn(http::body_idle_timeout))
                 .wrap(from_fn(crate::ratelimit::per_subject))
                 .wrap(from_fn(crate::auth::authenticate_first))

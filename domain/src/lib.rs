@@ -23,5 +23,6 @@ pub mod purpose;
 pub mod record;
 pub mod role;
 pub mod statistics;
+pub mod time;
 pub mod usecase;
 pub mod validation;

@@ -19,7 +19,9 @@ pub struct MinorView {
     pub registry_number: String,
     pub status: MinorStatus,
     pub version: i64,
+    #[serde(with = "crate::time::micros")]
     pub registered_at: DateTime<Utc>,
+    #[serde(with = "crate::time::micros")]
     pub updated_at: DateTime<Utc>,
     #[serde(flatten)]
     pub data: MinorData,
@@ -65,6 +67,7 @@ pub fn project(minor: &Minor, mask: Mask, purpose: Purpose) -> MinorView {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RevisionView {
     pub version: i64,
+    #[serde(with = "crate::time::micros")]
     pub at: DateTime<Utc>,
     /// Who changed the record, and why.
     #[serde(rename = "by")]

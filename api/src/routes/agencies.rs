@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::blocking;
+use crate::extract::{Body, Params};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -55,6 +56,7 @@ pub struct AgencyView {
     pub kind: String,
     pub name: String,
     pub country: String,
+    #[serde(with = "domain::time::micros")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -105,7 +107,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     _caller: Caller,
-    query: web::Query<ListQuery>,
+    query: Params<ListQuery>,
 ) -> Result<HttpResponse, Problem> {
     let ListQuery { after, limit } = query.into_inner();
     let limit = match limit {
@@ -151,7 +153,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<CreateAgency>,
+    body: Body<CreateAgency>,
 ) -> Result<HttpResponse, Problem> {
     let CreateAgency {
         id,

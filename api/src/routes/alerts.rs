@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::blocking;
+use crate::extract::{Body, Params};
 use crate::problem::{Problem, invalid};
 use crate::purpose::Stated;
 use crate::routes::paging::page_request;
@@ -38,6 +39,7 @@ pub struct AlertPageSchema(serde_json::Value);
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
     /// When the child was last seen (not in the future).
+    #[serde(deserialize_with = "crate::extract::date_time")]
     pub last_seen_at: DateTime<Utc>,
     /// Where the child was last seen, 1 to 200 characters.
     pub last_seen_place: String,
@@ -53,6 +55,7 @@ pub struct ReportBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SightingBody {
+    #[serde(deserialize_with = "crate::extract::date_time")]
     pub seen_at: DateTime<Utc>,
     pub place: String,
     pub note: Option<String>,
@@ -161,7 +164,7 @@ pub async fn report(
     caller: Caller,
     purpose: Stated,
     id: web::Path<String>,
-    body: web::Json<ReportBody>,
+    body: Body<ReportBody>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
     let report = Report {
@@ -182,6 +185,7 @@ pub struct UnregisteredReportBody {
     /// The child: `identity` (required), `physical` and `contacts`, as in a record.
     #[schema(value_type = Object)]
     pub minor: serde_json::Value,
+    #[serde(deserialize_with = "crate::extract::date_time")]
     pub last_seen_at: DateTime<Utc>,
     pub last_seen_place: String,
     pub circumstances: Option<String>,
@@ -212,7 +216,7 @@ pub async fn report_unregistered(
     state: web::Data<AppState>,
     caller: Caller,
     purpose: Stated,
-    body: web::Json<UnregisteredReportBody>,
+    body: Body<UnregisteredReportBody>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
     let report = Report {
@@ -249,7 +253,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     purpose: Stated,
-    query: web::Query<AlertQuery>,
+    query: Params<AlertQuery>,
 ) -> Result<HttpResponse, Problem> {
     let (filter, page) = query.into_inner().parse().map_err(|e| invalid(&e))?;
     let page =
@@ -352,7 +356,7 @@ pub async fn sighting(
     caller: Caller,
     purpose: Stated,
     id: web::Path<String>,
-    body: web::Json<SightingBody>,
+    body: Body<SightingBody>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
     let view = blocking::run(move || {
@@ -394,7 +398,7 @@ pub async fn update(
     caller: Caller,
     purpose: Stated,
     id: web::Path<String>,
-    body: web::Json<AlertPatch>,
+    body: Body<AlertPatch>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
     let update = AlertUpdate {
@@ -434,7 +438,7 @@ pub async fn resolve(
     caller: Caller,
     purpose: Stated,
     id: web::Path<String>,
-    body: web::Json<ResolutionBody>,
+    body: Body<ResolutionBody>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
     let view = blocking::run(move || {

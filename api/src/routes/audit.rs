@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::blocking;
+use crate::extract::Params;
 use crate::names::name;
 use crate::problem::{Problem, invalid};
 use crate::purpose::Stated;
@@ -22,6 +23,7 @@ use crate::state::AppState;
 pub struct AccessEntry {
     /// Position in the audit chain.
     pub seq: i64,
+    #[serde(with = "domain::time::micros")]
     pub at: DateTime<Utc>,
     pub subject: Option<String>,
     pub agency: Option<String>,
@@ -106,7 +108,7 @@ pub async fn access_log(
     caller: Caller,
     purpose: Stated,
     id: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: Params<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
     let page = query.into_inner().parse().map_err(|e| invalid(&e))?;
     let page = blocking::run(move || {

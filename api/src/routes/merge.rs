@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::blocking;
+use crate::extract::Body;
 use crate::problem::Problem;
 use crate::purpose::Stated;
 use crate::routes::versions::{etag, if_match};
@@ -65,9 +66,9 @@ pub async fn merge(
     caller: Caller,
     purpose: Stated,
     id: web::Path<String>,
-    body: web::Json<MergeBody>,
+    body: Body<MergeBody>,
 ) -> Result<HttpResponse, Problem> {
-    let expected = if_match(&req);
+    let expected = if_match(&req)?;
     let survivor = id.into_inner();
     let duplicate = body.into_inner().duplicate;
     let merged = blocking::run(move || {

@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::blocking;
+use crate::extract::Params;
 use crate::problem::{Problem, invalid};
 use crate::purpose::Stated;
 use crate::routes::paging::page_request;
@@ -85,6 +86,7 @@ pub struct PhotoBody {
     pub width: u32,
     pub height: u32,
     pub bytes: u64,
+    #[serde(with = "domain::time::micros")]
     pub uploaded_at: DateTime<Utc>,
 }
 
@@ -212,7 +214,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     purpose: Stated,
-    query: web::Query<ListQuery>,
+    query: Params<ListQuery>,
 ) -> Result<HttpResponse, Problem> {
     let (filter, page) = query.into_inner().parse().map_err(|e| invalid(&e))?;
     let page =
@@ -292,7 +294,7 @@ pub async fn patch(
             "the body must be application/merge-patch+json".to_owned(),
         ));
     }
-    let expected = if_match(&req);
+    let expected = if_match(&req)?;
     let view = blocking::run(move || {
         state
             .records

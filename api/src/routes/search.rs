@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::blocking;
+use crate::extract::Body;
 use crate::problem::Problem;
 use crate::purpose::Stated;
 use crate::state::AppState;
@@ -20,6 +21,7 @@ pub struct SearchBody {
     /// Names in any script and spelling: full names, parts, aliases (1 to 10).
     pub names: Vec<String>,
     /// YYYY-MM-DD; near dates count too (estimated ages).
+    #[serde(default, deserialize_with = "crate::extract::optional_date")]
     pub date_of_birth: Option<NaiveDate>,
     /// Estimated age today, lowest, in whole years (with `age_max`, when no date of birth is known).
     pub age_min: Option<u8>,
@@ -88,7 +90,7 @@ pub async fn search(
     state: web::Data<AppState>,
     caller: Caller,
     purpose: Stated,
-    body: web::Json<SearchBody>,
+    body: Body<SearchBody>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
     let age_range = match (b.age_min, b.age_max) {

@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::blocking;
 use crate::charts;
-use crate::problem::Problem;
+use crate::extract::Params;
+use crate::problem::{Problem, invalid};
 use crate::purpose::Stated;
 use crate::state::AppState;
 
@@ -266,7 +267,7 @@ pub async fn series(
     caller: Caller,
     purpose: Stated,
     figure: web::Path<String>,
-    query: web::Query<SeriesQuery>,
+    query: Params<SeriesQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let (query, format) = query.into_inner().parse(&figure, req.headers());
@@ -310,12 +311,22 @@ pub async fn chart(
     caller: Caller,
     purpose: Stated,
     figure: web::Path<String>,
-    query: web::Query<SeriesQuery>,
+    query: Params<SeriesQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let mut query = query.into_inner();
+    if let Some(other) = query.format.as_deref().filter(|f| *f != "svg") {
+        let mut errors = FieldErrors::default();
+        errors.push(
+            "format",
+            format!(
+                "`{other}`: chart.svg answers SVG only; ask `/v1/statistics/{figure}?format={other}` for the series in another format"
+            ),
+        );
+        return Err(invalid(&errors));
+    }
     query.format = Some("svg".into());
-    series(state, caller, purpose, figure, web::Query(query), req).await
+    series(state, caller, purpose, figure, Params(query), req).await
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

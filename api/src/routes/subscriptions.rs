@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::blocking;
+use crate::extract::Body;
 use crate::problem::Problem;
 use crate::purpose::Stated;
 use crate::state::AppState;
@@ -60,6 +61,7 @@ pub struct DeliveryBody {
     pub state: String,
     /// Since when it has been failing, or paused.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "domain::time::micros::option")]
     pub since: Option<DateTime<Utc>>,
     /// Failed attempts since the last success.
     pub attempts: u32,
@@ -71,6 +73,7 @@ pub struct DeliveryBody {
     pub failing_event: Option<String>,
     /// When the next attempt is due.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "domain::time::micros::option")]
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Outbox events the relay has still to look at for this subscription (some may concern
     /// other agencies only).
@@ -107,6 +110,7 @@ pub struct SubscriptionBody {
     /// hours.
     pub retry_hours: i64,
     pub delivery: DeliveryBody,
+    #[serde(with = "domain::time::micros")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -183,7 +187,7 @@ impl SubscriptionBody {
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<CreateSubscription>,
+    body: Body<CreateSubscription>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
     let draft = Draft {
@@ -259,7 +263,7 @@ pub async fn confirm(
     tag = "subscriptions",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Vec<SubscriptionBody>),
+        (status = 200, body = SubscriptionPage),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     )
@@ -271,11 +275,22 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
             .list(&caller.principal, &caller.request_id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(
-        all.into_iter()
+    Ok(HttpResponse::Ok().json(SubscriptionPage {
+        items: all
+            .into_iter()
             .map(|s| SubscriptionBody::from(s, false))
-            .collect::<Vec<_>>(),
-    ))
+            .collect(),
+        next: None,
+    }))
+}
+
+/// The subscriptions the caller may see, in the list shape of every other listing. An agency
+/// has a handful, so they fit one page: `next` is always null.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionPage {
+    pub items: Vec<SubscriptionBody>,
+    /// Always null: every subscription fits the one page.
+    pub next: Option<String>,
 }
 
 /// One subscription, with its delivery state: an agency's own, or any for a registry administrator.
@@ -365,7 +380,7 @@ pub async fn change(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ChangeSubscription>,
+    body: Body<ChangeSubscription>,
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
     let draft = ChangeDraft {
@@ -401,6 +416,7 @@ pub struct DeadLetterBody {
     pub seq: i64,
     /// Why it was given up on.
     pub reason: String,
+    #[serde(with = "domain::time::micros")]
     pub dead_lettered_at: DateTime<Utc>,
     /// The CloudEvent rendered now through the agency's field policy; `null` when the agency no
     /// longer follows the alert (nothing of it may be shown; a replay resolves it as
@@ -493,14 +509,14 @@ pub async fn dead_letter_failing(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ReasonBody>,
+    body: Body<ReasonBody>,
 ) -> Result<HttpResponse, Problem> {
     let letter = blocking::run(move || {
         state.deliveries.dead_letter_failing(
             &caller.principal,
             &caller.request_id,
             &id,
-            &body.reason,
+            &body.0.reason,
         )
     })
     .await?;
@@ -617,7 +633,7 @@ pub async fn discard(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
-    body: web::Json<ReasonBody>,
+    body: Body<ReasonBody>,
 ) -> Result<HttpResponse, Problem> {
     let (id, event) = path.into_inner();
     blocking::run(move || {
@@ -626,7 +642,7 @@ pub async fn discard(
             &caller.request_id,
             &id,
             &event,
-            &body.reason,
+            &body.0.reason,
         )
     })
     .await?;

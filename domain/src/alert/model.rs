@@ -70,22 +70,30 @@ pub struct Reporter {
 pub struct Acknowledgement {
     pub agency: String,
     pub by: String,
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sighting {
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub seen_at: DateTime<Utc>,
     pub place: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub reported_by: Reporter,
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub recorded_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Resolution {
     pub outcome: ResolutionOutcome,
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub at: DateTime<Utc>,
     pub by: Reporter,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,6 +104,8 @@ pub struct Resolution {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Measures {
     pub decision: String,
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub decided_at: DateTime<Utc>,
     pub by: Reporter,
 }
@@ -109,6 +119,8 @@ pub struct Alert {
     pub risk: RiskLevel,
     /// The rules (and people) behind the risk level.
     pub risk_factors: Vec<String>,
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub last_seen_at: DateTime<Utc>,
     pub last_seen_place: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,21 +129,31 @@ pub struct Alert {
     /// The reporter's agency was neither the child's placement nor its guardian when it reported.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reporter_unrelated: bool,
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub raised_at: DateTime<Utc>,
     /// Agencies that must act, each of which acknowledges.
     pub notified: Vec<String>,
     pub acknowledgements: Vec<Acknowledgement>,
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub acknowledgement_due_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::time::micros::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub escalated_at: Option<DateTime<Utc>>,
     pub sightings: Vec<Sighting>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<Resolution>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::time::micros::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub measures_due_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measures: Option<Measures>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::time::micros::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub measures_overdue_at: Option<DateTime<Utc>>,
     pub version: i64,
 }

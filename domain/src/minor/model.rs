@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::limits::{MAX_ITEMS, MAX_LONG_CHARS, MAX_SHORT_CHARS};
 use crate::category::{Category, CategorySet};
 
-/// The record's content: one optional member per category (see [`Category`]); a member's name is
-/// its category's [`Category::as_str`].
+/// The record's content: one optional member per field category, named after the category
+/// (`identity`, `physical`, `contacts`, ...).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MinorData {
@@ -456,6 +456,8 @@ pub struct PhotoRef {
     pub height: u32,
     /// Size of the stored file.
     pub bytes: u64,
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub uploaded_at: DateTime<Utc>,
 }
 
@@ -467,6 +469,8 @@ pub struct PhotoRef {
 #[serde(deny_unknown_fields)]
 pub struct Interception {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::time::micros::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub intercepted_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = MAX_SHORT_CHARS))]

@@ -153,6 +153,14 @@ impl Policy {
             .any(|p| p.purposes.contains(&purpose))
     }
 
+    /// The purposes `role` may state for `op`, in the order of [`Purpose::ALL`].
+    pub fn purposes_for(&self, role: Role, op: Operation) -> Vec<Purpose> {
+        Purpose::ALL
+            .into_iter()
+            .filter(|p| self.names_purpose(role, op, *p))
+            .collect()
+    }
+
     /// Under which standings `role` may do `op` for `purpose` (a listing's scope).
     pub fn standings(&self, role: Role, op: Operation, purpose: Purpose) -> Vec<Standing> {
         let mut out: Vec<Standing> = self

@@ -70,6 +70,7 @@ pub struct AlertView {
     pub minor: Option<MinorView>,
     /// When the view was made (the `sent` time of a CAP message).
     #[serde(skip)]
+    #[serde(with = "crate::time::micros")]
     pub at: DateTime<Utc>,
 }
 

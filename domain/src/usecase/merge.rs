@@ -101,7 +101,7 @@ impl Merges {
             let stale = match if_match {
                 Some(Precondition::Version(v)) => v != survivor.version,
                 Some(Precondition::NoVersion) => true,
-                Some(Precondition::Any) | None => false,
+                None => false,
             };
             let stale_at = |current| Conflict::Stale {
                 current,

@@ -30,8 +30,6 @@ use crate::validation::FieldErrors;
 /// The `If-Match` precondition of a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precondition {
-    /// `*`: whatever version is current.
-    Any,
     /// The version the caller saw.
     Version(i64),
     /// Entity tags none of which names a version (a weak or foreign tag, an empty list): they
@@ -278,7 +276,6 @@ impl Records {
             denied_writes(touched_categories(patch), mask)?;
             let stale = |current| Failure::from(UpdateMinorError::Stale { current });
             let expected = match if_match.ok_or(Conflict::PreconditionRequired)? {
-                Precondition::Any => minor.version,
                 Precondition::Version(v) => v,
                 Precondition::NoVersion => return Err(stale(minor.version)),
             };

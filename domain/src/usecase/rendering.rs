@@ -93,6 +93,7 @@ struct CloudEvent<'a, D> {
     #[serde(rename = "type")]
     kind: &'static str,
     subject: &'a str,
+    #[serde(with = "crate::time::micros")]
     time: DateTime<Utc>,
     datacontenttype: &'static str,
     data: D,

@@ -14,13 +14,13 @@ use crate::audit::Action;
 use crate::category::{Category, CategorySet};
 use crate::matching::{MatchingConfig, Probe, Reason, Scorer, probe_of, query_keys};
 use crate::minor::{Identity, MinorData, MinorStatus, Sex};
-use crate::policy::Operation;
+use crate::policy::{Operation, Relation};
 use crate::ports::{AlertRepository, IdGenerator, MinorReader};
 use crate::principal::Principal;
 use crate::projection::{MinorView, project};
 use crate::purpose::Purpose;
 use crate::record::Minor;
-use crate::usecase::kernel::{Failure, Kernel, Request, Trail};
+use crate::usecase::kernel::{Denied, Failure, Kernel, Request, Trail};
 use crate::validation::FieldErrors;
 
 /// What the caller knows of the child sought.
@@ -81,6 +81,7 @@ impl Search {
     pub fn search(&self, rq: &Request, query: &SearchQuery) -> Result<Vec<SearchHit>, Failure> {
         self.kernel.audited(rq, Action::Search, &[], |trail| {
             let purpose = self.kernel.purpose(rq, Operation::Search)?;
+            self.can_match(rq, purpose)?;
             let today = self.kernel.now().date_naive();
             let probe = checked(query, today)?;
             // An age range stands for the date of birth at its middle.
@@ -102,6 +103,40 @@ impl Search {
             disclose(trail, &hits);
             Ok(hits)
         })
+    }
+}
+
+impl Search {
+    /// Refuses a search under a purpose that reads the identity only of children already in the
+    /// caller's care when another purpose the role may search under reads every child's (or every
+    /// missing child's): the answer could not find a child registered elsewhere, yet would look
+    /// like "not registered". A role whose every search is bounded to its own children (a
+    /// guardian and its wards) is not refused: that is the only search it has.
+    fn can_match(&self, rq: &Request, purpose: Purpose) -> Result<(), Denied> {
+        let policy = self.kernel.policy();
+        let role = rq.caller.role;
+        let beyond_care = Relation {
+            assigned: false,
+            active_alert: true,
+        };
+        let reaches = |p: Purpose| {
+            policy
+                .mask(role, p, beyond_care)
+                .read
+                .contains(Category::Identity)
+        };
+        if reaches(purpose) {
+            return Ok(());
+        }
+        let accepted: Vec<Purpose> = policy
+            .purposes_for(role, Operation::Search)
+            .into_iter()
+            .filter(|p| reaches(*p))
+            .collect();
+        if accepted.is_empty() {
+            return Ok(());
+        }
+        Err(Denied::SearchCannotMatch { purpose, accepted })
     }
 }
 

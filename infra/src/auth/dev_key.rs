@@ -56,6 +56,21 @@ impl DevKey {
         if !key_path.exists() {
             create_key_file(&key_path)?;
         }
+        Self::load(dir)
+    }
+
+    /// The key the service made in `dir`; fails, saying so, when there is none (a token signed
+    /// with a new key would be refused by a service that uses another).
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let key_path = dir.join(KEY_FILE);
+        if !key_path.exists() {
+            let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+            anyhow::bail!(
+                "no development key in {}: the service makes it when it first starts with this \
+                 data_dir; give `token` the service's data_dir (UAM_DATA_DIR or --config)",
+                shown.display()
+            );
+        }
         let pem = std::fs::read_to_string(&key_path)
             .with_context(|| format!("cannot read the development key {}", key_path.display()))?;
         let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {

@@ -162,6 +162,46 @@ fn help_for_each_command() {
     }
 }
 
+/// `token` signs only with a key the service has: run on a data_dir where no service ever
+/// started, it fails, naming the folder it looked in, prints no token and makes no key (a new key
+/// would sign tokens every service refuses as `unknown key id`). With the key, it says which
+/// data_dir it used.
+#[test]
+fn the_token_command_refuses_to_make_a_key_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mint = || {
+        uam(dir.path())
+            .args(["token", "--sub", "s", "--agency", "registry"])
+            .args(["--role", "registry_admin"])
+            .output()
+            .unwrap()
+    };
+    let out = mint();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "no token is printed");
+    let folder = dir.path().canonicalize().unwrap();
+    let message = stderr(&out);
+    assert!(message.contains("no development key in"), "{message}");
+    assert!(
+        message.contains(folder.to_str().unwrap())
+            || message.contains(dir.path().to_str().unwrap()),
+        "names the data_dir: {message}"
+    );
+    assert!(
+        !dir.path().join("dev-signing-key.pem").exists(),
+        "no key made"
+    );
+
+    infra::auth::DevKey::load_or_create(dir.path()).unwrap();
+    let out = mint();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("data_dir"),
+        "says which data_dir: {}",
+        stderr(&out)
+    );
+}
+
 /// `token --ttl` mints no token the service would refuse for its lifetime: 12 h (the default
 /// `auth_max_token_lifetime_seconds`, 43,200 s) passes and the token's `exp` lies 43,200 s after
 /// its `iat`; 13 h fails with a non-zero exit and a message naming the setting, printing no token;
@@ -169,6 +209,8 @@ fn help_for_each_command() {
 #[test]
 fn the_token_command_refuses_a_lifetime_beyond_the_limit() {
     let dir = tempfile::tempdir().unwrap();
+    // The key a service started on this data_dir would have made.
+    infra::auth::DevKey::load_or_create(dir.path()).unwrap();
     let mint = |ttl: &str, limit: Option<&str>| {
         let mut cmd = uam(dir.path());
         if let Some(limit) = limit {

@@ -196,7 +196,7 @@ async fn subscriptions_of(app: &TestApp, agency: &str) -> String {
         .json()
         .await
         .unwrap();
-    let own: Vec<&Value> = all
+    let own: Vec<&Value> = all["items"]
         .as_array()
         .unwrap()
         .iter()

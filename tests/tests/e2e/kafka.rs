@@ -332,7 +332,11 @@ async fn a_broker_stopped_during_a_burst_loses_no_alert() {
             .json()
             .await
             .unwrap();
-        if subscriptions[0]["delivery"]["attempts"].as_u64().unwrap() >= 1 {
+        if subscriptions["items"][0]["delivery"]["attempts"]
+            .as_u64()
+            .unwrap()
+            >= 1
+        {
             break;
         }
         assert!(

@@ -173,7 +173,7 @@ async fn finds_a_child_across_spellings_and_scripts_within_the_callers_rights(
         .patch(app.url(&format!("/v1/minors/{other}")))
         .headers(app.auth(OFFICER.0, OFFICER.1))
         .header("x-purpose", "identification")
-        .header("if-match", "*")
+        .header("if-match", crate::helpers::sql::etag(&app, &other))
         .header("content-type", "application/merge-patch+json")
         .body(json!({"identity": {"aliases": [{"name": "Tesfay Berhane"}]}}).to_string())
         .send()

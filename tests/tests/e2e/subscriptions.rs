@@ -223,7 +223,7 @@ async fn an_agency_cannot_subscribe_another_agency(#[case] backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(list, json!([]), "nothing stored");
+    assert_eq!(list, json!({"items": [], "next": null}), "nothing stored");
     assert_eq!(
         subscription_entries(&app),
         [
@@ -284,7 +284,7 @@ async fn a_plain_http_or_private_address_url_is_refused_naming_url(#[case] backe
         .json()
         .await
         .unwrap();
-    assert_eq!(list, json!([]), "nothing stored");
+    assert_eq!(list, json!({"items": [], "next": null}), "nothing stored");
     let entries = subscription_entries(&app);
     assert_eq!(entries.len(), 2 * urls.len());
     assert!(

@@ -101,7 +101,9 @@ impl Kernel {
         } else {
             Err(Denied::PurposeNotPermitted {
                 role: rq.caller.role.to_string(),
+                operation: op,
                 purpose,
+                accepted: self.policy.purposes_for(rq.caller.role, op),
             })
         }
     }

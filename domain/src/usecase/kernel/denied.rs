@@ -11,8 +11,22 @@ pub enum Denied {
     /// No `X-Purpose`, or one that is not a purpose; the text says which.
     #[error("{0}")]
     PurposeMissing(String),
-    #[error("the role `{role}` may not access child data for the purpose `{purpose}`")]
-    PurposeNotPermitted { role: String, purpose: Purpose },
+    /// A purpose the role may not state for this operation; `accepted` are those it may.
+    #[error("the role `{role}` may not {operation} for the purpose `{purpose}`; {}", accepted_text(.accepted))]
+    PurposeNotPermitted {
+        role: String,
+        operation: Operation,
+        purpose: Purpose,
+        accepted: Vec<Purpose>,
+    },
+    /// A search under a purpose that reads the identity only of children already in the caller's
+    /// care, by a role that may search every child under `accepted`: it could not find a child
+    /// registered elsewhere, and an empty answer would be taken for "not registered".
+    #[error("a search for the purpose `{purpose}` finds only children already in your agency's care, so it cannot tell whether a child is registered; {}", accepted_text(.accepted))]
+    SearchCannotMatch {
+        purpose: Purpose,
+        accepted: Vec<Purpose>,
+    },
     #[error("no access to this child for the purpose `{0}`")]
     NoAccessToChild(Purpose),
     #[error("not permitted to write: {}", .0.join(", "))]
@@ -41,4 +55,24 @@ pub enum Denied {
     /// says who may.
     #[error("{0}")]
     NotPermitted(String),
+}
+
+/// "state one of: `a`, `b`" or, when there is none, that the role may not do it at all.
+fn accepted_text(accepted: &[Purpose]) -> String {
+    if accepted.is_empty() {
+        return "it may not for any purpose".to_owned();
+    }
+    let names: Vec<String> = accepted.iter().map(|p| format!("`{p}`")).collect();
+    format!("state one of: {}", names.join(", "))
+}
+
+impl Denied {
+    /// The purposes that would be accepted instead of the one stated, when that is the refusal.
+    pub fn accepted_purposes(&self) -> Option<&[Purpose]> {
+        match self {
+            Self::PurposeNotPermitted { accepted, .. }
+            | Self::SearchCannotMatch { accepted, .. } => Some(accepted),
+            _ => None,
+        }
+    }
 }

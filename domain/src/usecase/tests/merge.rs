@@ -55,7 +55,7 @@ fn a_merge_keeps_the_survivor_and_the_duplicate_points_to_it() {
         .amend(
             &rq,
             &duplicate,
-            Some(Precondition::Any),
+            Some(Precondition::Version(1)),
             &serde_json::json!({"risk": {"level": "high"}}),
         )
         .unwrap_err();

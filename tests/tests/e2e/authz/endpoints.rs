@@ -302,7 +302,10 @@ async fn call(
         ("POST", "/v1/minors") => rq.json(&registration(role)),
         ("POST", "/v1/minors/search") => rq.json(&json!({"names": ["Semhar Haile"]})),
         ("PATCH", "/v1/minors/{id}") => rq
-            .header("if-match", "*")
+            .header(
+                "if-match",
+                crate::helpers::sql::etag(&world.app, path.trim_start_matches("/v1/minors/")),
+            )
             .header("content-type", "application/merge-patch+json")
             .body(change_to(typical_write(role), n).to_string()),
         ("POST", "/v1/minors/{id}/photos") => rq.header("content-type", "image/png").body(png()),

@@ -39,7 +39,10 @@ async fn call(
         .header("x-purpose", purpose);
     if method == Method::PATCH && path.starts_with("/v1/minors/") {
         rq = rq
-            .header("if-match", "*")
+            .header(
+                "if-match",
+                crate::helpers::sql::etag(app, path.trim_start_matches("/v1/minors/")),
+            )
             .header("content-type", "application/merge-patch+json")
             .body(body.unwrap_or_default().to_string());
     } else if let Some(body) = body {

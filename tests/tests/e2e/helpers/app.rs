@@ -174,7 +174,7 @@ pub async fn relay_passed(app: &TestApp, agency: &str) {
             .json()
             .await
             .unwrap();
-        let waiting = all
+        let waiting = all["items"]
             .as_array()
             .unwrap()
             .iter()

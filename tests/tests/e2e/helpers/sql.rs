@@ -118,3 +118,20 @@ pub fn footprint(app: &TestApp) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The ETag of a record's current version, read from the database (for tests of other things
+/// than the precondition, whose callers may not be allowed to read the record).
+pub fn etag(app: &TestApp, id: &str) -> String {
+    let sql = format!(
+        "SELECT version AS n FROM minors WHERE id = '{}'",
+        id.replace('\'', "''")
+    );
+    let version = if let Some(path) = app.db.url.strip_prefix("sqlite://") {
+        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+        diesel::sql_query(sql).get_result::<Count>(&mut conn)
+    } else {
+        let mut conn = diesel::PgConnection::establish(&app.db.url).unwrap();
+        diesel::sql_query(sql).get_result::<Count>(&mut conn)
+    };
+    version.map_or_else(|_| "\"0\"".to_owned(), |c| format!("\"{}\"", c.n))
+}

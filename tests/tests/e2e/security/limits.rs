@@ -111,7 +111,10 @@ async fn send(
         .request(method.parse().unwrap(), app.url(path))
         .headers(app.auth(who.0, who.1))
         .header("x-purpose", purpose_for(path))
-        .header("if-match", "*")
+        .header(
+            "if-match",
+            crate::helpers::sql::etag(app, path.trim_start_matches("/v1/minors/")),
+        )
         .header("content-type", content_type)
         .body(body)
         .send()

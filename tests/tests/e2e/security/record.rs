@@ -182,7 +182,7 @@ async fn send(app: &TestApp, part: &Part, id: Option<&str>) -> reqwest::Response
         (_, Some(id)) => c
             .patch(app.url(&format!("/v1/minors/{id}")))
             .header("content-type", "application/merge-patch+json")
-            .header("if-match", "*"),
+            .header("if-match", crate::helpers::sql::etag(app, id)),
         (method, None) => panic!("{method} needs a record"),
     };
     req.headers(app.auth(&part.agency, &part.role))
