@@ -143,7 +143,13 @@ fn media_types(doc: &mut Value) {
             operation["requestBody"]["content"] =
                 json!({"image/jpeg": binary(), "image/png": binary()});
         }
-        let ok = &mut operation["responses"]["200"]["content"];
+        let Some(ok) = operation
+            .get_mut("responses")
+            .and_then(|r| r.get_mut("200"))
+            .map(|r| &mut r["content"])
+        else {
+            return;
+        };
         match id.as_str() {
             "alerts_get" => {
                 ok["application/json"] =

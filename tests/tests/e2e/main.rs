@@ -17,6 +17,7 @@ mod events;
 mod faults;
 mod http;
 mod imports;
+mod integration;
 mod kafka;
 mod matching_eval;
 mod merge;
