@@ -74,10 +74,13 @@ fn located(path: &serde_path_to_error::Path, message: &str) -> FieldErrors {
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next());
+    // An unknown member is already the last segment of the path; a missing one is not.
     let name = match member {
         Some(member) if at.is_empty() => member.to_owned(),
-        Some(member) => format!("{at}.{member}"),
-        None => at,
+        Some(member) if at != member && !at.ends_with(&format!(".{member}")) => {
+            format!("{at}.{member}")
+        }
+        _ => at,
     };
     let mut errors = FieldErrors::default();
     errors.push(name, message);

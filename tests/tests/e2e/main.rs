@@ -18,6 +18,7 @@ mod faults;
 mod http;
 mod imports;
 mod integration;
+mod integrators;
 mod kafka;
 mod matching_eval;
 mod merge;
