@@ -8,6 +8,7 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::validation::FieldErrors;
@@ -15,7 +16,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 
-use crate::problem::invalid;
+use crate::problem::{Problem, invalid};
 
 /// A JSON body of type `T`; a member that does not fit is named in the problem.
 #[derive(Debug)]
@@ -35,10 +36,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
         let json = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
             let value = json.await?.into_inner();
+            // serde reads a struct from an array too (`[null, null]`); every body is an object.
+            if !value.is_object() {
+                return Err(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-body",
+                    "Malformed request body",
+                    format!("the body must be a JSON object, not {}", kind(&value)),
+                )
+                .into());
+            }
             serde_path_to_error::deserialize(value)
                 .map(Body)
                 .map_err(|e| invalid(&located(e.path(), &e.inner().to_string())).into())
         })
+    }
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 

@@ -64,7 +64,7 @@ use crate::routes::{
         statistics::series,
         statistics::chart,
     ),
-    components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor, search::ReasonBody)),
+    components(schemas(Problem, InvalidParam, minors::RecordMeta, minors::RevisionActor, search::MatchReason)),
     modifiers(&BearerAuth, &RateLimited),
     tags(
         (name = "health", description = "Probes for orchestrators"),

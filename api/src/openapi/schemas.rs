@@ -105,7 +105,7 @@ pub(super) fn record_schemas() -> serde_json::Map<String, Value> {
             "type": "object",
             "properties": {
                 "score": {"type": "number", "minimum": 0, "maximum": 1},
-                "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/ReasonBody"}},
+                "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/MatchReason"}},
                 "record": {"$ref": "#/components/schemas/MinorRecord"},
             },
             "required": ["score", "reasons", "record"],

@@ -49,7 +49,7 @@ pub struct SearchBody {
 /// Why a candidate scored as it did, field by field.
 #[derive(Debug, Serialize, ToSchema)]
 #[allow(dead_code)]
-pub struct ReasonBody {
+pub struct MatchReason {
     pub field: String,
     /// 0 (disagree) to 1 (agree).
     pub agreement: f64,

@@ -421,7 +421,7 @@ pub struct DeadLetterBody {
     /// The CloudEvent rendered now through the agency's field policy; `null` when the agency no
     /// longer follows the alert (nothing of it may be shown; a replay resolves it as
     /// `not_followed`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub event: Option<serde_json::Value>,
 }
 

@@ -136,6 +136,25 @@ async fn a_bad_value_in_a_body_is_named_with_what_would_be_accepted() {
     let detail = problem["detail"].as_str().unwrap();
     assert_eq!(detail.matches("line 1 column").count(), 1, "{detail}");
 
+    // A body that is not an object is refused, though serde would read a struct from an array.
+    for body in ["[null, null]", "null", "\"x\"", "7"] {
+        let res = app
+            .client
+            .post(app.url(&format!("/v1/minors/{CHILD}/disappearances")))
+            .headers(reception(&app))
+            .header("X-Purpose", "disappearance")
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(res, 400).await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("JSON object"),
+            "{body}: {problem}"
+        );
+    }
+
     // A query parameter outside its enum is named too.
     let problem = assert_problem(
         app.client

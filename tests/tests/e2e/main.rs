@@ -15,6 +15,7 @@ mod cli;
 mod delivery;
 mod events;
 mod faults;
+mod guide;
 mod http;
 mod imports;
 mod integration;

@@ -75,6 +75,19 @@ impl PolicyFile {
             .any(|g| g["role"] == role && Self::names(g, "purposes", purpose))
     }
 
+    /// The purposes among `purposes` for which `role` reads the identity of a child that is not
+    /// its own (every child, or every missing child).
+    pub fn reaching_beyond_care<'a>(&self, role: &str, purposes: &[&'a str]) -> Vec<&'a str> {
+        purposes
+            .iter()
+            .copied()
+            .filter(|p| {
+                self.granted(role, p, "read", false, true)
+                    .contains("identity")
+            })
+            .collect()
+    }
+
     /// Categories `role` may `access` for `purpose` on a child it stands to as given.
     pub fn granted(
         &self,

@@ -138,11 +138,25 @@ async fn search_results_and_possible_matches_hold_only_what_the_caller_may_read(
             let status = res.status().as_u16();
             let body: Value = res.json().await.unwrap();
             let permitted = policy.permits(role, purpose);
-            if status != if permitted { 200 } else { 403 } {
+            // A search that could find only the caller's own children, where another purpose
+            // of the role finds children elsewhere, is refused naming those purposes.
+            let searching = PURPOSES
+                .iter()
+                .copied()
+                .filter(|p| policy.permits(role, p))
+                .collect::<Vec<_>>();
+            let wider = policy.reaching_beyond_care(role, &searching);
+            let bounded = permitted && !wider.is_empty() && !wider.contains(&purpose);
+            if status != if permitted && !bounded { 200 } else { 403 } {
                 wrong.push(format!("{at}: status {status}: {body}"));
                 continue;
             }
-            if !permitted {
+            if bounded && body["accepted_purposes"] != json!(wider) {
+                wrong.push(format!(
+                    "{at}: accepted purposes {body}, expected {wider:?}"
+                ));
+            }
+            if !permitted || bounded {
                 continue;
             }
             let hits = body["items"].as_array().unwrap();

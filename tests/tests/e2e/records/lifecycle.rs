@@ -246,11 +246,17 @@ async fn amending_needs_the_current_version(#[case] backend: Backend) {
 
     assert_problem(patch(&app, OFFICER, id, None, &change).await, 428).await;
     assert_problem(patch(&app, OFFICER, id, Some("\"7\""), &change).await, 412).await;
-    assert_problem(
+    // Text that is no entity tag: 400 naming the header (a 412 would send the caller to fetch a
+    // version it already has).
+    let problem = assert_problem(
         patch(&app, OFFICER, id, Some("garbage"), &change).await,
-        412,
+        400,
     )
     .await;
+    assert_eq!(
+        problem["invalid-params"][0]["name"], "If-Match",
+        "{problem}"
+    );
     let res = app
         .client
         .patch(app.url(&format!("/v1/minors/{id}")))
@@ -289,12 +295,29 @@ async fn amending_needs_the_current_version(#[case] backend: Backend) {
         412,
     )
     .await;
-    // Removing a category with null, then `*` as If-Match.
+    // `*` would overwrite whatever is current: refused, naming the header.
+    let problem = assert_problem(
+        patch(
+            &app,
+            OFFICER,
+            id,
+            Some("*"),
+            &json!({"risk": {"level": "medium"}}),
+        )
+        .await,
+        400,
+    )
+    .await;
+    assert_eq!(
+        problem["invalid-params"][0]["name"], "If-Match",
+        "{problem}"
+    );
+    // Removing a category with null, on the version read.
     let res = patch(
         &app,
         OFFICER,
         id,
-        Some("*"),
+        Some("\"2\""),
         &json!({"risk": {"level": "medium"}}),
     )
     .await;

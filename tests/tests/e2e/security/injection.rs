@@ -383,8 +383,9 @@ async fn hostile_query_parameters_path_ids_and_purpose_are_refused(#[case] backe
         }
 
         // X-Purpose: a header value may not hold NUL or escape bytes at all (HTTP refuses them
-        // before the service); any other value is an unknown purpose. If-Match: a value that
-        // names no version is judged after the purpose (400 without one) and is then 412, audited.
+        // before the service); any other value is an unknown purpose. If-Match: a value that is
+        // no entity-tag list is 400 naming it, whatever the purpose; one that parses but names no
+        // version of this API is judged after the purpose (400 without one), then 412, audited.
         if let Ok(value) = reqwest::header::HeaderValue::from_bytes(p.value.as_bytes()) {
             let patch = |purpose: Option<&str>| {
                 let mut req = c
@@ -398,17 +399,29 @@ async fn hostile_query_parameters_path_ids_and_purpose_are_refused(#[case] backe
                 }
                 req.send()
             };
+            // RFC 9110, 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, in a list.
+            let tags = regex::Regex::new(
+                r#"^[ \t]*(W/)?"[\x21\x23-\x7e\x80-\xff]*"([ \t]*,[ \t]*(W/)?"[\x21\x23-\x7e\x80-\xff]*")*[ \t]*$"#,
+            )
+            .unwrap();
+            let malformed = !tags.is_match(p.value);
             let body = assert_problem(patch(None).await.unwrap(), 400).await;
-            assert_eq!(body["invalid-params"][0]["name"], "X-Purpose", "{body}");
+            let named = if malformed { "If-Match" } else { "X-Purpose" };
+            assert_eq!(body["invalid-params"][0]["name"], named, "{body}");
             let res = patch(Some("guardianship")).await.unwrap();
             let id = super::request_id(&res);
-            assert_problem(res, 412).await;
-            let rows = crate::helpers::sql::audit_rows(&app);
-            let entry = rows.iter().find(|r| r.request_id == id).expect("audited");
-            assert_eq!(
-                (entry.action.as_str(), entry.outcome.as_str()),
-                ("amend", "rejected")
-            );
+            if malformed {
+                let body = assert_problem(res, 400).await;
+                assert_eq!(body["invalid-params"][0]["name"], "If-Match", "{body}");
+            } else {
+                assert_problem(res, 412).await;
+                let rows = crate::helpers::sql::audit_rows(&app);
+                let entry = rows.iter().find(|r| r.request_id == id).expect("audited");
+                assert_eq!(
+                    (entry.action.as_str(), entry.outcome.as_str()),
+                    ("amend", "rejected")
+                );
+            }
 
             let res = c
                 .get(app.url(&format!("/v1/minors/{child}")))
