@@ -33,7 +33,8 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong in this occurrence.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub detail: Option<Box<str>>,
     /// Every offending field, for validation failures.
     #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
@@ -55,7 +56,7 @@ pub struct Problem {
     /// for it instead, as `X-Purpose` values.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<String>>)]
-    pub accepted_purposes: Option<Box<[String]>>,
+    pub accepted_purposes: Option<Box<Vec<String>>>,
 }
 
 impl Problem {
@@ -70,7 +71,7 @@ impl Problem {
             kind: format!("urn:uam-registry:problem:{slug}").into(),
             title: title.into(),
             status: status.as_u16(),
-            detail: detail.into(),
+            detail: detail.into().map(String::into_boxed_str),
             invalid_params: Vec::new(),
             merged_into: None,
             current_version: None,
@@ -93,7 +94,7 @@ impl Problem {
             kind: format!("urn:uam-registry:problem:{slug}").into(),
             title: reason.into(),
             status: status.as_u16(),
-            detail: detail.into(),
+            detail: detail.into().map(String::into_boxed_str),
             invalid_params: Vec::new(),
             merged_into: None,
             current_version: None,
@@ -280,7 +281,7 @@ fn forbidden(denied: &Denied) -> Problem {
     );
     if let Some(accepted) = denied.accepted_purposes() {
         return Problem {
-            accepted_purposes: Some(accepted.iter().map(ToString::to_string).collect()),
+            accepted_purposes: Some(Box::new(accepted.iter().map(ToString::to_string).collect())),
             ..problem
         };
     }

@@ -190,7 +190,7 @@ async fn a_duplicate_merges_into_the_survivor_keeping_both_identities_and_histor
         .patch(app.url(&format!("/v1/minors/{d}")))
         .headers(app.auth(OFFICER.0, OFFICER.1))
         .header("x-purpose", "identification")
-        .header("if-match", crate::helpers::sql::etag(&app, &d))
+        .header("if-match", crate::helpers::sql::etag(&app, d))
         .header("content-type", "application/merge-patch+json")
         .body(json!({"identity": {"sex": "male"}}).to_string())
         .send()

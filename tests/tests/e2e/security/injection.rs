@@ -329,6 +329,11 @@ async fn hostile_query_parameters_path_ids_and_purpose_are_refused(#[case] backe
         ("/v1/agencies", "identification", &["after", "limit"]),
         (&access_log, "guardianship", &["after", "limit"]),
     ];
+    // RFC 9110, 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, in a list.
+    let tags = regex::Regex::new(
+        r#"^[ \t]*(W/)?"[\x21\x23-\x7e\x80-\xff]*"([ \t]*,[ \t]*(W/)?"[\x21\x23-\x7e\x80-\xff]*")*[ \t]*$"#,
+    )
+    .unwrap();
     for p in &PAYLOADS {
         for (path, purpose, params) in &listings {
             for param in *params {
@@ -399,11 +404,6 @@ async fn hostile_query_parameters_path_ids_and_purpose_are_refused(#[case] backe
                 }
                 req.send()
             };
-            // RFC 9110, 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, in a list.
-            let tags = regex::Regex::new(
-                r#"^[ \t]*(W/)?"[\x21\x23-\x7e\x80-\xff]*"([ \t]*,[ \t]*(W/)?"[\x21\x23-\x7e\x80-\xff]*")*[ \t]*$"#,
-            )
-            .unwrap();
             let malformed = !tags.is_match(p.value);
             let body = assert_problem(patch(None).await.unwrap(), 400).await;
             let named = if malformed { "If-Match" } else { "X-Purpose" };
