@@ -316,6 +316,37 @@ impl Drop for Server {
     }
 }
 
+/// The text log written to a pipe or a file holds no terminal colour codes.
+#[test]
+fn a_log_that_is_not_a_terminal_is_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = uam(dir.path())
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .env("UAM_LOG_FORMAT", "text")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        let serving = line.contains("serving");
+        seen.push(line);
+        if serving {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.last().is_some_and(|l| l.contains("serving")),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.iter().all(|l| !l.contains('\u{1b}')),
+        "colour codes in the log: {seen:#?}"
+    );
+}
+
 #[tokio::test]
 async fn a_token_from_the_cli_is_accepted_and_sigterm_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();

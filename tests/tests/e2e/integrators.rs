@@ -384,6 +384,17 @@ async fn answers_have_one_shape() {
         text.contains("<headline>Missing unaccompanied minor (high risk)</headline>"),
         "{text}"
     );
+    let resolve = |outcome: &'static str| {
+        app.client
+            .post(app.url(&format!("/v1/alerts/{id}/resolution")))
+            .headers(police.clone())
+            .header("X-Purpose", "disappearance")
+            .json(&json!({"outcome": outcome}))
+            .send()
+    };
+    let problem = assert_problem(resolve("foundsafe").await.unwrap(), 400).await;
+    let reason = only_invalid(&problem, "outcome");
+    assert!(reason.contains("found_safe"), "{reason}");
     let res = app
         .client
         .post(app.url(&format!("/v1/alerts/{id}/resolution")))
