@@ -88,7 +88,7 @@ fn deserialise(doc: &Value, errors: &mut FieldErrors) -> Option<MinorData> {
                 let before = errors.0.len();
                 for_each_member_error(doc, errors);
                 if errors.0.len() == before {
-                    push_path_error(errors, &whole);
+                    push_path_error(errors, doc, &whole);
                 }
                 return None;
             }
@@ -106,15 +106,57 @@ fn for_each_member_error(doc: &Value, errors: &mut FieldErrors) {
     for (name, value) in members.iter().filter(|(name, _)| writable(name)) {
         let single = Value::Object(Map::from_iter([(name.clone(), value.clone())]));
         if let Err(e) = serde_path_to_error::deserialize::<_, MinorData>(&single) {
-            push_path_error(errors, &e);
+            push_path_error(errors, &single, &e);
         }
     }
 }
 
-fn push_path_error(errors: &mut FieldErrors, e: &serde_path_to_error::Error<serde_json::Error>) {
+fn push_path_error(
+    errors: &mut FieldErrors,
+    doc: &Value,
+    e: &serde_path_to_error::Error<serde_json::Error>,
+) {
     let path = e.path().to_string();
     let path = if path == "." { String::new() } else { path };
-    errors.push(path, e.inner());
+    let message = e.inner().to_string();
+    match expected_form(doc, e.path(), &message) {
+        Some(form) => errors.push(path, format!("{message}: expected {form}")),
+        None => errors.push(path, message),
+    }
+}
+
+/// What a date or an instant that chrono could not read should look like, when `message` is one
+/// of chrono's parse errors about the text at `path` in `doc`.
+fn expected_form(
+    doc: &Value,
+    path: &serde_path_to_error::Path,
+    message: &str,
+) -> Option<&'static str> {
+    const CHRONO: [&str; 6] = [
+        "input is out of range",
+        "no possible date and time matching input",
+        "input is not enough for unique date and time",
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+    ];
+    if !CHRONO.iter().any(|m| message.starts_with(m)) {
+        return None;
+    }
+    let mut value = doc;
+    for segment in path.iter() {
+        value = match segment {
+            serde_path_to_error::Segment::Map { key } => value.get(key)?,
+            serde_path_to_error::Segment::Seq { index } => value.get(index)?,
+            _ => return None,
+        };
+    }
+    let text = value.as_str()?;
+    Some(if text.contains('T') {
+        "an instant in RFC 3339 with its offset, e.g. `2026-12-07T21:30:00+01:00`"
+    } else {
+        "a date `YYYY-MM-DD`, e.g. `2010-03-01`"
+    })
 }
 
 fn finish(data: Option<MinorData>, errors: FieldErrors) -> Result<MinorData, FieldErrors> {
@@ -210,6 +252,31 @@ mod tests {
         assert!(message("physical.height_cm").contains("invalid type"));
         assert!(message("risk.level").contains("unknown variant `extreme`"));
         assert!(message("health.urgent").contains("unknown field `urgent`"));
+    }
+
+    #[test]
+    fn a_date_or_instant_chrono_cannot_read_says_the_form_expected() {
+        let errors = parse_data(&json!({
+            "identity": {"date_of_birth": "2011-13-01"},
+            "interception": {"intercepted_at": "2026-12-01T10:00:00"},
+        }))
+        .unwrap_err();
+        let reason = |name: &str| {
+            errors
+                .0
+                .iter()
+                .find(|e| e.path == name)
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| panic!("{name} not named in {errors:?}"))
+        };
+        assert!(reason("identity.date_of_birth").contains("YYYY-MM-DD"));
+        assert!(reason("interception.intercepted_at").contains("RFC 3339 with its offset"));
+        // Other type errors keep serde's own words.
+        let errors = parse_data(&json!({"physical": {"height_cm": "tall"}})).unwrap_err();
+        assert!(
+            !errors.0[0].message.contains("expected a date"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -56,17 +56,9 @@ async fn a_generated_python_client_runs_a_reception_centres_day() {
     let done: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let child = done["child"].as_str().unwrap();
     let auth = app.auth("demo-reception", "reception_staff");
-    let record: Value = app
-        .client
-        .get(app.url(&format!("/v1/minors/{child}")))
-        .headers(auth.clone())
-        .header("X-Purpose", "care")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let record = app
+        .read(&format!("/v1/minors/{child}"), auth.clone(), Some("care"))
+        .await;
     // registered (1), patched (2), photo (3), patched on the photo's version (4).
     assert_eq!(record["version"], 4, "{record}");
     assert_eq!(record["status"], "missing", "{record}");
@@ -79,17 +71,13 @@ async fn a_generated_python_client_runs_a_reception_centres_day() {
         record["photos"]["items"][0]["id"], done["photo"],
         "{record}"
     );
-    let alert: Value = app
-        .client
-        .get(app.url(&format!("/v1/alerts/{}", done["alert"].as_str().unwrap())))
-        .headers(auth)
-        .header("X-Purpose", "disappearance")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alert = app
+        .read(
+            &format!("/v1/alerts/{}", done["alert"].as_str().unwrap()),
+            auth,
+            Some("disappearance"),
+        )
+        .await;
     assert_eq!(alert["status"], "open", "{alert}");
     assert_eq!(alert["minor_id"], child, "{alert}");
 }

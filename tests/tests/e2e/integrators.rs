@@ -109,17 +109,9 @@ async fn a_bad_value_in_a_body_is_named_with_what_would_be_accepted() {
     only_invalid(&problem, "last_seen_place");
 
     // Nothing was reported by any of them.
-    let alerts: Value = app
-        .client
-        .get(app.url("/v1/alerts"))
-        .headers(reception(&app))
-        .header("X-Purpose", "disappearance")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alerts = app
+        .read("/v1/alerts", reception(&app), Some("disappearance"))
+        .await;
     assert_eq!(alerts["items"], json!([]), "{alerts}");
 
     // Malformed JSON says where once.
@@ -352,17 +344,13 @@ async fn answers_have_one_shape() {
         assert!(stamp.is_match(at), "{field}: {at}");
     }
     assert_eq!(alert["last_seen_at"], "2026-12-06T20:40:00.500000Z");
-    let record: Value = app
-        .client
-        .get(app.url(&format!("/v1/minors/{CHILD}")))
-        .headers(reception(&app))
-        .header("X-Purpose", "care")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let record = app
+        .read(
+            &format!("/v1/minors/{CHILD}"),
+            reception(&app),
+            Some("care"),
+        )
+        .await;
     for field in ["registered_at", "updated_at"] {
         let at = record[field].as_str().unwrap();
         assert!(stamp.is_match(at), "{field}: {at}");
@@ -412,16 +400,7 @@ async fn answers_have_one_shape() {
     );
 
     // Subscriptions are listed like every other list.
-    let list: Value = app
-        .client
-        .get(app.url("/v1/subscriptions"))
-        .headers(app.admin())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.read("/v1/subscriptions", app.admin(), None).await;
     assert!(
         list["items"].is_array() && list.get("next").is_some(),
         "{list}"

@@ -103,6 +103,17 @@ impl TestApp {
         self.auth("registry", "registry_admin")
     }
 
+    /// The JSON answer of `GET path` as `who`, stating `purpose` when given; it must be 200.
+    pub async fn read(&self, path: &str, who: HeaderMap, purpose: Option<&str>) -> Value {
+        let mut req = self.client.get(self.url(path)).headers(who);
+        if let Some(purpose) = purpose {
+            req = req.header("X-Purpose", purpose);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.unwrap()
+    }
+
     pub async fn create_agency(&self, id: &str, kind: &str) -> reqwest::Response {
         self.client
             .post(self.url("/v1/agencies"))
