@@ -132,9 +132,12 @@ fn text() -> Value {
     json!({"schema": {"type": "string"}})
 }
 
-/// The answers besides JSON, as `http::offered` lists them, and binary bodies as binary.
+/// The success media types of each operation, as `http::offered` (the table the `Accept` check
+/// uses) lists them: text types as strings, images as binary. Two places where annotations fall
+/// short are filled by name: utoipa keeps one body per status, so the alert's JSON schema beside
+/// its CAP form; and the photo upload's request types, which the answer table does not cover.
 fn media_types(doc: &mut Value) {
-    for_each_operation(doc, |_, _, operation| {
+    for_each_operation(doc, |path, method, operation| {
         let id = operation["operationId"]
             .as_str()
             .unwrap_or_default()
@@ -150,20 +153,20 @@ fn media_types(doc: &mut Value) {
         else {
             return;
         };
-        match id.as_str() {
-            "alerts_get" => {
-                ok["application/json"] =
-                    json!({"schema": {"$ref": "#/components/schemas/AlertRecord"}});
-                ok[crate::cap::CONTENT_TYPE] = text();
+        if id == "alerts_get" {
+            ok["application/json"] =
+                json!({"schema": {"$ref": "#/components/schemas/AlertRecord"}});
+        }
+        let Ok(method) = actix_web::http::Method::from_bytes(method.to_uppercase().as_bytes())
+        else {
+            return;
+        };
+        for media in crate::http::offered(path, &method) {
+            if media.starts_with("image/") && *media != "image/svg+xml" {
+                ok[*media] = binary();
+            } else if ok.get(*media).is_none() {
+                ok[*media] = text();
             }
-            "statistics_series" => {
-                ok["text/csv"] = text();
-                ok["image/svg+xml"] = text();
-            }
-            "minors_get_photo" => {
-                *ok = json!({"image/jpeg": binary(), "image/png": binary()});
-            }
-            _ => {}
         }
     });
 }
