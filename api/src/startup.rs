@@ -128,7 +128,7 @@ pub fn verify_audit(settings: &Settings) -> anyhow::Result<domain::audit::Verify
 }
 
 /// The development key, when no JWKS is configured.
-pub fn dev_key(settings: &Settings) -> anyhow::Result<DevKey> {
+fn dev_key(settings: &Settings) -> anyhow::Result<DevKey> {
     DevKey::load_or_create(&settings.data_dir).context("the development signing key")
 }
 

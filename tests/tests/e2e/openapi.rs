@@ -250,19 +250,10 @@ fn enforced_values_are_enums() {
     );
 }
 
-/// The tools of the OpenAPI checks: `OPENAPI_TOOLS` if set, else the virtual environment that
-/// `scripts/test` installs under the tools cache (openapi-spec-validator, openapi-python-client).
+/// A tool of the OpenAPI checks (openapi-spec-validator, openapi-python-client, their python):
+/// in `OPENAPI_TOOLS` if set, else in the virtual environment `scripts/test` installs.
 pub fn openapi_tool(name: &str) -> std::path::PathBuf {
-    let dir = std::env::var_os("OPENAPI_TOOLS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|| {
-                    std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache")
-                });
-            cache.join("uam-registry/tools/openapi/bin")
-        });
+    let dir = crate::helpers::installed_tool("OPENAPI_TOOLS", "openapi/bin");
     let path = dir.join(name);
     assert!(
         path.exists(),

@@ -45,3 +45,25 @@ pub fn binary() -> std::path::PathBuf {
         })
         .clone()
 }
+
+/// A tool `scripts/test` installs: the path in the variable `env` if set, else `cached` under
+/// the tools cache (`$XDG_CACHE_HOME` or `~/.cache`, then `uam-registry/tools/`). Fails, naming
+/// it, when it is not there.
+pub fn installed_tool(env: &str, cached: &str) -> std::path::PathBuf {
+    let path = std::env::var_os(env)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| {
+                    std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache")
+                });
+            cache.join("uam-registry/tools").join(cached)
+        });
+    assert!(
+        path.exists(),
+        "{} is needed (scripts/test installs it; `{env}` may name another)",
+        path.display()
+    );
+    path
+}

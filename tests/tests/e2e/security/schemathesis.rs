@@ -22,20 +22,7 @@ const CONFIG: &str = concat!(
 /// The schemathesis command: `SCHEMATHESIS` if set, else the virtual environment that
 /// `scripts/test` installs under the tools cache.
 fn schemathesis() -> PathBuf {
-    let path = std::env::var_os("SCHEMATHESIS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache"));
-            cache.join("uam-registry/tools/schemathesis/bin/schemathesis")
-        });
-    assert!(
-        path.exists(),
-        "schemathesis is needed at {} (scripts/test installs it)",
-        path.display()
-    );
-    path
+    crate::helpers::installed_tool("SCHEMATHESIS", "schemathesis/bin/schemathesis")
 }
 
 /// Serves the demo on `backend` (the application as `serve --demo` builds it, on a random port,
