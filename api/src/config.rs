@@ -61,14 +61,14 @@ pub struct Settings {
     pub log_level: String,
     /// Path of the access policy (TOML); empty means the shipped default (`policy/default.toml`).
     pub policy: String,
+    /// Path of the retention rules (TOML); empty means the shipped default
+    /// (`policy/retention.toml`). Its outbox rule says how long alert events are kept.
+    pub retention: String,
     /// Kafka bootstrap servers (`host:port,...`); empty disables the Kafka sink.
     pub kafka_brokers: String,
     /// How long the Kafka producer tries to have a record acknowledged, and the admin client an
     /// operation done, in milliseconds: a delivery attempt fails after it.
     pub kafka_timeout_ms: u64,
-    /// How long the outbox keeps an alert event, in days: the longest any subscription waits for
-    /// an event before it is dead-lettered, and how far back the SSE stream resumes.
-    pub outbox_retention_days: u64,
     /// The wait after a subscription's first failed attempt, in milliseconds; doubled after each
     /// further failure, up to `delivery_backoff_max_seconds`.
     pub delivery_backoff_initial_ms: u64,
@@ -83,7 +83,7 @@ pub struct Settings {
     /// How often the deadline sweep (escalations, overdue protective-measures decisions) runs,
     /// in milliseconds.
     pub sweep_interval_ms: u64,
-    /// How often outbox events past `outbox_retention_days` are removed, in seconds.
+    /// How often outbox events past the retention rule of the outbox are removed, in seconds.
     pub prune_interval_seconds: u64,
     /// How long the relay waits for news of an event before it looks anyway, in milliseconds;
     /// 0: 2000 on PostgreSQL (where `NOTIFY` wakes it), 250 on SQLite. Failing subscriptions are
@@ -143,9 +143,9 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             log_level: "info".into(),
             policy: String::new(),
+            retention: String::new(),
             kafka_brokers: String::new(),
             kafka_timeout_ms: 10_000,
-            outbox_retention_days: 30,
             delivery_backoff_initial_ms: 1000,
             delivery_backoff_max_seconds: 900,
             webhook_allowed_hosts: Vec::new(),
@@ -290,6 +290,9 @@ impl Settings {
         if !self.policy.is_empty() && !Path::new(&self.policy).is_file() {
             return invalid("policy", "names no file");
         }
+        if !self.retention.is_empty() && !Path::new(&self.retention).is_file() {
+            return invalid("retention", "names no file");
+        }
         for (setting, value) in [
             ("rate_limit_per_subject", self.rate_limit_per_subject),
             ("rate_limit_per_address", self.rate_limit_per_address),
@@ -314,9 +317,6 @@ impl Settings {
         }
         if !(100..=600_000).contains(&self.kafka_timeout_ms) {
             return invalid("kafka_timeout_ms", "must be between 100 and 600000");
-        }
-        if !(1..=3650).contains(&self.outbox_retention_days) {
-            return invalid("outbox_retention_days", "must be between 1 and 3650");
         }
         if !(10..=3_600_000).contains(&self.delivery_backoff_initial_ms) {
             return invalid(
@@ -458,14 +458,6 @@ impl Settings {
             first: millis(self.delivery_backoff_initial_ms),
             cap: seconds(self.delivery_backoff_max_seconds),
         }
-    }
-
-    /// How long the outbox keeps an event.
-    pub fn outbox_retention(&self) -> chrono::Duration {
-        i64::try_from(self.outbox_retention_days)
-            .ok()
-            .and_then(chrono::Duration::try_days)
-            .unwrap_or(chrono::Duration::MAX)
     }
 
     pub fn sweep_interval(&self) -> Duration {

@@ -125,6 +125,11 @@ pub fn date_time<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Er
 }
 
 /// Reads a calendar date `YYYY-MM-DD`; the error says what would be accepted.
+pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    optional_date(d)?.ok_or_else(|| D::Error::custom("a date `YYYY-MM-DD` is required"))
+}
+
+/// Reads a calendar date `YYYY-MM-DD`; the error says what would be accepted.
 pub fn optional_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
     let Some(text) = Option::<String>::deserialize(d)? else {
         return Ok(None);

@@ -10,6 +10,7 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use domain::alert::{DEFAULT_RISK_TOML, RiskRules};
+use domain::lifecycle::{DEFAULT_RETENTION_TOML, Retention};
 use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
 use domain::ports::{EventSink, Lane, TopicAdmin};
 use domain::usecase::agencies::Agencies;
@@ -19,6 +20,7 @@ use domain::usecase::authenticate::Authenticator;
 use domain::usecase::deliveries::{Deliveries, DeliveryPorts};
 use domain::usecase::health::Readiness;
 use domain::usecase::kernel::Kernel;
+use domain::usecase::lifecycle::{LifecyclePorts, Lifecycles};
 use domain::usecase::merge::Merges;
 use domain::usecase::policy::Rules;
 use domain::usecase::records::{RecordPorts, Records};
@@ -32,7 +34,10 @@ use infra::db::{
     Database, DatabaseOutages, DatabaseUrl, DieselAgencyRepository, DieselAuditLog,
     DieselMinorRepository, PoolSettings,
 };
-use infra::db::{DieselAlertRepository, DieselOutbox, DieselStatisticsSource, listen_for_events};
+use infra::db::{
+    DieselAlertRepository, DieselOutbox, DieselStatisticsSource, DieselSweepCalendar,
+    listen_for_events,
+};
 use infra::ids::UuidGenerator;
 use infra::kafka::{KafkaSink, KafkaTopics};
 use infra::photo::PhotoSanitizer;
@@ -76,6 +81,7 @@ pub struct Application {
     port: u16,
     server: Server,
     alerts: Alerts,
+    lifecycles: Lifecycles,
     relay: Relay,
     /// Wakes the relay when an event is written (PostgreSQL `NOTIFY`).
     wake: Arc<tokio::sync::Notify>,
@@ -171,6 +177,25 @@ pub fn load_policy(settings: &Settings) -> anyhow::Result<Policy> {
     Policy::from_document(document).with_context(|| format!("{origin} is invalid"))
 }
 
+/// The retention rules: the file named by `retention`, or the shipped default. Fails, naming the
+/// file and the rule, on an unknown name and on rules that do not hold together.
+pub fn load_retention(settings: &Settings) -> anyhow::Result<Retention> {
+    let (text, origin) = if settings.retention.is_empty() {
+        (
+            DEFAULT_RETENTION_TOML.to_owned(),
+            "the default retention rules".to_owned(),
+        )
+    } else {
+        let text = std::fs::read_to_string(&settings.retention)
+            .with_context(|| format!("cannot read the retention file {}", settings.retention))?;
+        (text, format!("the retention file {}", settings.retention))
+    };
+    let rules: Retention = toml::from_str(&text).with_context(|| format!("{origin} is invalid"))?;
+    rules
+        .checked()
+        .with_context(|| format!("{origin} is invalid"))
+}
+
 impl Application {
     pub async fn build(settings: Settings, options: Options) -> anyhow::Result<Self> {
         let prepared = settings.clone();
@@ -180,6 +205,8 @@ impl Application {
         let waker = wake.clone();
         let (state, verifier) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let policy = Arc::new(load_policy(&prepared)?);
+            let retention = Arc::new(load_retention(&prepared)?);
+            let outbox_retention = chrono::Duration::days(i64::from(retention.outbox_days()));
             let db = open_database(&prepared)?;
             if db.backend() == infra::db::Backend::Sqlite {
                 // No NOTIFY on SQLite: the writers in this process wake the relay themselves.
@@ -215,7 +242,7 @@ impl Application {
                     ))
                 };
             let alert_repository = Arc::new(DieselAlertRepository::new(db.clone()));
-            let retention_days = i64::try_from(prepared.outbox_retention_days).unwrap_or(i64::MAX);
+            let retention_days = i64::from(retention.outbox_days());
             let alerts = Alerts::new(
                 kernel.clone(),
                 AlertPorts {
@@ -240,7 +267,7 @@ impl Application {
                     secrets: Arc::new(RandomSecrets),
                     topics: kafka.as_ref().map(|(_, topics)| topics.clone()),
                 },
-                prepared.outbox_retention(),
+                outbox_retention,
             );
             let relay = Relay::new(
                 kernel.clone(),
@@ -255,7 +282,7 @@ impl Application {
                 risk,
                 RelayTiming {
                     schedule: prepared.retry_schedule(),
-                    retention: prepared.outbox_retention(),
+                    retention: outbox_retention,
                 },
             );
             let deliveries = Deliveries::new(
@@ -295,7 +322,16 @@ impl Application {
                 ),
                 search: Search::new(kernel.clone(), minors.clone(), matching),
                 merges: Merges::new(kernel.clone(), minors.clone(), minors.clone(), agencies),
-                audit_trail: AuditTrail::new(kernel.clone(), minors),
+                audit_trail: AuditTrail::new(kernel.clone(), minors.clone()),
+                lifecycles: Lifecycles::new(
+                    kernel.clone(),
+                    LifecyclePorts {
+                        minors: minors.clone(),
+                        writer: minors,
+                        calendar: Arc::new(DieselSweepCalendar::new(db.clone())),
+                    },
+                    retention,
+                ),
                 alerts,
                 subscriptions,
                 deliveries,
@@ -321,6 +357,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let alerts = state.alerts.clone();
+        let lifecycles = state.lifecycles.clone();
         let relay = state.relay.clone();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (poll, workers) = match database_url(&settings)? {
@@ -360,6 +397,7 @@ impl Application {
                 .configure(routes::search::configure)
                 .configure(routes::merge::configure)
                 .configure(routes::minors::configure)
+                .configure(routes::lifecycle::configure)
                 .configure(routes::policy::configure)
                 .configure(routes::audit::configure)
                 .configure(routes::alerts::configure)
@@ -398,6 +436,7 @@ impl Application {
             port,
             server: server.run(),
             alerts,
+            lifecycles,
             relay,
             wake,
             relay_poll,
@@ -418,6 +457,7 @@ impl Application {
     /// by URL every `auth_jwks_refresh_seconds`; each stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let alerts = self.alerts;
+        let lifecycles = self.lifecycles;
         let sweep_every = self.sweep_every;
         let sweeper = async move {
             loop {
@@ -428,6 +468,22 @@ impl Application {
                     Ok(Ok(raised)) => tracing::info!(raised, "alert deadlines passed"),
                     Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "deadline sweep failed"),
                     Err(e) => tracing::error!(error = %e, "deadline sweep panicked"),
+                }
+                // Once a day of the registry's clock: the retention rules.
+                let lifecycles = lifecycles.clone();
+                match tokio::task::spawn_blocking(move || lifecycles.sweep_if_due()).await {
+                    Ok(Ok(None)) => {}
+                    Ok(Ok(Some(r))) => tracing::info!(
+                        records = r.records,
+                        restricted = r.restricted,
+                        erased = r.erased,
+                        deferred = r.deferred,
+                        "lifecycle sweep"
+                    ),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = format!("{e:#}"), "lifecycle sweep failed")
+                    }
+                    Err(e) => tracing::error!(error = %e, "lifecycle sweep panicked"),
                 }
             }
         };

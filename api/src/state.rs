@@ -25,6 +25,7 @@ pub struct AppState {
     pub search: Search,
     pub merges: Merges,
     pub audit_trail: AuditTrail,
+    pub lifecycles: domain::usecase::lifecycle::Lifecycles,
     pub alerts: Alerts,
     pub subscriptions: Subscriptions,
     pub deliveries: Deliveries,

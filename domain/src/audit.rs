@@ -55,6 +55,22 @@ pub enum Action {
     DeadLetterDiscard,
     /// A signed test event sent to a subscription's endpoint.
     SubscriptionPing,
+    /// A record restricted (GDPR Art. 18), by a person or by a retention rule.
+    Restrict,
+    /// A restriction lifted.
+    LiftRestriction,
+    /// A record closed (departure, transfer abroad, ...).
+    Close,
+    /// A review answered: the record's course confirmed, or its rules held back.
+    Review,
+    /// Data erased under a retention rule (the categories erased).
+    Erase,
+    /// A photo deleted (rectification).
+    PhotoDelete,
+    /// A value redacted from a record's history (the categories redacted).
+    Redact,
+    /// The child's access: everything held and every disclosure, for the guardian.
+    SubjectAccess,
 }
 
 /// How the request ended.

@@ -127,6 +127,10 @@ impl CategorySet {
         CategorySet(self.0 | other.0)
     }
 
+    pub fn intersection(self, other: CategorySet) -> CategorySet {
+        CategorySet(self.0 & other.0)
+    }
+
     pub fn difference(self, other: CategorySet) -> CategorySet {
         CategorySet(self.0 & !other.0)
     }

@@ -12,6 +12,7 @@ pub mod category;
 pub mod country;
 #[cfg(test)]
 pub(crate) mod fakes;
+pub mod lifecycle;
 pub mod matching;
 pub mod minor;
 pub mod page;

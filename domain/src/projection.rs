@@ -76,6 +76,10 @@ pub struct RevisionView {
     pub changed: Vec<Category>,
     /// The record's categories after this revision, through the caller's mask.
     pub data: MinorData,
+    /// Categories the caller may read whose values were redacted from this revision
+    /// (rectification): the marker that stands in for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redacted: Vec<Category>,
 }
 
 pub fn project_revision(revision: &Revision, mask: Mask) -> RevisionView {
@@ -89,6 +93,7 @@ pub fn project_revision(revision: &Revision, mask: Mask) -> RevisionView {
             .filter(|c| mask.read.contains(*c))
             .collect(),
         data: revision.data.retain(mask.read),
+        redacted: revision.redacted.intersection(mask.read).iter().collect(),
     }
 }
 
@@ -137,6 +142,7 @@ mod tests {
             updated_at: DateTime::UNIX_EPOCH,
             data: crate::minor::fixtures::full(),
             merged_into: None,
+            lifecycle: Default::default(),
         };
         let mask = Mask {
             read: [Category::Identity, Category::Photos].into_iter().collect(),

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::agency::AgencyId;
 use crate::category::{Category, CategorySet};
+use crate::lifecycle::Lifecycle;
 use crate::minor::{MinorData, MinorStatus};
 use crate::policy::Relation;
 use crate::principal::Principal;
@@ -21,22 +22,34 @@ pub struct Minor {
     pub data: MinorData,
     /// The record this one was merged into, when its status is `merged`.
     pub merged_into: Option<String>,
+    /// Restriction, closure, review and the lifecycle acts (the tombstone of what was erased).
+    pub lifecycle: Lifecycle,
 }
 
 impl Minor {
     /// How `caller` stands to this child: assigned when the child is placed with, or is a ward of,
     /// the caller's agency; under an active alert while the child is missing.
     pub fn relation_to(&self, caller: &Principal) -> Relation {
-        relation(&self.data, self.status, &caller.agency)
+        self.relation_of(&caller.agency)
+    }
+
+    /// How `agency` stands to this child (see [`Minor::relation_to`]), restricted when the record
+    /// is.
+    pub fn relation_of(&self, agency: &AgencyId) -> Relation {
+        Relation {
+            restricted: self.lifecycle.is_restricted(),
+            ..relation(&self.data, self.status, agency)
+        }
     }
 }
 
-/// See [`Minor::relation_to`]; also used for a record not yet stored.
+/// How `agency` stands to a record not yet stored (never restricted); see [`Minor::relation_to`].
 pub fn relation(data: &MinorData, status: MinorStatus, agency: &AgencyId) -> Relation {
     let ours = |a: Option<&str>| a == Some(agency.as_str());
     Relation {
         assigned: ours(data.placement_agency()) || ours(data.guardian_agency()),
         active_alert: status == MinorStatus::Missing,
+        restricted: false,
     }
 }
 
@@ -68,6 +81,9 @@ pub struct Revision {
     pub actor: Actor,
     pub changed: CategorySet,
     pub data: MinorData,
+    /// Categories whose values were redacted from this revision (rectification); the lifecycle
+    /// acts say who redacted them, when and why.
+    pub redacted: CategorySet,
 }
 
 /// Which children a listing may return, from the policy's reach for the caller.

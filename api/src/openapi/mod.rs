@@ -10,7 +10,8 @@ mod schemas;
 
 use crate::problem::{InvalidParam, Problem};
 use crate::routes::{
-    agencies, alerts, audit, health, merge, minors, policy, search, statistics, subscriptions,
+    agencies, alerts, audit, health, lifecycle, merge, minors, policy, search, statistics,
+    subscriptions,
 };
 
 #[derive(OpenApi)]
@@ -36,6 +37,14 @@ use crate::routes::{
         merge::merge,
         minors::add_photo,
         minors::photo,
+        lifecycle::delete_photo,
+        lifecycle::retention,
+        lifecycle::status,
+        lifecycle::restrict,
+        lifecycle::lift,
+        lifecycle::close,
+        lifecycle::review,
+        lifecycle::redact,
         policy::effective,
         audit::access_log,
         audit::verify,
@@ -71,6 +80,7 @@ use crate::routes::{
         (name = "agencies", description = "The administrations that share the registry"),
         (name = "minors", description = "Children's records, through the caller's field mask"),
         (name = "policy", description = "The access rules in force"),
+        (name = "lifecycle", description = "Retention, review, restriction, closure and rectification of a record"),
         (name = "audit", description = "Who saw what of a child, and the integrity of the audit trail"),
         (name = "alerts", description = "Disappearance reports and the alerts that follow"),
         (name = "subscriptions", description = "Agencies receiving the alert stream by webhook or Kafka: made or confirmed by the receiving agency itself"),

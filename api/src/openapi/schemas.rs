@@ -10,6 +10,8 @@ pub(super) fn record_schemas() -> serde_json::Map<String, Value> {
         .into_generator();
     let _ = generator.subschema_for::<domain::minor::MinorData>();
     let _ = generator.subschema_for::<domain::alert::Alert>();
+    let _ = generator.subschema_for::<domain::lifecycle::Retention>();
+    let _ = generator.subschema_for::<domain::usecase::lifecycle::LifecycleView>();
     let status = generator
         .subschema_for::<domain::minor::MinorStatus>()
         .to_value();

@@ -440,5 +440,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::new(PHOTO_LIMIT_BYTES))
             .route(web::post().to(add_photo)),
     )
-    .service(web::resource("/v1/minors/{id}/photos/{photo_id}").route(web::get().to(photo)));
+    .service(
+        web::resource("/v1/minors/{id}/photos/{photo_id}")
+            .route(web::get().to(photo))
+            .route(web::delete().to(super::lifecycle::delete_photo)),
+    );
 }

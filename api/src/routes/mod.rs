@@ -4,6 +4,7 @@ pub mod agencies;
 pub mod alerts;
 pub mod audit;
 pub mod health;
+pub mod lifecycle;
 pub mod merge;
 pub mod minors;
 pub mod paging;

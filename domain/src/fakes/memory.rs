@@ -230,6 +230,7 @@ impl MinorWriter for Memory {
             updated_at: at,
             data: data.clone(),
             merged_into: None,
+            lifecycle: Default::default(),
         };
         s.minors.push(Stored {
             seq,
@@ -240,6 +241,7 @@ impl MinorWriter for Memory {
                 actor: actor.clone(),
                 changed: data.present_categories(),
                 data: data.clone(),
+                redacted: crate::category::CategorySet::EMPTY,
             }],
             photos: HashMap::new(),
         });
@@ -271,6 +273,7 @@ impl MinorWriter for Memory {
             actor: change.actor.clone(),
             changed: change.changed,
             data: change.data.clone(),
+            redacted: crate::category::CategorySet::EMPTY,
         });
         if let Some(photo) = change.photo {
             stored.photos.insert(
@@ -281,7 +284,85 @@ impl MinorWriter for Memory {
                 },
             );
         }
+        if let Some(photo) = change.removed_photo {
+            stored.photos.remove(photo);
+        }
+        if let Some(lifecycle) = change.lifecycle {
+            stored.minor.lifecycle = lifecycle.clone();
+        }
         Ok(stored.minor.clone())
+    }
+
+    fn change_lifecycle(
+        &self,
+        id: &str,
+        change: &crate::ports::LifecycleChange<'_>,
+    ) -> Result<Minor, UpdateMinorError> {
+        let mut s = self.lock();
+        let current = s
+            .stored(id)
+            .ok_or_else(|| UpdateMinorError::NotFound(id.to_owned()))?
+            .minor
+            .version;
+        if current != change.expected_version {
+            return Err(UpdateMinorError::Stale { current });
+        }
+        s.append(std::slice::from_ref(change.audit))
+            .map_err(|e| UpdateMinorError::Unknown(e.into()))?;
+        let stored = s
+            .stored(id)
+            .ok_or_else(|| UpdateMinorError::NotFound(id.to_owned()))?;
+        stored.minor.lifecycle = change.lifecycle.clone();
+        stored.minor.updated_at = change.at;
+        if let Some((data, erasure)) = change.erasure {
+            stored.minor.version += 1;
+            stored.minor.data = data.clone();
+            let keep = crate::category::CategorySet::all().difference(erasure.categories);
+            for r in &mut stored.revisions {
+                r.data = r.data.retain(keep);
+            }
+            if erasure.photos || erasure.record {
+                stored.photos.clear();
+            }
+            if erasure.record {
+                stored.revisions.clear();
+            } else if erasure.revisions {
+                stored
+                    .revisions
+                    .retain(|r| r.version >= change.expected_version);
+            }
+        }
+        Ok(stored.minor.clone())
+    }
+
+    fn redact(
+        &self,
+        id: &str,
+        redaction: &crate::ports::Redaction<'_>,
+    ) -> Result<Minor, UpdateMinorError> {
+        let mut s = self.lock();
+        let stored = s
+            .stored(id)
+            .ok_or_else(|| UpdateMinorError::NotFound(id.to_owned()))?;
+        if stored.minor.version != redaction.expected_version {
+            return Err(UpdateMinorError::Stale {
+                current: stored.minor.version,
+            });
+        }
+        let revision = stored
+            .revisions
+            .iter_mut()
+            .find(|r| r.version == redaction.revision)
+            .ok_or_else(|| UpdateMinorError::NotFound(id.to_owned()))?;
+        revision.data = revision
+            .data
+            .retain(crate::category::CategorySet::all().difference(redaction.categories));
+        revision.redacted = revision.redacted.union(redaction.categories);
+        stored.minor.lifecycle = redaction.lifecycle.clone();
+        let minor = stored.minor.clone();
+        s.append(std::slice::from_ref(redaction.audit))
+            .map_err(|e| UpdateMinorError::Unknown(e.into()))?;
+        Ok(minor)
     }
 
     fn merge(&self, merge: &Merge<'_>) -> Result<Minor, UpdateMinorError> {
@@ -323,6 +404,7 @@ impl MinorWriter for Memory {
             actor: merge.actor.clone(),
             changed: merge.changed,
             data: merge.data.clone(),
+            redacted: crate::category::CategorySet::EMPTY,
         });
         Ok(survivor.minor.clone())
     }
@@ -352,6 +434,7 @@ impl MinorReader for Memory {
             .minors
             .iter()
             .filter(|m| page.after.is_none_or(|after| m.seq > after))
+            .filter(|m| !m.minor.lifecycle.is_restricted())
             .filter(|m| match scope {
                 ListScope::Everything => true,
                 ListScope::Related {
@@ -399,6 +482,7 @@ impl MinorReader for Memory {
             .minors
             .iter()
             .filter(|m| m.minor.status != MinorStatus::Merged)
+            .filter(|m| !m.minor.lifecycle.is_restricted())
             .filter_map(|m| {
                 let keys = index_keys(m.minor.data.identity.as_ref());
                 let shared = wanted.iter().filter(|k| keys.contains(k)).count();
@@ -419,6 +503,17 @@ impl MinorReader for Memory {
             .lock()
             .stored(minor_id)
             .and_then(|s| s.photos.get(photo_id).cloned()))
+    }
+
+    fn scan(&self, after: i64, limit: usize) -> anyhow::Result<Vec<(i64, Minor)>> {
+        Ok(self
+            .lock()
+            .minors
+            .iter()
+            .filter(|m| m.seq > after)
+            .take(limit)
+            .map(|m| (m.seq, m.minor.clone()))
+            .collect())
     }
 }
 
@@ -454,6 +549,7 @@ impl AlertRepository for Memory {
                     updated_at: at,
                     data: new.data.clone(),
                     merged_into: None,
+                    lifecycle: Default::default(),
                 },
                 revisions: vec![Revision {
                     version: 1,
@@ -461,6 +557,7 @@ impl AlertRepository for Memory {
                     actor: new.actor.clone(),
                     changed: new.data.present_categories(),
                     data: new.data.clone(),
+                    redacted: crate::category::CategorySet::EMPTY,
                 }],
                 photos: HashMap::new(),
             });

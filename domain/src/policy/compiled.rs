@@ -55,6 +55,18 @@ pub struct Policy {
     written_permits: Vec<Permit>,
 }
 
+/// Who may still use a restricted record (GDPR Art. 18): the guardianship service and the child's
+/// guardian (whose grants still need the child to be its ward), for the purpose `guardianship`;
+/// while an alert for the child is open, whoever the policy lets act on it for the purpose
+/// `disappearance`, until the alert ends.
+pub fn restriction_allows(role: Role, purpose: Option<Purpose>, active_alert: bool) -> bool {
+    match purpose {
+        Some(Purpose::Guardianship) => matches!(role, Role::GuardianshipOfficer | Role::Guardian),
+        Some(Purpose::Disappearance) => active_alert,
+        _ => false,
+    }
+}
+
 fn slot(condition: Condition) -> usize {
     match condition {
         Condition::Always => 0,
@@ -123,6 +135,9 @@ impl Policy {
         purpose: Option<Purpose>,
         facts: Facts,
     ) -> bool {
+        if facts.restricted && !restriction_allows(role, purpose, facts.active_alert) {
+            return false;
+        }
         self.permits_of(role, op)
             .any(|p| p.allows(role, op, purpose, None, facts))
     }
@@ -135,6 +150,9 @@ impl Policy {
         facts: Facts,
         outcome: ResolutionOutcome,
     ) -> bool {
+        if facts.restricted && !restriction_allows(role, Some(purpose), facts.active_alert) {
+            return false;
+        }
         self.permits_of(role, Operation::Resolve).any(|p| {
             p.allows(
                 role,
@@ -183,7 +201,11 @@ impl Policy {
     }
 
     /// The categories `role` may read and write for `purpose` on a child it stands to as `relation`.
+    /// A restricted record (see [`restriction_allows`]) masks everything from everyone else.
     pub fn mask(&self, role: Role, purpose: Purpose, relation: Relation) -> Mask {
+        if relation.restricted && !restriction_allows(role, Some(purpose), relation.active_alert) {
+            return Mask::default();
+        }
         let Some(cells) = self.table.get(&(role, purpose)) else {
             return Mask::default();
         };

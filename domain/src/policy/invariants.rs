@@ -127,6 +127,23 @@ pub fn check_permits(permits: &[Permit], grants: &[Grant]) -> Result<(), PolicyE
                     p.condition.as_str()
                 ));
             }
+            if op.guardianship_only()
+                && (p.role != Role::GuardianshipOfficer
+                    || p.purposes.iter().any(|x| *x != Purpose::Guardianship))
+            {
+                return at(&format!(
+                    "`{op}` belongs to the guardianship service, for `guardianship`"
+                ));
+            }
+            if *op == Operation::SubjectAccess
+                && (!matches!(p.role, Role::GuardianshipOfficer | Role::Guardian)
+                    || p.purposes.iter().any(|x| *x != Purpose::Guardianship))
+            {
+                return at(
+                    "the child's access is asked by the guardian or the guardianship service, for \
+                     `guardianship`",
+                );
+            }
             if *op == Operation::List
                 && p.purposes.contains(&Purpose::Identification)
                 && p.condition != Standing::Assigned

@@ -23,6 +23,7 @@ const FOLLOWS: Facts = Facts {
     active_alert: true,
     follows: true,
     reporter: false,
+    restricted: false,
 };
 
 #[test]
@@ -35,6 +36,7 @@ fn child_focus_reads_five_categories_during_an_alert_and_nothing_else() {
         Relation {
             assigned: false,
             active_alert: true,
+            restricted: false,
         },
     );
     assert_eq!(
@@ -210,6 +212,7 @@ fn a_relation_gives_its_facts_and_no_more() {
     let facts = Facts::from(Relation {
         assigned: true,
         active_alert: true,
+        restricted: false,
     });
     assert_eq!(
         (

@@ -10,7 +10,7 @@ mod invariants;
 mod known;
 mod operation;
 
-pub use compiled::{Mask, Policy, Reach};
+pub use compiled::{Mask, Policy, Reach, restriction_allows};
 pub use document::{Access, Condition, Grant, PolicyDocument};
 pub use error::PolicyError;
 pub use operation::{Facts, Operation, Permit, Relation, Standing};
@@ -33,6 +33,7 @@ mod tests {
     const ANY: Relation = Relation {
         assigned: true,
         active_alert: true,
+        restricted: false,
     };
 
     #[test]
@@ -60,6 +61,7 @@ mod tests {
                     Relation {
                         assigned: true,
                         active_alert: false,
+                        restricted: false,
                     },
                 );
                 for c in [Category::Photos, Category::Physical, Category::Contacts] {
@@ -78,12 +80,14 @@ mod tests {
             let not_ward = Relation {
                 assigned: false,
                 active_alert: true,
+                restricted: false,
             };
             assert_eq!(p.mask(Role::Guardian, purpose, not_ward), Mask::default());
         }
         let ward = Relation {
             assigned: true,
             active_alert: false,
+            restricted: false,
         };
         assert_eq!(
             p.mask(Role::Guardian, Purpose::Guardianship, ward).read,
@@ -92,6 +96,7 @@ mod tests {
         let alert = Relation {
             assigned: false,
             active_alert: true,
+            restricted: false,
         };
         assert!(
             p.mask(Role::PoliceOfficer, Purpose::Disappearance, alert)

@@ -66,10 +66,22 @@ pub enum Operation {
     AuditVerify,
     /// The oversight listing of alerts opened and closed in error.
     Oversight,
+    /// Restrict a record (GDPR Art. 18) or lift its restriction.
+    Restrict,
+    /// Close a record (departure, transfer abroad, ...): its retention rules start to run.
+    Close,
+    /// Confirm a record's course after a review, or hold its retention rules back.
+    Review,
+    /// Delete a photo attached by mistake (rectification).
+    PhotoDelete,
+    /// Redact a rectified value from a record's history.
+    Redact,
+    /// Everything held on a child and every disclosure of it, for the child (GDPR Art. 15).
+    SubjectAccess,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 25] = [
+    pub const ALL: [Operation; 31] = [
         Self::Consult,
         Self::List,
         Self::Search,
@@ -95,6 +107,12 @@ impl Operation {
         Self::Statistics,
         Self::AuditVerify,
         Self::Oversight,
+        Self::Restrict,
+        Self::Close,
+        Self::Review,
+        Self::PhotoDelete,
+        Self::Redact,
+        Self::SubjectAccess,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +142,12 @@ impl Operation {
             Self::Statistics => "statistics",
             Self::AuditVerify => "audit_verify",
             Self::Oversight => "oversight",
+            Self::Restrict => "restrict",
+            Self::Close => "close",
+            Self::Review => "review",
+            Self::PhotoDelete => "photo_delete",
+            Self::Redact => "redact",
+            Self::SubjectAccess => "subject_access",
         }
     }
 
@@ -146,7 +170,12 @@ impl Operation {
     pub fn reads_records(self) -> bool {
         matches!(
             self,
-            Self::Consult | Self::List | Self::Search | Self::History | Self::PhotoRead
+            Self::Consult
+                | Self::List
+                | Self::Search
+                | Self::History
+                | Self::PhotoRead
+                | Self::SubjectAccess
         )
     }
 
@@ -156,6 +185,15 @@ impl Operation {
         !matches!(
             self,
             Self::Subscribe | Self::ProposeSubscription | Self::ManageAgencies | Self::AuditVerify
+        )
+    }
+
+    /// Operations of a record's lifecycle that only the guardianship service may do: they decide
+    /// what the registry keeps of a child and who may still see it.
+    pub fn guardianship_only(self) -> bool {
+        matches!(
+            self,
+            Self::Restrict | Self::Close | Self::Review | Self::Redact
         )
     }
 
@@ -238,6 +276,8 @@ pub struct Facts {
     pub active_alert: bool,
     pub follows: bool,
     pub reporter: bool,
+    /// The child's record is restricted (GDPR Art. 18): see [`super::Policy::permits`].
+    pub restricted: bool,
 }
 
 impl Facts {
@@ -247,6 +287,7 @@ impl Facts {
         active_alert: true,
         follows: true,
         reporter: true,
+        restricted: false,
     };
 
     pub fn holds(self, condition: Standing) -> bool {
@@ -267,6 +308,8 @@ pub struct Relation {
     pub assigned: bool,
     /// An alert for the child is open.
     pub active_alert: bool,
+    /// The record is restricted (GDPR Art. 18): see [`super::Policy::mask`].
+    pub restricted: bool,
 }
 
 impl From<Relation> for Facts {
@@ -274,6 +317,7 @@ impl From<Relation> for Facts {
         Facts {
             assigned: r.assigned,
             active_alert: r.active_alert,
+            restricted: r.restricted,
             ..Facts::default()
         }
     }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::AuditEntry;
 use crate::category::CategorySet;
+use crate::lifecycle::{Erasure, Lifecycle};
 use crate::matching::KeyQuery;
 use crate::minor::MinorData;
 use crate::page::{Page, PageRequest};
@@ -60,7 +61,34 @@ pub struct Change<'a> {
     pub data: &'a MinorData,
     pub changed: CategorySet,
     pub photo: Option<&'a NewPhoto>,
+    /// A stored photo whose bytes go with this change (the data no longer lists it).
+    pub removed_photo: Option<&'a str>,
+    /// The lifecycle as it becomes, when the change records a lifecycle act.
+    pub lifecycle: Option<&'a Lifecycle>,
     pub actor: &'a Actor,
+    pub at: DateTime<Utc>,
+    pub audit: &'a AuditEntry,
+}
+
+/// A change of a record's lifecycle, based on the version the caller saw: the lifecycle as it
+/// becomes, and, for an erasure, the data as it becomes and what else goes.
+#[derive(Debug, Clone, Copy)]
+pub struct LifecycleChange<'a> {
+    pub expected_version: i64,
+    pub lifecycle: &'a Lifecycle,
+    pub erasure: Option<(&'a MinorData, Erasure)>,
+    pub at: DateTime<Utc>,
+    pub audit: &'a AuditEntry,
+}
+
+/// Values redacted from one revision of a record's history.
+#[derive(Debug, Clone, Copy)]
+pub struct Redaction<'a> {
+    /// The version of the record the change is based on (the lifecycle records the act).
+    pub expected_version: i64,
+    pub revision: i64,
+    pub categories: CategorySet,
+    pub lifecycle: &'a Lifecycle,
     pub at: DateTime<Utc>,
     pub audit: &'a AuditEntry,
 }
@@ -115,6 +143,30 @@ pub trait MinorWriter: Send + Sync {
     /// [`UpdateMinorError::Stale`] and store nothing when either stored version differs from the
     /// expected one, and [`UpdateMinorError::NotFound`] when either record is missing.
     fn merge(&self, merge: &Merge<'_>) -> Result<Minor, UpdateMinorError>;
+
+    /// Stores `change.lifecycle` (and whether the record is restricted, which takes it out of
+    /// listings, search and statistics) and appends `change.audit`, all or nothing. With an
+    /// erasure: the record takes the data given at the next version without a revision; the
+    /// erased categories are removed from every revision; the stored photos go if
+    /// `erasure.photos`; every revision but the current one goes if `erasure.revisions` (all of
+    /// them, with the name keys and nationalities, if `erasure.record`); the child's resolved
+    /// alerts, their agencies and the child's outbox events and dead letters go if
+    /// `erasure.alerts`. MUST return [`UpdateMinorError::Stale`] and store nothing when the stored
+    /// version is not `expected_version`, and [`UpdateMinorError::NotFound`] when there is no such
+    /// record.
+    fn change_lifecycle(
+        &self,
+        id: &str,
+        change: &LifecycleChange<'_>,
+    ) -> Result<Minor, UpdateMinorError>;
+
+    /// Removes the values of `redaction.categories` from revision `redaction.revision` (it keeps
+    /// who made it and when), records the categories redacted with the revision, stores
+    /// `redaction.lifecycle` and appends the audit entry, all or nothing; the record's version
+    /// does not move. MUST return [`UpdateMinorError::Stale`] when the stored version is not
+    /// `expected_version`, and [`UpdateMinorError::NotFound`] when the record or the revision is
+    /// missing.
+    fn redact(&self, id: &str, redaction: &Redaction<'_>) -> Result<Minor, UpdateMinorError>;
 }
 
 /// Reads of children's records, their revisions and photos.
@@ -126,7 +178,7 @@ pub trait MinorReader: Send + Sync {
     fn history(&self, id: &str) -> anyhow::Result<Vec<Revision>>;
 
     /// Records in registration order after the cursor (a registration sequence number), within
-    /// `scope`, matching `filter`.
+    /// `scope`, matching `filter`; never a restricted record.
     fn list(
         &self,
         scope: &ListScope,
@@ -135,7 +187,7 @@ pub trait MinorReader: Send + Sync {
     ) -> anyhow::Result<Page<(i64, Minor), i64>>;
 
     /// At most `limit` records filed under keys of `query` (see `matching::index_keys`; merged
-    /// duplicates are not filed), most likely first, with work bounded by the number of query keys,
+    /// duplicates are not filed; restricted records are never returned), most likely first, with work bounded by the number of query keys,
     /// however large the registry:
     ///
     /// * every record under a key few records hold MUST be considered;
@@ -149,4 +201,8 @@ pub trait MinorReader: Send + Sync {
 
     /// A photo of the record, if both exist.
     fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>>;
+
+    /// Records after the cursor (a registration sequence number), in registration order, at most
+    /// `limit`, whatever their state (restricted, erased, merged): for the lifecycle sweep.
+    fn scan(&self, after: i64, limit: usize) -> anyhow::Result<Vec<(i64, Minor)>>;
 }

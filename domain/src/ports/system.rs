@@ -60,3 +60,10 @@ pub trait StatisticsSource: Send + Sync {
     /// [`crate::statistics::Facts::build`]), read in one consistent snapshot.
     fn facts(&self) -> anyhow::Result<crate::statistics::Facts>;
 }
+
+/// Which days of the registry's clock the lifecycle sweep has run.
+pub trait SweepCalendar: Send + Sync {
+    /// Marks `day` as swept, started at `at`. MUST return `true` to exactly one caller per day,
+    /// across every instance sharing the store, and `false` to the others.
+    fn claim(&self, day: chrono::NaiveDate, at: DateTime<Utc>) -> anyhow::Result<bool>;
+}

@@ -212,6 +212,7 @@ impl Alerts {
             active_alert: relation.active_alert,
             follows: follows(&caller.agency, caller.agency_kind, minor.map(|m| &m.data)),
             reporter: alert.reported_by.agency == caller.agency.as_str(),
+            restricted: relation.restricted,
         }
     }
 
@@ -363,6 +364,7 @@ impl Alerts {
                 updated_at: now,
                 data: data.clone(),
                 merged_into: None,
+                lifecycle: Default::default(),
             };
             self.raise(
                 rq,

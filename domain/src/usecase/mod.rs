@@ -8,6 +8,7 @@ pub mod authenticate;
 pub mod deliveries;
 pub mod health;
 pub mod kernel;
+pub mod lifecycle;
 pub mod merge;
 pub mod policy;
 pub mod records;

@@ -297,6 +297,8 @@ impl Records {
                     data: &data,
                     changed,
                     photo: None,
+                    removed_photo: None,
+                    lifecycle: None,
                     actor: &actor,
                     at: audit.at,
                     audit: &audit,
@@ -394,13 +396,13 @@ impl Records {
         if assigned {
             standings.push(Relation {
                 assigned: true,
-                active_alert: false,
+                ..Relation::default()
             });
         }
         if missing {
             standings.push(Relation {
-                assigned: false,
                 active_alert: true,
+                ..Relation::default()
             });
         }
         for (name, category) in filter.categories() {
@@ -488,6 +490,8 @@ impl Records {
                         data: &data,
                         changed,
                         photo: Some(&photo),
+                        removed_photo: None,
+                        lifecycle: None,
                         actor: &actor,
                         at: audit.at,
                         audit: &audit,

@@ -913,7 +913,11 @@ mod tests {
                 updated_at: DateTime::UNIX_EPOCH,
                 data,
                 merged_into: None,
+                lifecycle: Default::default(),
             }))
+        }
+        fn scan(&self, _: i64, _: usize) -> anyhow::Result<Vec<(i64, Minor)>> {
+            unimplemented!()
         }
         fn history(&self, _: &str) -> anyhow::Result<Vec<Revision>> {
             unimplemented!()

@@ -13,7 +13,7 @@ use crate::policy::{Facts, Operation, Policy};
 use crate::ports::{OutboxEvent, RenderedEvent};
 use crate::projection::{MinorView, project};
 use crate::purpose::Purpose;
-use crate::record::{Minor, relation};
+use crate::record::Minor;
 use crate::role::Role;
 
 /// The CloudEvents `source` of every event.
@@ -36,11 +36,12 @@ impl Receiver<'_> {
             return false;
         };
         let relation = minor
-            .map(|m| relation(&m.data, m.status, self.agency))
+            .map(|m| m.relation_of(self.agency))
             .unwrap_or_default();
         let facts = Facts {
             assigned: relation.assigned,
             active_alert: relation.active_alert,
+            restricted: relation.restricted,
             follows: follows(self.agency, self.kind, minor.map(|m| &m.data)),
             reporter: alert.reported_by.agency == self.agency.as_str(),
         };
@@ -48,17 +49,15 @@ impl Receiver<'_> {
             && policy.permits(role, Operation::Stream, Some(Purpose::Disappearance), facts)
     }
 
-    /// The categories the receiver reads of a record for the purpose `disappearance`.
+    /// The categories the receiver reads of a record for the purpose `disappearance` (none that
+    /// a retention rule erased).
     fn reads(&self, policy: &Policy, minor: &Minor) -> CategorySet {
         self.role
             .map(|role| {
                 policy
-                    .mask(
-                        role,
-                        Purpose::Disappearance,
-                        relation(&minor.data, minor.status, self.agency),
-                    )
+                    .mask(role, Purpose::Disappearance, minor.relation_of(self.agency))
                     .read
+                    .difference(minor.lifecycle.erased_categories())
             })
             .unwrap_or_default()
     }
@@ -76,11 +75,7 @@ pub struct Rendering<'a> {
 /// the REST API); `None` when it reads nothing.
 fn projected(minor: Option<&Minor>, receiver: &Receiver<'_>, policy: &Policy) -> Option<MinorView> {
     let (m, role) = minor.zip(receiver.role)?;
-    let mask = policy.mask(
-        role,
-        Purpose::Disappearance,
-        relation(&m.data, m.status, receiver.agency),
-    );
+    let mask = policy.mask(role, Purpose::Disappearance, m.relation_of(receiver.agency));
     (!mask.read.is_empty()).then(|| project(m, mask, Purpose::Disappearance))
 }
 

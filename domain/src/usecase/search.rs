@@ -118,6 +118,7 @@ impl Search {
         let beyond_care = Relation {
             assigned: false,
             active_alert: true,
+            restricted: false,
         };
         let reaches = |p: Purpose| {
             policy

@@ -5,15 +5,20 @@ use chrono::{DateTime, Datelike, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use domain::audit::AuditEntry;
 use domain::category::{Category, CategorySet};
+use domain::lifecycle::Lifecycle;
 use domain::matching::KeyQuery;
 use domain::minor::{MinorData, MinorStatus};
 use domain::page::{Page, PageRequest};
 use domain::ports::{
-    Change, Merge, MinorReader, MinorWriter, NewEvent, StoredPhoto, UpdateMinorError,
+    Change, LifecycleChange, Merge, MinorReader, MinorWriter, NewEvent, Redaction, StoredPhoto,
+    UpdateMinorError,
 };
 use domain::record::{Actor, ListScope, Minor, MinorFilter, Revision};
 
-use super::schema::{minor_name_keys, minor_nationalities, minor_revisions, minors, photos};
+use super::schema::{
+    alert_agencies, alerts, dead_letters, minor_name_keys, minor_nationalities, minor_revisions,
+    minors, outbox, photos,
+};
 use super::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
@@ -28,6 +33,7 @@ pub(super) struct MinorRow {
     updated_at: NaiveDateTime,
     data: String,
     merged_into: Option<String>,
+    lifecycle: String,
 }
 
 impl MinorRow {
@@ -47,6 +53,8 @@ impl MinorRow {
             data: serde_json::from_str(&self.data)
                 .with_context(|| format!("record {id}: stored data"))?,
             merged_into: self.merged_into,
+            lifecycle: serde_json::from_str(&self.lifecycle)
+                .with_context(|| format!("record {id}: stored lifecycle"))?,
             id,
         };
         Ok((self.seq, minor))
@@ -64,6 +72,7 @@ struct RevisionRow {
     purpose: String,
     changed: String,
     data: String,
+    redactions: Option<String>,
 }
 
 impl RevisionRow {
@@ -84,6 +93,13 @@ impl RevisionRow {
             },
             changed: changed.into_iter().collect(),
             data: serde_json::from_str(&self.data).context("revision data")?,
+            redacted: match self.redactions {
+                Some(text) => serde_json::from_str::<Vec<Category>>(&text)
+                    .context("revision redactions")?
+                    .into_iter()
+                    .collect(),
+                None => CategorySet::EMPTY,
+            },
         })
     }
 }
@@ -222,6 +238,93 @@ pub(super) fn insert_in(
     write_revision(c, seq, 1, &json, data.present_categories(), actor, at)
 }
 
+/// Why an update that matched no row failed: the record is at another version, or missing.
+fn stale_or_missing(c: &mut DbConnection, id: &str) -> TxError {
+    let current = minors::table
+        .filter(minors::id.eq(id))
+        .select(minors::version)
+        .first::<i64>(c)
+        .optional();
+    match current {
+        Ok(Some(v)) => TxError::Stale(v),
+        Ok(None) => TxError::NotFound,
+        Err(e) => TxError::Db(e),
+    }
+}
+
+/// Stores a record's lifecycle and the copy of whether it is restricted; a restricted record
+/// leaves the name index (no search finds it), one no longer restricted is filed again.
+fn write_lifecycle(c: &mut DbConnection, seq: i64, lifecycle: &Lifecycle) -> Result<(), TxError> {
+    let json = serde_json::to_string(lifecycle).map_err(anyhow::Error::from)?;
+    diesel::update(minors::table.filter(minors::seq.eq(seq)))
+        .set((
+            minors::lifecycle.eq(json),
+            minors::restricted.eq(lifecycle.is_restricted()),
+        ))
+        .execute(c)?;
+    if lifecycle.is_restricted() {
+        diesel::delete(minor_name_keys::table.filter(minor_name_keys::minor_seq.eq(seq)))
+            .execute(c)?;
+    } else {
+        let data: String = minors::table
+            .filter(minors::seq.eq(seq))
+            .select(minors::data)
+            .first(c)?;
+        let data: MinorData = serde_json::from_str(&data).map_err(anyhow::Error::from)?;
+        super::name_index::write_name_keys(c, seq, &data)?;
+    }
+    Ok(())
+}
+
+/// Removes `categories` from the data of every revision of the record.
+fn strip_revisions(c: &mut DbConnection, seq: i64, categories: CategorySet) -> Result<(), TxError> {
+    let rows: Vec<(i64, String)> = minor_revisions::table
+        .filter(minor_revisions::minor_seq.eq(seq))
+        .select((minor_revisions::version, minor_revisions::data))
+        .load(c)?;
+    let keep = CategorySet::all().difference(categories);
+    for (version, json) in rows {
+        let data: MinorData = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+        if data
+            .present_categories()
+            .intersection(categories)
+            .is_empty()
+        {
+            continue;
+        }
+        let kept = serde_json::to_string(&data.retain(keep)).map_err(anyhow::Error::from)?;
+        diesel::update(
+            minor_revisions::table
+                .filter(minor_revisions::minor_seq.eq(seq))
+                .filter(minor_revisions::version.eq(version)),
+        )
+        .set(minor_revisions::data.eq(kept))
+        .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Removes the child's resolved alerts with their agencies, and the child's outbox events with
+/// the dead letters that name them (an open alert stays: the sweep erases no record under one).
+fn erase_alerts(c: &mut DbConnection, minor_id: &str) -> Result<(), TxError> {
+    let resolved: Vec<i64> = alerts::table
+        .filter(alerts::minor_id.eq(minor_id))
+        .filter(alerts::status.eq("resolved"))
+        .select(alerts::seq)
+        .load(c)?;
+    diesel::delete(alert_agencies::table.filter(alert_agencies::alert_seq.eq_any(&resolved)))
+        .execute(c)?;
+    diesel::delete(alerts::table.filter(alerts::seq.eq_any(&resolved))).execute(c)?;
+    let events: Vec<i64> = outbox::table
+        .filter(outbox::minor_id.eq(minor_id))
+        .select(outbox::seq)
+        .load(c)?;
+    diesel::delete(dead_letters::table.filter(dead_letters::outbox_seq.eq_any(&events)))
+        .execute(c)?;
+    diesel::delete(outbox::table.filter(outbox::seq.eq_any(&events))).execute(c)?;
+    Ok(())
+}
+
 fn load_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MinorRow>> {
     minors::table
         .filter(minors::id.eq(id))
@@ -280,17 +383,23 @@ impl MinorWriter for DieselMinorRepository {
             ))
             .execute(c)?;
             if updated == 0 {
-                let current: Option<i64> = minors::table
-                    .filter(minors::id.eq(id))
-                    .select(minors::version)
-                    .first(c)
-                    .optional()?;
-                return Err(current.map_or(TxError::NotFound, TxError::Stale));
+                return Err(stale_or_missing(c, id));
             }
             let seq: i64 = minors::table
                 .filter(minors::id.eq(id))
                 .select(minors::seq)
                 .first(c)?;
+            if let Some(lifecycle) = change.lifecycle {
+                write_lifecycle(c, seq, lifecycle)?;
+            }
+            if let Some(photo) = change.removed_photo {
+                diesel::delete(
+                    photos::table
+                        .filter(photos::minor_seq.eq(seq))
+                        .filter(photos::id.eq(photo)),
+                )
+                .execute(c)?;
+            }
             write_nationalities(c, seq, change.data)?;
             super::name_index::write_name_keys(c, seq, change.data)?;
             write_revision(
@@ -316,13 +425,7 @@ impl MinorWriter for DieselMinorRepository {
             super::audit::append_in(c, std::slice::from_ref(change.audit))?;
             load_by_id(c, id)?.ok_or(TxError::NotFound)
         });
-        match result {
-            Ok(row) => Ok(row.into_domain()?.1),
-            Err(TxError::NotFound) => Err(UpdateMinorError::NotFound(id.to_owned())),
-            Err(TxError::Stale(current)) => Err(UpdateMinorError::Stale { current }),
-            Err(TxError::Db(e)) => Err(anyhow::Error::new(e).context("updating a record").into()),
-            Err(TxError::Other(e)) => Err(e.into()),
-        }
+        settle(id, result, "updating a record")
     }
 
     fn merge(&self, merge: &Merge<'_>) -> Result<Minor, UpdateMinorError> {
@@ -414,6 +517,137 @@ impl MinorWriter for DieselMinorRepository {
             Err(TxError::Other(e)) => Err(e.into()),
         }
     }
+
+    fn change_lifecycle(
+        &self,
+        id: &str,
+        change: &LifecycleChange<'_>,
+    ) -> Result<Minor, UpdateMinorError> {
+        let at = stored_time(change.at);
+        let mut conn = self.db.conn()?;
+        let result = conn.transaction::<_, TxError, _>(|c| {
+            let next = match change.erasure {
+                Some(_) => change.expected_version + 1,
+                None => change.expected_version,
+            };
+            let updated = diesel::update(
+                minors::table
+                    .filter(minors::id.eq(id))
+                    .filter(minors::version.eq(change.expected_version)),
+            )
+            .set((minors::version.eq(next), minors::updated_at.eq(at)))
+            .execute(c)?;
+            if updated == 0 {
+                return Err(stale_or_missing(c, id));
+            }
+            let seq: i64 = minors::table
+                .filter(minors::id.eq(id))
+                .select(minors::seq)
+                .first(c)?;
+            if let Some((data, erasure)) = change.erasure {
+                let json = serde_json::to_string(data).map_err(anyhow::Error::from)?;
+                diesel::update(minors::table.filter(minors::seq.eq(seq)))
+                    .set((
+                        minors::data.eq(&json),
+                        minors::placement_agency.eq(data.placement_agency()),
+                        minors::guardian_agency.eq(data.guardian_agency()),
+                    ))
+                    .execute(c)?;
+                write_nationalities(c, seq, data)?;
+                strip_revisions(c, seq, erasure.categories)?;
+                if erasure.photos || erasure.record {
+                    diesel::delete(photos::table.filter(photos::minor_seq.eq(seq))).execute(c)?;
+                }
+                if erasure.record {
+                    diesel::delete(
+                        minor_revisions::table.filter(minor_revisions::minor_seq.eq(seq)),
+                    )
+                    .execute(c)?;
+                } else if erasure.revisions {
+                    diesel::delete(
+                        minor_revisions::table
+                            .filter(minor_revisions::minor_seq.eq(seq))
+                            .filter(minor_revisions::version.lt(change.expected_version)),
+                    )
+                    .execute(c)?;
+                }
+                if erasure.alerts || erasure.record {
+                    erase_alerts(c, id)?;
+                }
+            }
+            write_lifecycle(c, seq, change.lifecycle)?;
+            super::audit::append_in(c, std::slice::from_ref(change.audit))?;
+            load_by_id(c, id)?.ok_or(TxError::NotFound)
+        });
+        settle(id, result, "changing a record's lifecycle")
+    }
+
+    fn redact(&self, id: &str, redaction: &Redaction<'_>) -> Result<Minor, UpdateMinorError> {
+        let mut conn = self.db.conn()?;
+        let result = conn.transaction::<_, TxError, _>(|c| {
+            let updated = diesel::update(
+                minors::table
+                    .filter(minors::id.eq(id))
+                    .filter(minors::version.eq(redaction.expected_version)),
+            )
+            .set(minors::updated_at.eq(stored_time(redaction.at)))
+            .execute(c)?;
+            if updated == 0 {
+                return Err(stale_or_missing(c, id));
+            }
+            let seq: i64 = minors::table
+                .filter(minors::id.eq(id))
+                .select(minors::seq)
+                .first(c)?;
+            let row: Option<(String, Option<String>)> = minor_revisions::table
+                .filter(minor_revisions::minor_seq.eq(seq))
+                .filter(minor_revisions::version.eq(redaction.revision))
+                .select((minor_revisions::data, minor_revisions::redactions))
+                .first(c)
+                .optional()?;
+            let (json, before) = row.ok_or(TxError::NotFound)?;
+            let data: MinorData = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+            let mut redacted: CategorySet = match before {
+                Some(text) => serde_json::from_str::<Vec<Category>>(&text)
+                    .map_err(anyhow::Error::from)?
+                    .into_iter()
+                    .collect(),
+                None => CategorySet::EMPTY,
+            };
+            redacted = redacted.union(redaction.categories);
+            let kept = data.retain(CategorySet::all().difference(redaction.categories));
+            diesel::update(
+                minor_revisions::table
+                    .filter(minor_revisions::minor_seq.eq(seq))
+                    .filter(minor_revisions::version.eq(redaction.revision)),
+            )
+            .set((
+                minor_revisions::data
+                    .eq(serde_json::to_string(&kept).map_err(anyhow::Error::from)?),
+                minor_revisions::redactions.eq(category_names(redacted)),
+            ))
+            .execute(c)?;
+            write_lifecycle(c, seq, redaction.lifecycle)?;
+            super::audit::append_in(c, std::slice::from_ref(redaction.audit))?;
+            load_by_id(c, id)?.ok_or(TxError::NotFound)
+        });
+        settle(id, result, "redacting a revision")
+    }
+}
+
+/// The answer of a write transaction on record `id`.
+fn settle(
+    id: &str,
+    result: Result<MinorRow, TxError>,
+    doing: &'static str,
+) -> Result<Minor, UpdateMinorError> {
+    match result {
+        Ok(row) => Ok(row.into_domain()?.1),
+        Err(TxError::NotFound) => Err(UpdateMinorError::NotFound(id.to_owned())),
+        Err(TxError::Stale(current)) => Err(UpdateMinorError::Stale { current }),
+        Err(TxError::Db(e)) => Err(anyhow::Error::new(e).context(doing).into()),
+        Err(TxError::Other(e)) => Err(e.into()),
+    }
 }
 
 impl MinorReader for DieselMinorRepository {
@@ -451,6 +685,7 @@ impl MinorReader for DieselMinorRepository {
     ) -> anyhow::Result<Page<(i64, Minor), i64>> {
         let mut query = minors::table
             .select(MinorRow::as_select())
+            .filter(minors::restricted.eq(false))
             .order(minors::seq.asc())
             .limit(i64::try_from(page.limit.get() + 1)?)
             .into_boxed();
@@ -518,6 +753,7 @@ impl MinorReader for DieselMinorRepository {
             .context("looking up the name index")?;
         let rows = minors::table
             .filter(minors::seq.eq_any(&seqs))
+            .filter(minors::restricted.eq(false))
             .select(MinorRow::as_select())
             .load(&mut *conn)
             .context("reading candidates")?;
@@ -529,6 +765,20 @@ impl MinorReader for DieselMinorRepository {
             seqs.iter().enumerate().map(|(i, s)| (*s, i)).collect();
         found.sort_by_key(|(seq, _)| rank.get(seq).copied().unwrap_or(usize::MAX));
         Ok(found.into_iter().map(|(_, m)| m).collect())
+    }
+
+    fn scan(&self, after: i64, limit: usize) -> anyhow::Result<Vec<(i64, Minor)>> {
+        let mut conn = self.db.conn()?;
+        minors::table
+            .filter(minors::seq.gt(after))
+            .order(minors::seq.asc())
+            .limit(i64::try_from(limit)?)
+            .select(MinorRow::as_select())
+            .load(&mut *conn)
+            .context("scanning records")?
+            .into_iter()
+            .map(MinorRow::into_domain)
+            .collect()
     }
 
     fn photo(&self, minor_id: &str, photo_id: &str) -> anyhow::Result<Option<StoredPhoto>> {

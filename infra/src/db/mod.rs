@@ -5,6 +5,7 @@ mod agencies;
 mod alerts;
 mod audit;
 mod connection;
+mod lifecycle;
 mod listen;
 mod minors;
 mod name_index;
@@ -19,6 +20,7 @@ pub use connection::{
     Backend, Database, DatabaseOutages, DatabaseUnavailable, DatabaseUrl, DbConnection,
     PoolSettings,
 };
+pub use lifecycle::DieselSweepCalendar;
 pub use listen::listen_for_events;
 pub use minors::DieselMinorRepository;
 pub use name_index::{COMMON_KEY_POSTINGS, ensure_current as ensure_name_index};

@@ -23,6 +23,8 @@ diesel::table! {
         updated_at -> Timestamp,
         data -> Text,
         merged_into -> Nullable<Text>,
+        restricted -> Bool,
+        lifecycle -> Text,
     }
 }
 
@@ -44,6 +46,14 @@ diesel::table! {
         purpose -> Text,
         changed -> Text,
         data -> Text,
+        redactions -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    lifecycle_sweeps (day) {
+        day -> Text,
+        started -> Timestamp,
     }
 }
 

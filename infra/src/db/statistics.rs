@@ -42,7 +42,9 @@ impl StatisticsSource for DieselStatisticsSource {
                 .into_iter()
                 .filter_map(|(id, kind)| Some((id, kind.parse().ok()?)))
                 .collect();
+            // A restricted record, and the alerts of its child, count in no statistic.
             let minors = minors::table
+                .filter(minors::restricted.eq(false))
                 .select(MinorRow::as_select())
                 .load::<MinorRow>(c)
                 .context("reading records for statistics")?
@@ -50,6 +52,13 @@ impl StatisticsSource for DieselStatisticsSource {
                 .map(|row| row.into_domain().map(|(_, m)| m))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let alerts = alerts::table
+                .filter(
+                    alerts::minor_id.eq_any(
+                        minors::table
+                            .filter(minors::restricted.eq(false))
+                            .select(minors::id),
+                    ),
+                )
                 .select(alerts::data)
                 .load::<String>(c)
                 .context("reading alerts for statistics")?

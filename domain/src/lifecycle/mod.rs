@@ -1,0 +1,13 @@
+//! A record's whole life: retention rules as data, the lifecycle stored with each record, and when
+//! the rules fall due. The sweep and the acts of people are in `usecase::lifecycle`.
+
+mod due;
+mod retention;
+mod state;
+
+pub use due::{Due, Erasure, happened, pending, review_date};
+pub use retention::{
+    DEFAULT_RETENTION_TOML, Retention, RetentionAction, RetentionError, ReviewClock, Rule, Target,
+    Trigger,
+};
+pub use state::{Act, ActBy, ActKind, Closure, ClosureReason, Hold, Lifecycle, Restriction};

@@ -1,0 +1,573 @@
+//! A record's lifecycle: the retention rules applied by a daily sweep, and the acts of people on a
+//! record's life (restriction, closure, review, photo deletion, history redaction). Every act and
+//! every step of the sweep is audited; the sweep's entries carry no subject or agency.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::audit::{Action, AuditEntry, Outcome};
+use crate::category::{Category, CategorySet};
+use crate::lifecycle::{
+    Act, ActBy, ActKind, Closure, ClosureReason, Erasure, Hold, Lifecycle, Restriction, Retention,
+    RetentionAction, pending, review_date,
+};
+use crate::minor::{MinorStatus, Photos};
+use crate::policy::Operation;
+use crate::ports::{
+    Change, LifecycleChange, MinorReader, MinorWriter, Redaction, SweepCalendar, UpdateMinorError,
+};
+use crate::record::{Actor, Minor};
+use crate::usecase::kernel::{Conflict, Failure, Kernel, Request, Trail};
+
+/// Longest reason a person may give for a lifecycle act.
+const MAX_REASON: usize = 1000;
+
+/// Records the sweep reads at a time.
+const SWEEP_PAGE: usize = 200;
+
+/// A rule that will run on a record, as shown to the guardianship service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct PendingRule {
+    pub rule: String,
+    pub action: RetentionAction,
+    pub applies_to: crate::lifecycle::Target,
+    pub on: NaiveDate,
+}
+
+/// Where a record stands in its life: what the guardianship service sees of it (no field of the
+/// child's data), and the tombstone of an erased record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct LifecycleView {
+    pub id: String,
+    pub registry_number: String,
+    pub version: i64,
+    pub restricted: bool,
+    /// The day the record is next due for review (`null` for a tombstone).
+    pub review_due: Option<NaiveDate>,
+    /// The rules that will run, earliest first.
+    pub pending: Vec<PendingRule>,
+    #[serde(flatten)]
+    pub lifecycle: Lifecycle,
+}
+
+impl LifecycleView {
+    pub fn of(minor: &Minor, retention: &Retention) -> Self {
+        Self {
+            id: minor.id.clone(),
+            registry_number: minor.registry_number.clone(),
+            version: minor.version,
+            restricted: minor.lifecycle.is_restricted(),
+            review_due: review_date(retention, minor),
+            pending: pending(retention, minor)
+                .into_iter()
+                .map(|d| PendingRule {
+                    rule: d.rule.id.clone(),
+                    action: d.rule.action,
+                    applies_to: d.rule.applies_to,
+                    on: d.on,
+                })
+                .collect(),
+            lifecycle: minor.lifecycle.clone(),
+        }
+    }
+}
+
+/// What one day's sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SweepReport {
+    pub records: usize,
+    pub restricted: usize,
+    pub erased: usize,
+    /// Rules due on a record that moved on meanwhile, or whose child is missing: they run on a
+    /// later day.
+    pub deferred: usize,
+}
+
+/// A review's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewDecision {
+    /// The record's course is right: the rules run when they fall due.
+    Confirm,
+    /// No rule runs before this day.
+    HoldUntil(NaiveDate),
+}
+
+/// The ports of the lifecycle service.
+pub struct LifecyclePorts {
+    pub minors: Arc<dyn MinorReader>,
+    pub writer: Arc<dyn MinorWriter>,
+    pub calendar: Arc<dyn SweepCalendar>,
+}
+
+/// The lifecycle service.
+#[derive(Clone)]
+pub struct Lifecycles {
+    kernel: Kernel,
+    minors: Arc<dyn MinorReader>,
+    writer: Arc<dyn MinorWriter>,
+    calendar: Arc<dyn SweepCalendar>,
+    retention: Arc<Retention>,
+}
+
+/// A reason given by a person: required, trimmed, bounded.
+fn reason(text: &str) -> Result<String, Failure> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Failure::invalid("reason", "a reason is required"));
+    }
+    if text.chars().count() > MAX_REASON {
+        return Err(Failure::invalid(
+            "reason",
+            format!("at most {MAX_REASON} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+impl Lifecycles {
+    pub fn new(kernel: Kernel, ports: LifecyclePorts, retention: Arc<Retention>) -> Self {
+        Self {
+            kernel,
+            minors: ports.minors,
+            writer: ports.writer,
+            calendar: ports.calendar,
+            retention,
+        }
+    }
+
+    /// The retention rules in force (no child data: any authenticated caller).
+    pub fn retention(&self) -> &Retention {
+        &self.retention
+    }
+
+    fn load(&self, id: &str) -> Result<Minor, Failure> {
+        let minor = self
+            .minors
+            .find(id)?
+            .ok_or_else(|| Failure::no_record(id))?;
+        if let Some(into) = minor.merged_into {
+            return Err(Conflict::Merged {
+                id: id.to_owned(),
+                into,
+            }
+            .into());
+        }
+        Ok(minor)
+    }
+
+    /// The record `id`, if the caller may do `op` on it for the stated purpose.
+    fn permitted(&self, rq: &Request, op: Operation, id: &str) -> Result<Minor, Failure> {
+        let purpose = self.kernel.purpose(rq, op)?;
+        let minor = self.load(id)?;
+        self.kernel.permitted_on(&rq.caller, op, purpose, &minor)?;
+        Ok(minor)
+    }
+
+    fn act(&self, rq: &Request, kind: ActKind, at: DateTime<Utc>, why: String) -> Act {
+        Act {
+            by: Some(ActBy {
+                agency: rq.caller.agency.to_string(),
+                role: rq.caller.role.to_string(),
+            }),
+            reason: Some(why),
+            ..Act::new(kind, at)
+        }
+    }
+
+    /// Stores a lifecycle that a person's act changed, with the act's audit entry.
+    fn store(
+        &self,
+        trail: &mut Trail,
+        minor: &Minor,
+        lifecycle: &Lifecycle,
+        categories: CategorySet,
+    ) -> Result<LifecycleView, Failure> {
+        let audit = trail.for_change(categories);
+        let stored = self.writer.change_lifecycle(
+            &minor.id,
+            &LifecycleChange {
+                expected_version: minor.version,
+                lifecycle,
+                erasure: None,
+                at: audit.at,
+                audit: &audit,
+            },
+        )?;
+        trail.committed();
+        Ok(LifecycleView::of(&stored, &self.retention))
+    }
+
+    /// Where the record stands in its life (operation `review`).
+    pub fn status(&self, rq: &Request, id: &str) -> Result<LifecycleView, Failure> {
+        self.kernel.audited(rq, Action::Review, &[id], |trail| {
+            trail.refusals_only();
+            let minor = self.permitted(rq, Operation::Review, id)?;
+            Ok(LifecycleView::of(&minor, &self.retention))
+        })
+    }
+
+    /// Restricts the record (GDPR Art. 18): from now on only the guardianship service and the
+    /// child's guardian read it, for `guardianship`.
+    pub fn restrict(&self, rq: &Request, id: &str, why: &str) -> Result<LifecycleView, Failure> {
+        let why = reason(why)?;
+        self.kernel.audited(rq, Action::Restrict, &[id], |trail| {
+            let minor = self.permitted(rq, Operation::Restrict, id)?;
+            if minor.lifecycle.is_restricted() {
+                return Err(Conflict::State("the record is restricted already".into()).into());
+            }
+            let mut life = minor.lifecycle.clone();
+            life.restriction = Some(Restriction {
+                since: trail.at(),
+                rule: None,
+            });
+            life.acts
+                .push(self.act(rq, ActKind::Restricted, trail.at(), why));
+            self.store(trail, &minor, &life, CategorySet::EMPTY)
+        })
+    }
+
+    /// Lifts a restriction (not that of an erased record).
+    pub fn lift(&self, rq: &Request, id: &str, why: &str) -> Result<LifecycleView, Failure> {
+        let why = reason(why)?;
+        self.kernel
+            .audited(rq, Action::LiftRestriction, &[id], |trail| {
+                let minor = self.permitted(rq, Operation::Restrict, id)?;
+                if minor.lifecycle.erased_at.is_some() {
+                    return Err(Conflict::State(
+                        "the record was erased: only its tombstone remains".into(),
+                    )
+                    .into());
+                }
+                if minor.lifecycle.restriction.is_none() {
+                    return Err(Conflict::State("the record is not restricted".into()).into());
+                }
+                let mut life = minor.lifecycle.clone();
+                life.restriction = None;
+                life.acts
+                    .push(self.act(rq, ActKind::Lifted, trail.at(), why));
+                self.store(trail, &minor, &life, CategorySet::EMPTY)
+            })
+    }
+
+    /// Closes the record as of `on` (not in the future): the rules that run from departure,
+    /// transfer abroad and closure start to count.
+    pub fn close(
+        &self,
+        rq: &Request,
+        id: &str,
+        closure: ClosureReason,
+        on: NaiveDate,
+        why: &str,
+    ) -> Result<LifecycleView, Failure> {
+        let why = reason(why)?;
+        if on > self.kernel.now().date_naive() {
+            return Err(Failure::invalid(
+                "on",
+                "a closure is not dated in the future",
+            ));
+        }
+        self.kernel.audited(rq, Action::Close, &[id], |trail| {
+            let minor = self.permitted(rq, Operation::Close, id)?;
+            if minor.status == MinorStatus::Missing {
+                return Err(Conflict::State(
+                    "the child is missing: resolve the alert before closing the record".into(),
+                )
+                .into());
+            }
+            if minor.lifecycle.closure.is_some() {
+                return Err(Conflict::State("the record is closed already".into()).into());
+            }
+            let mut life = minor.lifecycle.clone();
+            life.closure = Some(Closure {
+                on,
+                reason: closure,
+            });
+            life.acts
+                .push(self.act(rq, ActKind::Closed, trail.at(), why));
+            self.store(trail, &minor, &life, CategorySet::EMPTY)
+        })
+    }
+
+    /// Answers a review: confirms the record's course, or holds its rules back until a day (at
+    /// most the review period ahead).
+    pub fn review(
+        &self,
+        rq: &Request,
+        id: &str,
+        decision: ReviewDecision,
+        why: &str,
+    ) -> Result<LifecycleView, Failure> {
+        let why = reason(why)?;
+        let today = self.kernel.now().date_naive();
+        if let ReviewDecision::HoldUntil(until) = decision {
+            let longest = today + chrono::Days::new(u64::from(self.retention.review.every_days));
+            if until <= today || until > longest {
+                return Err(Failure::invalid(
+                    "hold_until",
+                    format!("a hold ends after today and at the latest on {longest}"),
+                ));
+            }
+        }
+        self.kernel.audited(rq, Action::Review, &[id], |trail| {
+            let minor = self.permitted(rq, Operation::Review, id)?;
+            if minor.lifecycle.erased_at.is_some() {
+                return Err(Conflict::State(
+                    "the record was erased: only its tombstone remains".into(),
+                )
+                .into());
+            }
+            let mut life = minor.lifecycle.clone();
+            life.reviewed_on = Some(today);
+            let kind = match decision {
+                ReviewDecision::Confirm => {
+                    life.hold = None;
+                    ActKind::Reviewed
+                }
+                ReviewDecision::HoldUntil(until) => {
+                    life.hold = Some(Hold { until });
+                    ActKind::Held
+                }
+            };
+            life.acts.push(self.act(rq, kind, trail.at(), why));
+            self.store(trail, &minor, &life, CategorySet::EMPTY)
+        })
+    }
+
+    /// Deletes a photo attached by mistake: the record no longer lists it and its bytes go, in a
+    /// new version (with a revision) based on `expected_version`. Needs write access to `photos`.
+    pub fn delete_photo(
+        &self,
+        rq: &Request,
+        id: &str,
+        photo_id: &str,
+        expected_version: Option<i64>,
+        why: &str,
+    ) -> Result<i64, Failure> {
+        let why = reason(why)?;
+        self.kernel
+            .audited(rq, Action::PhotoDelete, &[id], |trail| {
+                let purpose = self.kernel.purpose(rq, Operation::PhotoDelete)?;
+                let minor = self.permitted(rq, Operation::PhotoDelete, id)?;
+                let mask = self.kernel.mask(&rq.caller, purpose, &minor);
+                if !mask.write.contains(Category::Photos) {
+                    return Err(crate::usecase::kernel::Denied::WriteNotPermitted(vec![
+                        Category::Photos.to_string(),
+                    ])
+                    .into());
+                }
+                let expected = expected_version.ok_or(Conflict::PreconditionRequired)?;
+                if expected != minor.version {
+                    return Err(UpdateMinorError::Stale {
+                        current: minor.version,
+                    }
+                    .into());
+                }
+                let mut data = minor.data.clone();
+                let photos = data.photos.get_or_insert_with(Photos::default);
+                let before = photos.items.len();
+                photos.items.retain(|p| p.id != photo_id);
+                if photos.items.len() == before {
+                    return Err(Failure::NotFound("no such photo".to_owned()));
+                }
+                if photos.items.is_empty() {
+                    data.photos = None;
+                }
+                let mut life = minor.lifecycle.clone();
+                life.acts.push(Act {
+                    photo: Some(photo_id.to_owned()),
+                    ..self.act(rq, ActKind::PhotoDeleted, trail.at(), why)
+                });
+                let changed: CategorySet = [Category::Photos].into_iter().collect();
+                let audit = trail.for_change(changed);
+                let updated = self.writer.update(
+                    id,
+                    &Change {
+                        expected_version: expected,
+                        data: &data,
+                        changed,
+                        photo: None,
+                        removed_photo: Some(photo_id),
+                        lifecycle: Some(&life),
+                        actor: &Actor::new(&rq.caller, purpose),
+                        at: audit.at,
+                        audit: &audit,
+                    },
+                )?;
+                trail.committed();
+                Ok(updated.version)
+            })
+    }
+
+    /// Redacts `categories` from revision `version` of the history (not the current version: a
+    /// current value is rectified by a change first). The revision keeps who and when.
+    pub fn redact(
+        &self,
+        rq: &Request,
+        id: &str,
+        version: i64,
+        categories: CategorySet,
+        why: &str,
+    ) -> Result<LifecycleView, Failure> {
+        let why = reason(why)?;
+        if categories.is_empty() {
+            return Err(Failure::invalid("categories", "name at least one category"));
+        }
+        self.kernel.audited(rq, Action::Redact, &[id], |trail| {
+            let minor = self.permitted(rq, Operation::Redact, id)?;
+            if version < 1 || version >= minor.version {
+                return Err(Failure::invalid(
+                    "version",
+                    format!(
+                        "an earlier version of the record, 1 to {}; the current one is rectified \
+                         by a change",
+                        minor.version - 1
+                    ),
+                ));
+            }
+            let mut life = minor.lifecycle.clone();
+            life.acts.push(Act {
+                version: Some(version),
+                categories: categories.iter().collect(),
+                ..self.act(rq, ActKind::Redacted, trail.at(), why)
+            });
+            let audit = trail.for_change(categories);
+            let stored = self.writer.redact(
+                id,
+                &Redaction {
+                    expected_version: minor.version,
+                    revision: version,
+                    categories,
+                    lifecycle: &life,
+                    at: audit.at,
+                    audit: &audit,
+                },
+            )?;
+            trail.committed();
+            Ok(LifecycleView::of(&stored, &self.retention))
+        })
+    }
+
+    /// Runs the day's sweep once per day of the registry's clock, whichever instance comes first;
+    /// `None` when the day's sweep has run already.
+    pub fn sweep_if_due(&self) -> anyhow::Result<Option<SweepReport>> {
+        let now = self.kernel.now();
+        if !self.calendar.claim(now.date_naive(), now)? {
+            return Ok(None);
+        }
+        self.sweep(now).map(Some)
+    }
+
+    /// Applies every rule due by `now`'s day to every record, oldest record first. An erasure
+    /// waits while the child is missing; a record changed meanwhile is left to the next day.
+    pub fn sweep(&self, now: DateTime<Utc>) -> anyhow::Result<SweepReport> {
+        let today = now.date_naive();
+        let mut report = SweepReport::default();
+        let mut after = 0;
+        loop {
+            let page = self.minors.scan(after, SWEEP_PAGE)?;
+            let Some((last, _)) = page.last() else { break };
+            after = *last;
+            for (_, minor) in page {
+                report.records += 1;
+                self.sweep_record(minor, now, today, &mut report)?;
+            }
+        }
+        Ok(report)
+    }
+
+    fn sweep_record(
+        &self,
+        mut minor: Minor,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+        report: &mut SweepReport,
+    ) -> anyhow::Result<()> {
+        loop {
+            let due: Vec<_> = pending(&self.retention, &minor)
+                .into_iter()
+                .filter(|d| d.on <= today)
+                .collect();
+            let Some(due) = due.into_iter().find(|d| {
+                d.rule.action == RetentionAction::Restrict || minor.status != MinorStatus::Missing
+            }) else {
+                if pending(&self.retention, &minor)
+                    .iter()
+                    .any(|d| d.on <= today)
+                {
+                    report.deferred += 1;
+                }
+                return Ok(());
+            };
+            let rule = due.rule;
+            let erasure = Erasure::of(rule);
+            let mut life = minor.lifecycle.clone();
+            let mut act = Act {
+                rule: Some(rule.id.clone()),
+                ..Act::new(ActKind::Erased, now)
+            };
+            let (action, data) = match rule.action {
+                RetentionAction::Restrict => {
+                    act.kind = ActKind::Restricted;
+                    life.restriction = Some(Restriction {
+                        since: now,
+                        rule: Some(rule.id.clone()),
+                    });
+                    (Action::Restrict, None)
+                }
+                RetentionAction::Erase => {
+                    act.categories = erasure
+                        .categories
+                        .intersection(minor.data.present_categories())
+                        .iter()
+                        .collect();
+                    act.erased = erasure.parts();
+                    if erasure.record {
+                        life.erased_at = Some(now);
+                        life.hold = None;
+                    }
+                    let keep = CategorySet::all().difference(erasure.categories);
+                    (Action::Erase, Some(minor.data.retain(keep)))
+                }
+            };
+            let categories: CategorySet = act.categories.iter().copied().collect();
+            life.acts.push(act);
+            let audit = AuditEntry {
+                at: now,
+                subject: None,
+                agency: None,
+                role: None,
+                purpose: None,
+                action,
+                minors: vec![minor.id.clone()],
+                categories,
+                outcome: Outcome::Success,
+                request_id: format!("lifecycle:{today}:{}", rule.id),
+            }
+            .normalised();
+            let change = LifecycleChange {
+                expected_version: minor.version,
+                lifecycle: &life,
+                erasure: data.as_ref().map(|d| (d, erasure)),
+                at: now,
+                audit: &audit,
+            };
+            match self.writer.change_lifecycle(&minor.id, &change) {
+                Ok(stored) => {
+                    match rule.action {
+                        RetentionAction::Restrict => report.restricted += 1,
+                        RetentionAction::Erase => report.erased += 1,
+                    }
+                    minor = stored;
+                }
+                Err(UpdateMinorError::Stale { .. }) => {
+                    report.deferred += 1;
+                    return Ok(());
+                }
+                Err(UpdateMinorError::NotFound(_)) => return Ok(()),
+                Err(UpdateMinorError::Unknown(e)) => return Err(e),
+            }
+        }
+    }
+}
