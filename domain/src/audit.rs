@@ -63,6 +63,8 @@ pub enum Action {
     Close,
     /// A review answered: the record's course confirmed, or its rules held back.
     Review,
+    /// A review notice raised to the guardianship service by the lifecycle sweep.
+    ReviewNotice,
     /// Data erased under a retention rule (the categories erased).
     Erase,
     /// A photo deleted (rectification).

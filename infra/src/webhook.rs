@@ -453,6 +453,7 @@ mod tests {
             cloudevent: serde_json::json!({}),
             children: vec![],
             disclosed: domain::category::CategorySet::EMPTY,
+            purpose: domain::purpose::Purpose::Disappearance,
         };
         let err = sink
             .post(

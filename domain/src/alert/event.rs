@@ -23,6 +23,9 @@ pub enum EventType {
     /// A child just registered may be the missing child of the alert.
     #[serde(rename = "be.uam.minor.possible_match")]
     PossibleMatch,
+    /// A record (or a child's open alert) is due for review by the guardianship service.
+    #[serde(rename = "be.uam.minor.review_due")]
+    ReviewDue,
 }
 
 impl EventType {
@@ -36,6 +39,7 @@ impl EventType {
             Self::Resolved => "be.uam.alert.resolved",
             Self::MeasuresOverdue => "be.uam.alert.measures_overdue",
             Self::PossibleMatch => "be.uam.minor.possible_match",
+            Self::ReviewDue => "be.uam.minor.review_due",
         }
     }
 }
@@ -52,6 +56,9 @@ pub struct AlertEvent {
     pub time: DateTime<Utc>,
     /// For [`EventType::PossibleMatch`]: the record that may be the missing child `minor_id`.
     pub possible_match: Option<PossibleMatch>,
+    /// For [`EventType::ReviewDue`]: what is to be reviewed (`alert_id` is then empty unless an
+    /// open alert is reviewed).
+    pub notice: Option<crate::lifecycle::ReviewNotice>,
 }
 
 /// A record found to be possibly the same child as the missing child of an alert.

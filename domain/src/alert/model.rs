@@ -213,6 +213,7 @@ impl Alert {
             minor_id: self.minor_id.clone(),
             time,
             possible_match: None,
+            notice: None,
         }
     }
 

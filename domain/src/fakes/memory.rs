@@ -91,7 +91,7 @@ impl State {
                 OutboxEvent {
                     seq,
                     event: e.event.clone(),
-                    alert: e.alert.clone(),
+                    alert: Some(e.alert.clone()),
                 },
             ));
         }

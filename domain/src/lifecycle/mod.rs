@@ -2,10 +2,12 @@
 //! the rules fall due. The sweep and the acts of people are in `usecase::lifecycle`.
 
 mod due;
+mod notice;
 mod retention;
 mod state;
 
 pub use due::{Due, Erasure, happened, pending, review_date};
+pub use notice::{NoticeRule, ReviewNotice, ReviewReason};
 pub use retention::{
     DEFAULT_RETENTION_TOML, Retention, RetentionAction, RetentionError, ReviewClock, Rule, Target,
     Trigger,

@@ -13,8 +13,8 @@ pub struct OutboxEvent {
     /// Position in the outbox: the order of delivery, and the SSE `id`.
     pub seq: i64,
     pub event: AlertEvent,
-    /// The alert as it stood after the change.
-    pub alert: Alert,
+    /// The alert as it stood after the change; `None` for a record's notice (review due).
+    pub alert: Option<Alert>,
 }
 
 /// Reading the transactional outbox.
@@ -311,4 +311,7 @@ pub struct RenderedEvent {
     pub children: Vec<String>,
     /// The categories of their records the event carries.
     pub disclosed: CategorySet,
+    /// The purpose the event is delivered for: `disappearance` for alert events, `guardianship`
+    /// for a review notice.
+    pub purpose: crate::purpose::Purpose,
 }

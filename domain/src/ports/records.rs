@@ -77,6 +77,8 @@ pub struct LifecycleChange<'a> {
     pub expected_version: i64,
     pub lifecycle: &'a Lifecycle,
     pub erasure: Option<(&'a MinorData, Erasure)>,
+    /// A review notice to write to the outbox with the change.
+    pub notice: Option<&'a crate::alert::AlertEvent>,
     pub at: DateTime<Utc>,
     pub audit: &'a AuditEntry,
 }
@@ -151,7 +153,8 @@ pub trait MinorWriter: Send + Sync {
     /// `erasure.photos`; every revision but the current one goes if `erasure.revisions` (all of
     /// them, with the name keys and nationalities, if `erasure.record`); the child's resolved
     /// alerts, their agencies and the child's outbox events and dead letters go if
-    /// `erasure.alerts`. MUST return [`UpdateMinorError::Stale`] and store nothing when the stored
+    /// `erasure.alerts`. A notice is written to the outbox (its content where an alert event
+    /// keeps its alert). MUST return [`UpdateMinorError::Stale`] and store nothing when the stored
     /// version is not `expected_version`, and [`UpdateMinorError::NotFound`] when there is no such
     /// record.
     fn change_lifecycle(

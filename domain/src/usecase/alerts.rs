@@ -878,7 +878,7 @@ impl Alerts {
         let mut rendered = Vec::new();
         for event in &events {
             let minor = record(&event.event.minor_id)?;
-            if !receiver.receives(self.kernel.policy(), &event.alert, minor.as_ref()) {
+            if !receiver.receives(self.kernel.policy(), event, minor.as_ref()) {
                 continue;
             }
             let candidate = match &event.event.possible_match {

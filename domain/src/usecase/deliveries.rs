@@ -434,6 +434,7 @@ impl Deliveries {
                 }),
                 children: Vec::new(),
                 disclosed: CategorySet::EMPTY,
+                purpose: crate::purpose::Purpose::Disappearance,
             };
             let started = std::time::Instant::now();
             let (delivered, failure) = self.relay.send(&subscription, std::slice::from_ref(&event));

@@ -7,16 +7,18 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::alert::{AlertEvent, EventType};
 use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::{Category, CategorySet};
 use crate::lifecycle::{
-    Act, ActBy, ActKind, Closure, ClosureReason, Erasure, Hold, Lifecycle, Restriction, Retention,
-    RetentionAction, pending, review_date,
+    Act, ActBy, ActKind, Closure, ClosureReason, Erasure, Hold, Lifecycle, NoticeRule, Restriction,
+    Retention, RetentionAction, ReviewNotice, ReviewReason, pending, review_date,
 };
 use crate::minor::{MinorStatus, Photos};
 use crate::policy::Operation;
 use crate::ports::{
-    Change, LifecycleChange, MinorReader, MinorWriter, Redaction, SweepCalendar, UpdateMinorError,
+    AlertRepository, Change, IdGenerator, LifecycleChange, MinorReader, MinorWriter, Redaction,
+    SweepCalendar, UpdateMinorError,
 };
 use crate::record::{Actor, Minor};
 use crate::usecase::kernel::{Conflict, Failure, Kernel, Request, Trail};
@@ -83,6 +85,8 @@ pub struct SweepReport {
     /// Rules due on a record that moved on meanwhile, or whose child is missing: they run on a
     /// later day.
     pub deferred: usize,
+    /// Review notices raised (records, and open alerts).
+    pub notices: usize,
 }
 
 /// A review's answer.
@@ -99,6 +103,9 @@ pub struct LifecyclePorts {
     pub minors: Arc<dyn MinorReader>,
     pub writer: Arc<dyn MinorWriter>,
     pub calendar: Arc<dyn SweepCalendar>,
+    /// Read only: a missing child's open alert, reviewed on its own clock.
+    pub alerts: Arc<dyn AlertRepository>,
+    pub ids: Arc<dyn IdGenerator>,
 }
 
 /// The lifecycle service.
@@ -108,6 +115,8 @@ pub struct Lifecycles {
     minors: Arc<dyn MinorReader>,
     writer: Arc<dyn MinorWriter>,
     calendar: Arc<dyn SweepCalendar>,
+    alerts: Arc<dyn AlertRepository>,
+    ids: Arc<dyn IdGenerator>,
     retention: Arc<Retention>,
 }
 
@@ -133,6 +142,8 @@ impl Lifecycles {
             minors: ports.minors,
             writer: ports.writer,
             calendar: ports.calendar,
+            alerts: ports.alerts,
+            ids: ports.ids,
             retention,
         }
     }
@@ -191,6 +202,7 @@ impl Lifecycles {
                 expected_version: minor.version,
                 lifecycle,
                 erasure: None,
+                notice: None,
                 at: audit.at,
                 audit: &audit,
             },
@@ -471,19 +483,128 @@ impl Lifecycles {
             after = *last;
             for (_, minor) in page {
                 report.records += 1;
-                self.sweep_record(minor, now, today, &mut report)?;
+                let Some(minor) = self.sweep_record(minor, now, today, &mut report)? else {
+                    continue;
+                };
+                self.notify(minor, now, today, &mut report)?;
             }
         }
         Ok(report)
     }
 
-    fn sweep_record(
+    /// Raises the review notices due on `minor`: its own review (periodic, or before a rule
+    /// runs), once per review date; its open alert's, every `open_alert_every_days` days since it
+    /// was raised. None for a merged duplicate or a tombstone.
+    fn notify(
         &self,
         mut minor: Minor,
         now: DateTime<Utc>,
         today: NaiveDate,
         report: &mut SweepReport,
     ) -> anyhow::Result<()> {
+        if minor.merged_into.is_some() || minor.lifecycle.erased_at.is_some() {
+            return Ok(());
+        }
+        let rules: Vec<NoticeRule> = pending(&self.retention, &minor)
+            .into_iter()
+            .map(|d| NoticeRule {
+                rule: d.rule.id.clone(),
+                action: d.rule.action,
+                applies_to: d.rule.applies_to,
+                on: d.on,
+            })
+            .collect();
+        let mut notices = Vec::new();
+        if let Some(due) = review_date(&self.retention, &minor)
+            && due <= today
+            && minor.lifecycle.notified_on.is_none_or(|n| n < due)
+        {
+            let notice_days = u64::from(self.retention.review.notice_days);
+            let rule_due = rules
+                .first()
+                .and_then(|r| r.on.checked_sub_days(chrono::Days::new(notice_days)))
+                .is_some_and(|d| d == due);
+            notices.push(ReviewNotice {
+                minor_id: minor.id.clone(),
+                registry_number: minor.registry_number.clone(),
+                reason: if rule_due {
+                    ReviewReason::RuleDue
+                } else {
+                    ReviewReason::Periodic
+                },
+                due,
+                rules: rules.clone(),
+                alert_id: None,
+            });
+        }
+        if minor.status == MinorStatus::Missing
+            && let Some(alert) = self.alerts.open_for_minor(&minor.id)?
+        {
+            let open = (today - alert.raised_at.date_naive()).num_days();
+            let every = i64::from(self.retention.review.open_alert_every_days);
+            if open > 0 && open % every == 0 {
+                notices.push(ReviewNotice {
+                    minor_id: minor.id.clone(),
+                    registry_number: minor.registry_number.clone(),
+                    reason: ReviewReason::OpenAlert,
+                    due: today,
+                    rules: rules.clone(),
+                    alert_id: Some(alert.id.clone()),
+                });
+            }
+        }
+        for notice in notices {
+            let mut life = minor.lifecycle.clone();
+            if notice.alert_id.is_none() {
+                life.notified_on = Some(today);
+            }
+            let event = AlertEvent {
+                id: self.ids.new_id(),
+                kind: EventType::ReviewDue,
+                alert_id: notice.alert_id.clone().unwrap_or_default(),
+                minor_id: minor.id.clone(),
+                time: now,
+                possible_match: None,
+                notice: Some(notice),
+            };
+            let audit = sweep_entry(
+                now,
+                Action::ReviewNotice,
+                &minor.id,
+                CategorySet::EMPTY,
+                "review",
+            );
+            let change = LifecycleChange {
+                expected_version: minor.version,
+                lifecycle: &life,
+                erasure: None,
+                notice: Some(&event),
+                at: now,
+                audit: &audit,
+            };
+            match self.writer.change_lifecycle(&minor.id, &change) {
+                Ok(stored) => {
+                    report.notices += 1;
+                    minor = stored;
+                }
+                Err(UpdateMinorError::Stale { .. } | UpdateMinorError::NotFound(_)) => {
+                    return Ok(());
+                }
+                Err(UpdateMinorError::Unknown(e)) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the rules due on `minor` by `today`, one after the other; the record as it then
+    /// stands, or `None` when it moved on meanwhile (the next day looks again).
+    fn sweep_record(
+        &self,
+        mut minor: Minor,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+        report: &mut SweepReport,
+    ) -> anyhow::Result<Option<Minor>> {
         loop {
             let due: Vec<_> = pending(&self.retention, &minor)
                 .into_iter()
@@ -498,7 +619,7 @@ impl Lifecycles {
                 {
                     report.deferred += 1;
                 }
-                return Ok(());
+                return Ok(Some(minor));
             };
             let rule = due.rule;
             let erasure = Erasure::of(rule);
@@ -533,23 +654,12 @@ impl Lifecycles {
             };
             let categories: CategorySet = act.categories.iter().copied().collect();
             life.acts.push(act);
-            let audit = AuditEntry {
-                at: now,
-                subject: None,
-                agency: None,
-                role: None,
-                purpose: None,
-                action,
-                minors: vec![minor.id.clone()],
-                categories,
-                outcome: Outcome::Success,
-                request_id: format!("lifecycle:{today}:{}", rule.id),
-            }
-            .normalised();
+            let audit = sweep_entry(now, action, &minor.id, categories, &rule.id);
             let change = LifecycleChange {
                 expected_version: minor.version,
                 lifecycle: &life,
                 erasure: data.as_ref().map(|d| (d, erasure)),
+                notice: None,
                 at: now,
                 audit: &audit,
             };
@@ -563,11 +673,35 @@ impl Lifecycles {
                 }
                 Err(UpdateMinorError::Stale { .. }) => {
                     report.deferred += 1;
-                    return Ok(());
+                    return Ok(None);
                 }
-                Err(UpdateMinorError::NotFound(_)) => return Ok(()),
+                Err(UpdateMinorError::NotFound(_)) => return Ok(None),
                 Err(UpdateMinorError::Unknown(e)) => return Err(e),
             }
         }
     }
+}
+
+/// The audit entry of one step of the sweep: no subject, agency, role or purpose (the registry
+/// acts under its rules); the request id names the day and the rule (or `review`).
+fn sweep_entry(
+    at: DateTime<Utc>,
+    action: Action,
+    minor: &str,
+    categories: CategorySet,
+    what: &str,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        subject: None,
+        agency: None,
+        role: None,
+        purpose: None,
+        action,
+        minors: vec![minor.to_owned()],
+        categories,
+        outcome: Outcome::Success,
+        request_id: format!("lifecycle:{}:{what}", at.date_naive()),
+    }
+    .normalised()
 }

@@ -420,7 +420,7 @@ impl Relay {
         };
         for event in events.iter() {
             let minor = reads.minor(self.minors.as_ref(), &event.event.minor_id)?;
-            if !receiver.receives(self.kernel.policy(), &event.alert, minor.as_ref()) {
+            if !receiver.receives(self.kernel.policy(), event, minor.as_ref()) {
                 continue;
             }
             if prepared.rendered.is_empty()
@@ -592,7 +592,7 @@ impl Relay {
         let mut rendered = Vec::with_capacity(events.len());
         for event in events {
             let minor = reads.minor(self.minors.as_ref(), &event.event.minor_id)?;
-            if !receiver.receives(self.kernel.policy(), &event.alert, minor.as_ref()) {
+            if !receiver.receives(self.kernel.policy(), event, minor.as_ref()) {
                 rendered.push(None);
                 continue;
             }
@@ -748,7 +748,7 @@ mod tests {
         OutboxEvent {
             seq: n,
             event,
-            alert,
+            alert: Some(alert),
         }
     }
 

@@ -29,15 +29,26 @@ pub struct Receiver<'a> {
 }
 
 impl Receiver<'_> {
-    /// Whether the receiver gets events of `alert` about a child whose record is `minor` now: its
-    /// agency follows the alert (see [`follows`]) and its role may follow it on a stream.
-    pub fn receives(&self, policy: &Policy, alert: &Alert, minor: Option<&Minor>) -> bool {
+    /// Whether the receiver gets `event` about a child whose record is `minor` now. An alert's
+    /// event: its agency follows the alert (see [`follows`]) and its role may follow it on a
+    /// stream. A review notice: the receiver is the guardianship service, whose role may answer
+    /// reviews.
+    pub fn receives(&self, policy: &Policy, event: &OutboxEvent, minor: Option<&Minor>) -> bool {
         let Some(role) = self.role else {
             return false;
         };
         let relation = minor
             .map(|m| m.relation_of(self.agency))
             .unwrap_or_default();
+        let Some(alert) = &event.alert else {
+            return self.kind == AgencyKind::GuardianshipService
+                && policy.permits(
+                    role,
+                    Operation::Review,
+                    Some(Purpose::Guardianship),
+                    relation.into(),
+                );
+        };
         let facts = Facts {
             assigned: relation.assigned,
             active_alert: relation.active_alert,
@@ -146,11 +157,14 @@ pub fn render(
     receiver: &Receiver<'_>,
     rendering: &mut Rendering<'_>,
 ) -> anyhow::Result<RenderedEvent> {
+    let Some(stored) = &event.alert else {
+        return render_notice(event);
+    };
     let reads = minor
         .map(|m| receiver.reads(rendering.policy, m))
         .unwrap_or_default();
     let alert = mask_alert(
-        &event.alert,
+        stored,
         reads,
         receiver.agency,
         rendering.rules,
@@ -186,12 +200,44 @@ pub fn render(
         cloudevent,
         children,
         disclosed,
+        purpose: Purpose::Disappearance,
+    })
+}
+
+/// A review notice as a CloudEvent: `data` is the notice (the record's id and registry number,
+/// why and by when, the rules that will run), no field of the child's data.
+fn render_notice(event: &OutboxEvent) -> anyhow::Result<RenderedEvent> {
+    let e = &event.event;
+    let notice = e
+        .notice
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("outbox event {} has neither alert nor notice", e.id))?;
+    let cloudevent = serde_json::to_value(CloudEvent {
+        specversion: "1.0",
+        id: &e.id,
+        source: SOURCE,
+        kind: e.kind.as_str(),
+        subject: &e.minor_id,
+        time: e.time,
+        datacontenttype: "application/json",
+        data: notice,
+    })?;
+    Ok(RenderedEvent {
+        seq: event.seq,
+        id: e.id.clone(),
+        key: e.minor_id.clone(),
+        kind: e.kind.as_str(),
+        time: e.time,
+        cloudevent,
+        children: vec![e.minor_id.clone()],
+        disclosed: CategorySet::EMPTY,
+        purpose: Purpose::Guardianship,
     })
 }
 
 /// The audit entry of one event delivered to (or streamed to) a receiver: the receiving agency
-/// and role, purpose `disappearance`, the children named and the categories disclosed; the event
-/// id stands in the request id. `subject` is the person streaming, or the subscription.
+/// and role, the event's purpose, the children named and the categories disclosed; the event id
+/// stands in the request id. `subject` is the person streaming, or the subscription.
 pub fn delivery_entry(
     event: &RenderedEvent,
     receiver: &Receiver<'_>,
@@ -204,7 +250,7 @@ pub fn delivery_entry(
         subject: Some(subject.to_owned()),
         agency: Some(receiver.agency.to_string()),
         role: receiver.role.map(|r| r.to_string()),
-        purpose: Some(Purpose::Disappearance),
+        purpose: Some(event.purpose),
         action,
         minors: event.children.clone(),
         categories: event.disclosed,

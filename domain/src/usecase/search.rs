@@ -339,6 +339,7 @@ impl Matches<'_> {
                     minor_id: id.to_owned(),
                     score: value,
                 }),
+                notice: None,
             };
             events.push((event, alert));
         }

@@ -576,9 +576,16 @@ impl MinorWriter for DieselMinorRepository {
                 }
             }
             write_lifecycle(c, seq, change.lifecycle)?;
+            if let Some(event) = change.notice {
+                let content = serde_json::to_string(&event.notice).map_err(anyhow::Error::from)?;
+                super::outbox::append_in(c, event, &content)?;
+            }
             super::audit::append_in(c, std::slice::from_ref(change.audit))?;
             load_by_id(c, id)?.ok_or(TxError::NotFound)
         });
+        if change.notice.is_some() && result.is_ok() {
+            self.db.events_written();
+        }
         settle(id, result, "changing a record's lifecycle")
     }
 

@@ -111,6 +111,14 @@ fn outbox_event(
 ) -> anyhow::Result<OutboxEvent> {
     let kind: EventType =
         serde_json::from_value(serde_json::Value::String(kind)).context("an outbox event type")?;
+    // The `alert` column holds the alert, or a record notice's content for a notice.
+    let (alert, notice) = if kind == EventType::ReviewDue {
+        let notice = serde_json::from_str(&alert).context("an outbox notice")?;
+        (None, Some(notice))
+    } else {
+        let alert = serde_json::from_str(&alert).context("an outbox alert")?;
+        (Some(alert), None)
+    };
     Ok(OutboxEvent {
         seq,
         event: AlertEvent {
@@ -123,8 +131,9 @@ fn outbox_event(
                 .map(|m| serde_json::from_str(&m))
                 .transpose()
                 .context("an outbox possible match")?,
+            notice,
         },
-        alert: serde_json::from_str(&alert).context("an outbox alert")?,
+        alert,
     })
 }
 

@@ -21,6 +21,7 @@ mod imports;
 mod integration;
 mod integrators;
 mod kafka;
+mod lifecycle;
 mod matching_eval;
 mod merge;
 mod openapi;
