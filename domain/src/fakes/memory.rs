@@ -646,6 +646,18 @@ impl AlertRepository for Memory {
         Ok(Page::from_overfetch(items, page.limit, |(seq, _)| *seq))
     }
 
+    fn erase_resolved(&self, id: &str, audit: &crate::audit::AuditEntry) -> anyhow::Result<bool> {
+        let mut s = self.lock();
+        let before = s.alerts.len();
+        s.alerts
+            .retain(|(_, a)| !(a.id == id && a.status == AlertStatus::Resolved));
+        if s.alerts.len() == before {
+            return Ok(false);
+        }
+        s.append(std::slice::from_ref(audit))?;
+        Ok(true)
+    }
+
     fn count_for_minor(&self, minor_id: &str) -> anyhow::Result<u32> {
         let in_error = |a: &Alert| {
             a.resolution

@@ -79,6 +79,11 @@ pub trait AlertRepository: Send + Sync {
     /// Alerts with a deadline (acknowledgement or protective measures) at or before `now` that has
     /// not been dealt with.
     fn due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Alert>>;
+
+    /// Removes the resolved alert `id` with its agencies, its outbox events and the dead letters
+    /// that name them, and appends `audit`, all or nothing (a retention rule). MUST remove
+    /// nothing and return `false` when the alert is not resolved or does not exist.
+    fn erase_resolved(&self, id: &str, audit: &crate::audit::AuditEntry) -> anyhow::Result<bool>;
 }
 
 /// Why a new alert was not stored.

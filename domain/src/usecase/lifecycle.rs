@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::alert::{AlertEvent, EventType};
+use crate::alert::{AlertEvent, AlertStatus, EventType};
 use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::{Category, CategorySet};
 use crate::lifecycle::{
@@ -15,16 +15,20 @@ use crate::lifecycle::{
     Retention, RetentionAction, ReviewNotice, ReviewReason, pending, review_date,
 };
 use crate::minor::{MinorStatus, Photos};
+use crate::page::{PageRequest, PageSize};
 use crate::policy::Operation;
 use crate::ports::{
-    AlertRepository, Change, IdGenerator, LifecycleChange, MinorReader, MinorWriter, Redaction,
-    SweepCalendar, UpdateMinorError,
+    AlertFilter, AlertRepository, Change, IdGenerator, LifecycleChange, MinorReader, MinorWriter,
+    Redaction, SweepCalendar, UpdateMinorError,
 };
 use crate::record::{Actor, Minor};
 use crate::usecase::kernel::{Conflict, Failure, Kernel, Request, Trail};
 
 /// Longest reason a person may give for a lifecycle act.
 const MAX_REASON: usize = 1000;
+
+/// Resolved alerts the sweep reads at a time.
+const ALERT_PAGE: u64 = 200;
 
 /// Records the sweep reads at a time.
 const SWEEP_PAGE: usize = 200;
@@ -87,6 +91,8 @@ pub struct SweepReport {
     pub deferred: usize,
     /// Review notices raised (records, and open alerts).
     pub notices: usize,
+    /// Resolved alerts erased.
+    pub alerts_erased: usize,
 }
 
 /// A review's answer.
@@ -489,7 +495,61 @@ impl Lifecycles {
                 self.notify(minor, now, today, &mut report)?;
             }
         }
+        self.erase_alerts(now, &mut report)?;
         Ok(report)
+    }
+
+    /// Erases the resolved alerts whose rule has run (`days` after the day of the resolution),
+    /// each with its events, audited under the rule.
+    fn erase_alerts(&self, now: DateTime<Utc>, report: &mut SweepReport) -> anyhow::Result<()> {
+        let rules: Vec<_> = self.retention.alert_rules().collect();
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let filter = AlertFilter {
+            status: Some(AlertStatus::Resolved),
+            ..AlertFilter::default()
+        };
+        let mut after = None;
+        let mut due = Vec::new();
+        loop {
+            let page = self.alerts.list(
+                &filter,
+                &PageRequest {
+                    after,
+                    limit: PageSize::new(ALERT_PAGE).map_err(|e| anyhow::anyhow!("{e}"))?,
+                },
+            )?;
+            for (_, alert) in &page.items {
+                let Some(resolved) = alert.resolution.as_ref().map(|r| r.at) else {
+                    continue;
+                };
+                // The rule with the shortest period decides.
+                if let Some(rule) = rules
+                    .iter()
+                    .filter(|r| {
+                        resolved
+                            .date_naive()
+                            .checked_add_days(chrono::Days::new(u64::from(r.days)))
+                            .is_some_and(|day| day <= now.date_naive())
+                    })
+                    .min_by_key(|r| r.days)
+                {
+                    due.push((alert.id.clone(), alert.minor_id.clone(), rule.id.clone()));
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        for (id, minor, rule) in due {
+            let audit = sweep_entry(now, Action::Erase, &minor, CategorySet::EMPTY, &rule);
+            if self.alerts.erase_resolved(&id, &audit)? {
+                report.alerts_erased += 1;
+            }
+        }
+        Ok(())
     }
 
     /// Raises the review notices due on `minor`: its own review (periodic, or before a rule

@@ -6,12 +6,13 @@ use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::alert::{Alert, AlertStatus, Following, ResolutionOutcome};
+use domain::audit::AuditEntry;
 use domain::page::{Page, PageRequest};
 use domain::ports::{
     AlertChange, AlertFilter, AlertRepository, CreateAlertError, UpdateAlertError,
 };
 
-use super::schema::{alert_agencies, alerts, minors};
+use super::schema::{alert_agencies, alerts, dead_letters, minors, outbox};
 use super::{Database, DbConnection};
 
 /// [`AlertRepository`] over a [`Database`].
@@ -281,5 +282,31 @@ impl AlertRepository for DieselAlertRepository {
         rows.iter()
             .map(|d| serde_json::from_str(d).context("stored alert"))
             .collect()
+    }
+
+    fn erase_resolved(&self, id: &str, audit: &AuditEntry) -> anyhow::Result<bool> {
+        let mut conn = self.db.conn()?;
+        conn.transaction::<_, anyhow::Error, _>(|c| {
+            let seq: Option<i64> = alerts::table
+                .filter(alerts::id.eq(id))
+                .filter(alerts::status.eq("resolved"))
+                .select(alerts::seq)
+                .first(c)
+                .optional()?;
+            let Some(seq) = seq else { return Ok(false) };
+            diesel::delete(alert_agencies::table.filter(alert_agencies::alert_seq.eq(seq)))
+                .execute(c)?;
+            diesel::delete(alerts::table.filter(alerts::seq.eq(seq))).execute(c)?;
+            let events: Vec<i64> = outbox::table
+                .filter(outbox::alert_id.eq(id))
+                .select(outbox::seq)
+                .load(c)?;
+            diesel::delete(dead_letters::table.filter(dead_letters::outbox_seq.eq_any(&events)))
+                .execute(c)?;
+            diesel::delete(outbox::table.filter(outbox::seq.eq_any(&events))).execute(c)?;
+            super::audit::append_in(c, std::slice::from_ref(audit))?;
+            Ok(true)
+        })
+        .context("erasing a resolved alert")
     }
 }

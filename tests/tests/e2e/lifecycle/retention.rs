@@ -98,6 +98,18 @@ async fn a_departure_erases_what_each_rule_names_and_leaves_a_tombstone(#[case] 
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    // Farid went missing and was found the same day: his alert is erased two years later.
+    let alert = report(&app, POLICE, FARID, at(2026, 12, 7, 9)).await;
+    let alert_id = alert["id"].as_str().unwrap().to_owned();
+    let res = post(
+        &app,
+        POLICE,
+        &format!("/v1/alerts/{alert_id}/resolution"),
+        "disappearance",
+        json!({"outcome": "found_safe"}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
     let farid_before = data(&app, FARID);
 
     // Closing is the guardianship service's, dated, not in the future, with a reason.
