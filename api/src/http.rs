@@ -237,6 +237,7 @@ pub fn offered(pattern: &str, method: &actix_web::http::Method) -> &'static [&'s
         ("/v1/statistics/{figure}", _) => &["application/json", "text/csv", "image/svg+xml"],
         ("/v1/statistics/{figure}/chart.svg", _) => &["image/svg+xml"],
         ("/v1/minors/{id}/photos/{photo_id}", "GET") => &["image/jpeg", "image/png"],
+        ("/v1/minors/{id}/subject-access", _) => &["application/json", "text/html"],
         _ => &["application/json"],
     }
 }

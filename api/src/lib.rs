@@ -16,4 +16,5 @@ pub mod ratelimit;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod subject_access;
 pub mod telemetry;

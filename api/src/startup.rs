@@ -27,6 +27,7 @@ use domain::usecase::records::{RecordPorts, Records};
 use domain::usecase::relay::{Relay, RelayPorts, RelayTiming};
 use domain::usecase::search::Search;
 use domain::usecase::statistics::Statistics;
+use domain::usecase::subject_access::SubjectAccesses;
 use domain::usecase::subscriptions::{SubscriptionPorts, Subscriptions};
 use infra::auth::{DevKey, JwksSource, JwksVerifier, VerifierSettings};
 use infra::clock::SystemClock;
@@ -323,6 +324,12 @@ impl Application {
                 search: Search::new(kernel.clone(), minors.clone(), matching),
                 merges: Merges::new(kernel.clone(), minors.clone(), minors.clone(), agencies),
                 audit_trail: AuditTrail::new(kernel.clone(), minors.clone()),
+                subject_access: SubjectAccesses::new(
+                    kernel.clone(),
+                    minors.clone(),
+                    alert_repository.clone(),
+                    retention.clone(),
+                ),
                 lifecycles: Lifecycles::new(
                     kernel.clone(),
                     LifecyclePorts {
@@ -400,6 +407,7 @@ impl Application {
                 .configure(routes::merge::configure)
                 .configure(routes::minors::configure)
                 .configure(routes::lifecycle::configure)
+                .configure(routes::subject_access::configure)
                 .configure(routes::policy::configure)
                 .configure(routes::audit::configure)
                 .configure(routes::alerts::configure)

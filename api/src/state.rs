@@ -26,6 +26,7 @@ pub struct AppState {
     pub merges: Merges,
     pub audit_trail: AuditTrail,
     pub lifecycles: domain::usecase::lifecycle::Lifecycles,
+    pub subject_access: domain::usecase::subject_access::SubjectAccesses,
     pub alerts: Alerts,
     pub subscriptions: Subscriptions,
     pub deliveries: Deliveries,

@@ -11,7 +11,7 @@ mod schemas;
 use crate::problem::{InvalidParam, Problem};
 use crate::routes::{
     agencies, alerts, audit, health, lifecycle, merge, minors, policy, search, statistics,
-    subscriptions,
+    subject_access, subscriptions,
 };
 
 #[derive(OpenApi)]
@@ -45,6 +45,7 @@ use crate::routes::{
         lifecycle::close,
         lifecycle::review,
         lifecycle::redact,
+        subject_access::export,
         policy::effective,
         audit::access_log,
         audit::verify,

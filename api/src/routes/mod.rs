@@ -11,5 +11,6 @@ pub mod paging;
 pub mod policy;
 pub mod search;
 pub mod statistics;
+pub mod subject_access;
 pub mod subscriptions;
 pub mod versions;

@@ -646,6 +646,16 @@ impl AlertRepository for Memory {
         Ok(Page::from_overfetch(items, page.limit, |(seq, _)| *seq))
     }
 
+    fn of_minor(&self, minor_id: &str) -> anyhow::Result<Vec<Alert>> {
+        Ok(self
+            .lock()
+            .alerts
+            .iter()
+            .filter(|(_, a)| a.minor_id == minor_id)
+            .map(|(_, a)| a.clone())
+            .collect())
+    }
+
     fn erase_resolved(&self, id: &str, audit: &crate::audit::AuditEntry) -> anyhow::Result<bool> {
         let mut s = self.lock();
         let before = s.alerts.len();

@@ -76,6 +76,16 @@ pub fn pending<'r>(retention: &'r Retention, minor: &Minor) -> Vec<Due<'r>> {
 /// or `notice_days` before the first pending rule runs, whichever comes first. `None` for a
 /// tombstone.
 pub fn review_date(retention: &Retention, minor: &Minor) -> Option<NaiveDate> {
+    let (periodic, before_rule) = review_dates(retention, minor)?;
+    Some(before_rule.map_or(periodic, |b| b.min(periodic)))
+}
+
+/// The two review dates of `minor`: the periodic one, and `notice_days` before its first pending
+/// rule (if any). `None` for a tombstone.
+pub fn review_dates(
+    retention: &Retention,
+    minor: &Minor,
+) -> Option<(NaiveDate, Option<NaiveDate>)> {
     if minor.lifecycle.erased_at.is_some() {
         return None;
     }
@@ -88,7 +98,7 @@ pub fn review_date(retention: &Retention, minor: &Minor) -> Option<NaiveDate> {
     let before_rule = pending(retention, minor).first().and_then(|d| {
         d.on.checked_sub_days(Days::new(u64::from(clock.notice_days)))
     });
-    Some(before_rule.map_or(periodic, |b| b.min(periodic)))
+    Some((periodic, before_rule))
 }
 
 /// What an erasure under one rule removes.

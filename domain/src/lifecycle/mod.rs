@@ -6,7 +6,7 @@ mod notice;
 mod retention;
 mod state;
 
-pub use due::{Due, Erasure, happened, pending, review_date};
+pub use due::{Due, Erasure, happened, pending, review_date, review_dates};
 pub use notice::{NoticeRule, ReviewNotice, ReviewReason};
 pub use retention::{
     DEFAULT_RETENTION_TOML, Retention, RetentionAction, RetentionError, ReviewClock, Rule, Target,

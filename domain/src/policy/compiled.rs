@@ -58,7 +58,10 @@ pub struct Policy {
 /// Who may still use a restricted record (GDPR Art. 18): the guardianship service and the child's
 /// guardian (whose grants still need the child to be its ward), for the purpose `guardianship`;
 /// while an alert for the child is open, whoever the policy lets act on it for the purpose
-/// `disappearance`, until the alert ends.
+/// `disappearance`, until the alert ends. (Those two may also report the person missing, as
+/// [`Policy::permits`] lets them: an age worked out from an estimated date of birth can be
+/// wrong, and a missing child must not fall out of alerting; the alert then opens the record to
+/// its readers.)
 pub fn restriction_allows(role: Role, purpose: Option<Purpose>, active_alert: bool) -> bool {
     match purpose {
         Some(Purpose::Guardianship) => matches!(role, Role::GuardianshipOfficer | Role::Guardian),
@@ -135,7 +138,12 @@ impl Policy {
         purpose: Option<Purpose>,
         facts: Facts,
     ) -> bool {
-        if facts.restricted && !restriction_allows(role, purpose, facts.active_alert) {
+        let reporter_of_restricted =
+            op == Operation::Report && matches!(role, Role::GuardianshipOfficer | Role::Guardian);
+        if facts.restricted
+            && !reporter_of_restricted
+            && !restriction_allows(role, purpose, facts.active_alert)
+        {
             return false;
         }
         self.permits_of(role, op)

@@ -73,6 +73,9 @@ pub trait AlertRepository: Send + Sync {
     /// How many alerts the child has had, not counting those resolved as reported in error.
     fn count_for_minor(&self, minor_id: &str) -> anyhow::Result<u32>;
 
+    /// Every stored alert of the child, in the order raised.
+    fn of_minor(&self, minor_id: &str) -> anyhow::Result<Vec<Alert>>;
+
     /// The child's open alert, if there is one (there is at most one).
     fn open_for_minor(&self, minor_id: &str) -> anyhow::Result<Option<Alert>>;
 

@@ -12,7 +12,7 @@ use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::{Category, CategorySet};
 use crate::lifecycle::{
     Act, ActBy, ActKind, Closure, ClosureReason, Erasure, Hold, Lifecycle, NoticeRule, Restriction,
-    Retention, RetentionAction, ReviewNotice, ReviewReason, pending, review_date,
+    Retention, RetentionAction, ReviewNotice, ReviewReason, pending, review_date, review_dates,
 };
 use crate::minor::{MinorStatus, Photos};
 use crate::page::{PageRequest, PageSize};
@@ -552,8 +552,8 @@ impl Lifecycles {
         Ok(())
     }
 
-    /// Raises the review notices due on `minor`: its own review (periodic, or before a rule
-    /// runs), once per review date; its open alert's, every `open_alert_every_days` days since it
+    /// Raises the review notices due on `minor`: its own review (periodic, and again before a
+    /// rule runs), once per review date reached; its open alert's, every `open_alert_every_days` days since it
     /// was raised. None for a merged duplicate or a tombstone.
     fn notify(
         &self,
@@ -575,23 +575,25 @@ impl Lifecycles {
             })
             .collect();
         let mut notices = Vec::new();
-        if let Some(due) = review_date(&self.retention, &minor)
-            && due <= today
+        // The latest review date reached: a periodic review unanswered does not silence the
+        // notice before a rule runs, which comes later.
+        let reached = review_dates(&self.retention, &minor).and_then(|(periodic, before_rule)| {
+            [
+                Some((periodic, ReviewReason::Periodic)),
+                before_rule.map(|d| (d, ReviewReason::RuleDue)),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|(d, _)| *d <= today)
+            .max_by_key(|(d, _)| *d)
+        });
+        if let Some((due, reason)) = reached
             && minor.lifecycle.notified_on.is_none_or(|n| n < due)
         {
-            let notice_days = u64::from(self.retention.review.notice_days);
-            let rule_due = rules
-                .first()
-                .and_then(|r| r.on.checked_sub_days(chrono::Days::new(notice_days)))
-                .is_some_and(|d| d == due);
             notices.push(ReviewNotice {
                 minor_id: minor.id.clone(),
                 registry_number: minor.registry_number.clone(),
-                reason: if rule_due {
-                    ReviewReason::RuleDue
-                } else {
-                    ReviewReason::Periodic
-                },
+                reason,
                 due,
                 rules: rules.clone(),
                 alert_id: None,

@@ -16,6 +16,7 @@ pub mod relay;
 pub mod rendering;
 pub mod search;
 pub mod statistics;
+pub mod subject_access;
 pub mod subscriptions;
 
 #[cfg(test)]

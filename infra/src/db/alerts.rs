@@ -257,6 +257,19 @@ impl AlertRepository for DieselAlertRepository {
         Ok(n)
     }
 
+    fn of_minor(&self, minor_id: &str) -> anyhow::Result<Vec<Alert>> {
+        let mut conn = self.db.conn()?;
+        let rows: Vec<String> = alerts::table
+            .filter(alerts::minor_id.eq(minor_id))
+            .order(alerts::seq.asc())
+            .select(alerts::data)
+            .load(&mut *conn)
+            .context("reading a child's alerts")?;
+        rows.iter()
+            .map(|d| serde_json::from_str(d).context("stored alert"))
+            .collect()
+    }
+
     fn open_for_minor(&self, minor_id: &str) -> anyhow::Result<Option<Alert>> {
         let mut conn = self.db.conn()?;
         let data: Option<String> = alerts::table

@@ -6,6 +6,7 @@
 mod rectification;
 mod restriction;
 mod retention;
+mod subject_access;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -254,10 +254,29 @@ async fn majority_restricts_the_record_from_every_other_role_and_channel(#[case]
     );
 }
 
+/// The review notice of `id` for `reason`, as the guardianship service's stream replays it, once
+/// the sweep of the clock's day has raised it.
+async fn notice_of(app: &TestApp, id: &str, reason: &str) -> Value {
+    for _ in 0..40 {
+        let found = replay(app, OFFICER, Duration::from_millis(300))
+            .await
+            .into_iter()
+            .find(|e| {
+                e["type"] == "be.uam.minor.review_due"
+                    && e["subject"] == id
+                    && e["data"]["reason"] == reason
+            });
+        if let Some(notice) = found {
+            return notice;
+        }
+    }
+    panic!("no `{reason}` notice for {id}");
+}
+
 #[apply(backends)]
 async fn a_restriction_at_the_guardians_request_and_the_review_notices(#[case] backend: Backend) {
     let start = at(2027, 12, 20, 10);
-    let (app, _clock) = on_clock(backend, start).await;
+    let (app, clock) = on_clock(backend, start).await;
     // Farid comes of age within the 30 days' notice: on the first day's sweep the guardianship
     // service is told, before the rule runs; the police are not.
     let mut notices = Vec::new();
@@ -345,6 +364,29 @@ async fn a_restriction_at_the_guardians_request_and_the_review_notices(#[case] b
     )
     .await;
     assert_eq!(res.status(), 200);
+
+    // Lifted again; Semhar's periodic review falls a year after her registration, unanswered;
+    // thirty days before she comes of age (2029-03-14) the service is told again.
+    let lift = format!("{semhar}/restriction/lift");
+    let res = post(
+        &app,
+        OFFICER,
+        &lift,
+        "guardianship",
+        json!({"reason": "corrected"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    clock.set(at(2028, 12, 19, 6));
+    let periodic = notice_of(&app, SEMHAR, "periodic").await;
+    assert_eq!(periodic["data"]["due"], "2028-12-19");
+    clock.set(at(2029, 2, 12, 6));
+    let before_rule = notice_of(&app, SEMHAR, "rule_due").await;
+    assert_eq!(before_rule["data"]["due"], "2029-02-12");
+    assert_eq!(
+        before_rule["data"]["rules"][0]["rule"],
+        "restrict-at-majority"
+    );
 
     // Retention rules are shown to any caller, with their reasons.
     let res = call(
