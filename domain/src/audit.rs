@@ -73,6 +73,9 @@ pub enum Action {
     Redact,
     /// The child's access: everything held and every disclosure, for the guardian.
     SubjectAccess,
+    /// Entries older than the audit rule removed; the entry names the last one removed and its
+    /// hash (see [`cut_request_id`]), from which verification starts.
+    AuditCut,
 }
 
 /// How the request ended.
@@ -176,6 +179,11 @@ pub fn link_hash(prev_hash: &str, seq: i64, entry: &AuditEntry) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// The request id of a cut entry: the day and rule, then the last entry removed and its hash.
+pub fn cut_request_id(day: chrono::NaiveDate, rule: &str, through: i64, hash: &str) -> String {
+    format!("lifecycle:{day}:{rule}:through:{through}:{hash}")
+}
+
 /// Where the chain breaks first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BrokenLink {
@@ -188,6 +196,8 @@ pub struct BrokenLink {
 pub struct VerifyReport {
     pub entries: u64,
     pub first_broken: Option<BrokenLink>,
+    /// The last entry removed by an audit cut: the chain is checked from the entry after it.
+    pub cut_through: Option<i64>,
 }
 
 /// Checks entries streamed in `seq` order against each other and against the chain head (the last
@@ -200,6 +210,9 @@ pub struct Verifier {
     prev_hash: String,
     entries: u64,
     broken: Option<BrokenLink>,
+    /// The cut the check starts after, and whether an entry of the chain records it.
+    cut: Option<(i64, String)>,
+    cut_recorded: bool,
 }
 
 impl Default for Verifier {
@@ -209,14 +222,36 @@ impl Default for Verifier {
             prev_hash: GENESIS_HASH.to_owned(),
             entries: 0,
             broken: None,
+            cut: None,
+            cut_recorded: false,
         }
     }
 }
 
 impl Verifier {
+    /// A check of a chain cut after entry `through`, whose hash was `hash`: the first entry kept
+    /// must link to it, and an entry of the chain must record the cut (its request id ends with
+    /// `through:<through>:<hash>`), so that a cut recorded only outside the chain is detected.
+    pub fn after_cut(through: i64, hash: &str) -> Self {
+        Self {
+            expected_seq: through + 1,
+            prev_hash: hash.to_owned(),
+            cut: Some((through, hash.to_owned())),
+            ..Self::default()
+        }
+    }
+
     /// Feeds the next entry; after the first break, later entries are only counted.
     pub fn push(&mut self, e: &ChainedEntry) {
         self.entries += 1;
+        if let Some((through, hash)) = &self.cut
+            && e.entry.action == Action::AuditCut
+            && e.entry
+                .request_id
+                .ends_with(&format!(":through:{through}:{hash}"))
+        {
+            self.cut_recorded = true;
+        }
         if self.broken.is_some() {
             return;
         }
@@ -254,9 +289,22 @@ impl Verifier {
                 });
             }
         }
+        if self.broken.is_none()
+            && let Some((through, _)) = &self.cut
+            && !self.cut_recorded
+        {
+            self.broken = Some(BrokenLink {
+                seq: through + 1,
+                reason: format!(
+                    "the trail starts after entry {through}, but no cut entry of the chain records \
+                     that cut: entries were removed"
+                ),
+            });
+        }
         VerifyReport {
             entries: self.entries,
             first_broken: self.broken,
+            cut_through: self.cut.map(|(through, _)| through),
         }
     }
 }
@@ -316,10 +364,50 @@ mod tests {
             check(&c, head(&c)),
             VerifyReport {
                 entries: 5,
-                first_broken: None
+                first_broken: None,
+                cut_through: None,
             }
         );
         assert_eq!(check(&[], None).first_broken, None);
+    }
+
+    /// A chain of 6 whose last entry is the cut of the first 3: checked from entry 4 it holds;
+    /// without the cut entry, or cut further than recorded, it breaks.
+    #[test]
+    fn a_cut_chain_verifies_from_its_cut_and_only_with_its_cut_entry() {
+        let mut c = chain(5);
+        let (through, hash) = (c[2].seq, c[2].hash.clone());
+        let mut cut = entry(6);
+        cut.action = Action::AuditCut;
+        cut.request_id = cut_request_id(
+            chrono::NaiveDate::from_ymd_opt(2031, 1, 1).unwrap(),
+            "audit-entries",
+            through,
+            &hash,
+        );
+        let prev = c[4].hash.clone();
+        let linked = link_hash(&prev, 6, &cut);
+        c.push(ChainedEntry {
+            seq: 6,
+            entry: cut,
+            prev_hash: prev,
+            hash: linked,
+        });
+        let kept = &c[3..];
+        let mut v = Verifier::after_cut(through, &hash);
+        kept.iter().for_each(|e| v.push(e));
+        let report = v.finish(head(&c));
+        assert_eq!(report.first_broken, None, "{report:?}");
+        assert_eq!(report.cut_through, Some(3));
+        // Entry 4 removed too, the cut moved to it outside the chain: no cut entry names it.
+        let mut v = Verifier::after_cut(4, &c[3].hash);
+        c[4..].iter().for_each(|e| v.push(e));
+        let report = v.finish(head(&c));
+        assert!(report.first_broken.unwrap().reason.contains("no cut entry"));
+        // The cut entry itself removed: the chain no longer reaches the head.
+        let mut v = Verifier::after_cut(through, &hash);
+        c[3..5].iter().for_each(|e| v.push(e));
+        assert!(v.finish(head(&c)).first_broken.is_some());
     }
 
     #[test]

@@ -1044,6 +1044,26 @@ impl AuditLog for Memory {
         // The head as the writer recorded it: the last entry appended, with its hash then.
         Ok(verifier.finish(s.audit.last().map(|e| (e.seq, e.hash.clone()))))
     }
+
+    fn cut(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        cut: &dyn Fn(i64, &str) -> AuditEntry,
+    ) -> anyhow::Result<Option<i64>> {
+        let mut s = self.lock();
+        let Some((through, hash)) = s
+            .audit
+            .iter()
+            .filter(|e| e.entry.at < before)
+            .map(|e| (e.seq, e.hash.clone()))
+            .last()
+        else {
+            return Ok(None);
+        };
+        s.append(&[cut(through, &hash)])?;
+        s.audit.retain(|e| e.seq > through);
+        Ok(Some(through))
+    }
 }
 
 impl StatisticsSource for Memory {

@@ -144,7 +144,7 @@ impl Erasure {
                 revisions: true,
                 ..Self::default()
             },
-            Target::Alerts | Target::Outbox => Self::default(),
+            Target::Alerts | Target::Outbox | Target::Audit => Self::default(),
         }
     }
 

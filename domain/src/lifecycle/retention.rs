@@ -29,6 +29,8 @@ pub enum Target {
     Alerts,
     /// Alert events kept for delivery.
     Outbox,
+    /// Audit entries, aged out behind a cut entry that keeps the chain verifiable.
+    Audit,
 }
 
 /// The event a rule's period runs from.
@@ -47,7 +49,7 @@ pub enum Trigger {
     Closure,
     /// An alert was resolved (alerts only).
     AlertResolved,
-    /// The entry was written (outbox only).
+    /// The entry was written (outbox and audit only).
     Recorded,
 }
 
@@ -162,14 +164,21 @@ impl Retention {
                 ));
             }
             let outbox = rule.applies_to == Target::Outbox;
-            if outbox != (rule.after == Trigger::Recorded) {
+            let audit = rule.applies_to == Target::Audit;
+            if (outbox || audit) != (rule.after == Trigger::Recorded) {
                 return fail(format!(
-                    "rule `{name}`: the outbox, and only the outbox, runs from `recorded`"
+                    "rule `{name}`: the outbox and the audit trail, and only they, run from \
+                     `recorded`"
                 ));
             }
             if outbox && rule.days == 0 {
                 return fail(format!(
                     "rule `{name}`: the outbox keeps events at least a day"
+                ));
+            }
+            if audit && (rule.days < 365 || rule.action != RetentionAction::Erase) {
+                return fail(format!(
+                    "rule `{name}`: audit entries are erased, and kept at least 365 days"
                 ));
             }
         }
@@ -183,6 +192,15 @@ impl Retention {
                 "exactly one rule must apply to the outbox; there are {outboxes}"
             ));
         }
+        if self
+            .rules
+            .iter()
+            .filter(|r| r.applies_to == Target::Audit)
+            .count()
+            > 1
+        {
+            return fail("at most one rule may apply to the audit trail".into());
+        }
         Ok(self)
     }
 
@@ -194,11 +212,20 @@ impl Retention {
             .map_or(30, |r| r.days)
     }
 
-    /// The rules that act on a child's record (every target but alerts and the outbox).
+    /// The rules that act on a child's record (every target but alerts, the outbox and the
+    /// audit trail).
     pub fn record_rules(&self) -> impl Iterator<Item = &Rule> {
-        self.rules
-            .iter()
-            .filter(|r| !matches!(r.applies_to, Target::Alerts | Target::Outbox))
+        self.rules.iter().filter(|r| {
+            !matches!(
+                r.applies_to,
+                Target::Alerts | Target::Outbox | Target::Audit
+            )
+        })
+    }
+
+    /// The rule that ages audit entries out, if any.
+    pub fn audit_rule(&self) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.applies_to == Target::Audit)
     }
 
     /// The rules that erase resolved alerts.
@@ -256,6 +283,13 @@ mod tests {
             (
                 "exactly one rule",
                 Box::new(|r| r.rules.retain(|x| x.applies_to != Target::Outbox)),
+            ),
+            (
+                "kept at least 365 days",
+                Box::new(|r| {
+                    let rule = r.rules.iter_mut().find(|x| x.applies_to == Target::Audit);
+                    rule.unwrap().days = 30;
+                }),
             ),
             ("notice_days", Box::new(|r| r.review.notice_days = 400)),
         ];

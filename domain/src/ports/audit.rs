@@ -31,6 +31,16 @@ pub trait AuditLog: Send + Sync {
         page: &PageRequest<i64>,
     ) -> anyhow::Result<Page<ChainedEntry, i64>>;
 
-    /// Checks the whole chain from the first entry to the head.
+    /// Checks the whole chain from the first entry (or the last cut) to the head.
     fn verify(&self) -> anyhow::Result<VerifyReport>;
+
+    /// Ages out the entries written before `before`, all or nothing: appends the entry `cut(last
+    /// removed seq, its hash)` to the chain, records the cut, then removes the entries up to the
+    /// last one written before `before` (and their links to children). Returns the last entry
+    /// removed; `None`, doing nothing, when no entry beyond an earlier cut is that old.
+    fn cut(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        cut: &dyn Fn(i64, &str) -> crate::audit::AuditEntry,
+    ) -> anyhow::Result<Option<i64>>;
 }

@@ -93,6 +93,8 @@ pub struct SweepReport {
     pub notices: usize,
     /// Resolved alerts erased.
     pub alerts_erased: usize,
+    /// The last audit entry removed by the day's cut, if there was one.
+    pub audit_cut_through: Option<i64>,
 }
 
 /// A review's answer.
@@ -496,7 +498,41 @@ impl Lifecycles {
             }
         }
         self.erase_alerts(now, &mut report)?;
+        self.cut_audit(now, &mut report)?;
         Ok(report)
+    }
+
+    /// Ages out the audit entries older than the audit rule, behind a cut entry that keeps the
+    /// chain verifiable.
+    fn cut_audit(&self, now: DateTime<Utc>, report: &mut SweepReport) -> anyhow::Result<()> {
+        let Some(rule) = self.retention.audit_rule() else {
+            return Ok(());
+        };
+        let today = now.date_naive();
+        let Some(before) = today
+            .checked_sub_days(chrono::Days::new(u64::from(rule.days)))
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc())
+        else {
+            return Ok(());
+        };
+        let entry = |through: i64, hash: &str| {
+            AuditEntry {
+                at: now,
+                subject: None,
+                agency: None,
+                role: None,
+                purpose: None,
+                action: Action::AuditCut,
+                minors: vec![],
+                categories: CategorySet::EMPTY,
+                outcome: Outcome::Success,
+                request_id: crate::audit::cut_request_id(today, &rule.id, through, hash),
+            }
+            .normalised()
+        };
+        report.audit_cut_through = self.kernel.audit().cut(before, &entry)?;
+        Ok(())
     }
 
     /// Erases the resolved alerts whose rule has run (`days` after the day of the resolution),

@@ -1023,6 +1023,13 @@ mod tests {
         fn verify(&self) -> anyhow::Result<crate::audit::VerifyReport> {
             unimplemented!()
         }
+        fn cut(
+            &self,
+            _: chrono::DateTime<chrono::Utc>,
+            _: &dyn Fn(i64, &str) -> crate::audit::AuditEntry,
+        ) -> anyhow::Result<Option<i64>> {
+            unimplemented!()
+        }
     }
 
     fn relay(subs: Vec<Subscription>, sink: Arc<Sink>) -> (Relay, Arc<Subs>) {

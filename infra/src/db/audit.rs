@@ -14,7 +14,7 @@ use domain::category::Category;
 use domain::page::{Page, PageRequest};
 use domain::ports::{AuditLog, AuditUnavailable};
 
-use super::schema::{audit_head, audit_log, audit_minors};
+use super::schema::{audit_cut, audit_head, audit_log, audit_minors};
 use super::{Database, DbConnection};
 
 fn name<T: serde::Serialize>(value: &T) -> String {
@@ -317,7 +317,16 @@ impl AuditLog for DieselAuditLog {
                 .select((audit_head::seq, audit_head::hash))
                 .first(c)
                 .context("reading the audit head")?;
-            let mut verifier = Verifier::default();
+            let (through, through_hash): (i64, String) = audit_cut::table
+                .find(1)
+                .select((audit_cut::through_seq, audit_cut::through_hash))
+                .first(c)
+                .context("reading the audit cut")?;
+            let mut verifier = if through > 0 {
+                Verifier::after_cut(through, &through_hash)
+            } else {
+                Verifier::default()
+            };
             let mut after = i64::MIN;
             loop {
                 let rows: Vec<EntryRow> = audit_log::table
@@ -337,5 +346,53 @@ impl AuditLog for DieselAuditLog {
             }
             Ok(verifier.finish((head.0 > 0).then_some(head)))
         })
+    }
+
+    fn cut(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        cut: &dyn Fn(i64, &str) -> AuditEntry,
+    ) -> anyhow::Result<Option<i64>> {
+        let before = before.naive_utc();
+        let mut conn = self.db.conn()?;
+        conn.transaction::<_, anyhow::Error, _>(|c| {
+            let done: i64 = audit_cut::table
+                .find(1)
+                .select(audit_cut::through_seq)
+                .first(c)?;
+            let last: Option<(i64, String)> = audit_log::table
+                .filter(audit_log::at.lt(before))
+                .filter(audit_log::seq.gt(done))
+                .order(audit_log::seq.desc())
+                .select((audit_log::seq, audit_log::hash))
+                .first(c)
+                .optional()?;
+            let Some((through, hash)) = last else {
+                return Ok(None);
+            };
+            append_in(c, &[cut(through, &hash)])?;
+            // PostgreSQL: the service's role may not delete audit entries (the migrations revoke
+            // it); it grants itself the right for this transaction only.
+            let postgres = matches!(&**c, DbConnection::Postgres(_));
+            if postgres {
+                diesel::sql_query("GRANT DELETE ON audit_log, audit_minors TO CURRENT_USER")
+                    .execute(c)?;
+            }
+            diesel::update(audit_cut::table.find(1))
+                .set((
+                    audit_cut::through_seq.eq(through),
+                    audit_cut::through_hash.eq(&hash),
+                ))
+                .execute(c)?;
+            diesel::delete(audit_minors::table.filter(audit_minors::audit_seq.le(through)))
+                .execute(c)?;
+            diesel::delete(audit_log::table.filter(audit_log::seq.le(through))).execute(c)?;
+            if postgres {
+                diesel::sql_query("REVOKE DELETE ON audit_log, audit_minors FROM CURRENT_USER")
+                    .execute(c)?;
+            }
+            Ok(Some(through))
+        })
+        .context("cutting the audit trail")
     }
 }

@@ -111,6 +111,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_cut (id) {
+        id -> Integer,
+        through_seq -> BigInt,
+        through_hash -> Text,
+    }
+}
+
 diesel::joinable!(audit_minors -> audit_log (audit_seq));
 diesel::allow_tables_to_appear_in_same_query!(audit_log, audit_minors);
 
