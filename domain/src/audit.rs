@@ -74,7 +74,7 @@ pub enum Action {
     /// The child's access: everything held and every disclosure, for the guardian.
     SubjectAccess,
     /// Entries older than the audit rule removed; the entry names the last one removed and its
-    /// hash (see [`cut_request_id`]), from which verification starts.
+    /// hash (in its request id), from which verification starts.
     AuditCut,
 }
 

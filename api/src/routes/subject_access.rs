@@ -22,6 +22,7 @@ use crate::subject_access;
 pub struct SubjectAccessSchema(serde_json::Value);
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SubjectAccessQuery {
     /// The page's language (`en`, `fr`, `nl`); by default the first of the child's languages

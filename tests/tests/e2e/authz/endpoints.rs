@@ -283,6 +283,8 @@ async fn call(
         path = path.replace("{id}", &id.expect("the target names an id"));
     }
     path = path.replace("{figure}", "disappearances");
+    // A fresh child is at version 1, the current one: its redaction is refused (400).
+    path = path.replace("{version}", "1");
     // No dead letter has this event: the cells show who gets as far as looking.
     path = path.replace("{event}", "no-such-event");
     let method = Method::from_bytes(row.method.as_bytes()).unwrap();
@@ -317,6 +319,23 @@ async fn call(
             "minor": {"identity": {"family_name": "Tesfay", "given_names": "Yonas"}},
             "last_seen_at": an_hour_ago(), "last_seen_place": "Ghent-Sint-Pieters"})),
         ("PATCH", "/v1/alerts/{id}") => rq.json(&json!({"last_seen_place": "Antwerp-Central"})),
+        ("DELETE", "/v1/minors/{id}/photos/{photo_id}") => rq
+            .header(
+                "if-match",
+                crate::helpers::sql::etag(&world.app, path.split('/').nth(3).unwrap_or_default()),
+            )
+            .json(&json!({"reason": "authorization table"})),
+        ("POST", "/v1/minors/{id}/restriction") | ("POST", "/v1/minors/{id}/restriction/lift") => {
+            rq.json(&json!({"reason": "authorization table"}))
+        }
+        ("POST", "/v1/minors/{id}/closure") => rq.json(&json!({"cause": "departure",
+            "on": chrono::Utc::now().date_naive().to_string(), "reason": "authorization table"})),
+        ("POST", "/v1/minors/{id}/review") => {
+            rq.json(&json!({"decision": "confirm", "reason": "authorization table"}))
+        }
+        ("POST", "/v1/minors/{id}/history/{version}/redaction") => {
+            rq.json(&json!({"categories": ["identity"], "reason": "authorization table"}))
+        }
         ("PATCH", "/v1/subscriptions/{id}") => rq.json(&json!({"retry_hours": 24})),
         ("POST", "/v1/subscriptions/{id}/dead-letters")
         | ("POST", "/v1/subscriptions/{id}/dead-letters/{event}/discard") => {
@@ -435,7 +454,14 @@ async fn every_operation_answers_every_role_as_the_table_says(#[case] backend: B
                 "-" | "own_agency" | "other_agency" => (None, None),
                 "mismatched" => (Some(shared.missing.clone()), shared.unrelated.photo.clone()),
                 target if !reads => match fresh(&world, target, role).await {
-                    Some(c) => (Some(c), None),
+                    Some(c) => {
+                        // A photo to delete, on the fresh child.
+                        let photo = row
+                            .path
+                            .contains("{photo_id}")
+                            .then(|| world.add_photo(&c.id));
+                        (Some(c), photo)
+                    }
                     None => {
                         wrong.push(format!("{cell}: the role has no such child"));
                         continue;
