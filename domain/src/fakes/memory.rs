@@ -1056,7 +1056,7 @@ impl AuditLog for Memory {
             .iter()
             .filter(|e| e.entry.at < before)
             .map(|e| (e.seq, e.hash.clone()))
-            .last()
+            .next_back()
         else {
             return Ok(None);
         };

@@ -251,7 +251,8 @@ mod tests {
 
     #[test]
     fn broken_rules_are_refused_naming_the_rule() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Retention)>)> = vec![
+        type Break = Box<dyn Fn(&mut Retention)>;
+        let cases: Vec<(&str, Break)> = vec![
             (
                 "used twice",
                 Box::new(|r| r.rules[1].id = r.rules[0].id.clone()),

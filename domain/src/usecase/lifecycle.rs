@@ -23,6 +23,7 @@ use crate::ports::{
 };
 use crate::record::{Actor, Minor};
 use crate::usecase::kernel::{Conflict, Failure, Kernel, Request, Trail};
+use crate::usecase::records::erased;
 
 /// Longest reason a person may give for a lifecycle act.
 const MAX_REASON: usize = 1000;
@@ -290,6 +291,7 @@ impl Lifecycles {
         }
         self.kernel.audited(rq, Action::Close, &[id], |trail| {
             let minor = self.permitted(rq, Operation::Close, id)?;
+            erased(&minor)?;
             if minor.status == MinorStatus::Missing {
                 return Err(Conflict::State(
                     "the child is missing: resolve the alert before closing the record".into(),
@@ -370,6 +372,7 @@ impl Lifecycles {
             .audited(rq, Action::PhotoDelete, &[id], |trail| {
                 let purpose = self.kernel.purpose(rq, Operation::PhotoDelete)?;
                 let minor = self.permitted(rq, Operation::PhotoDelete, id)?;
+                erased(&minor)?;
                 let mask = self.kernel.mask(&rq.caller, purpose, &minor);
                 if !mask.write.contains(Category::Photos) {
                     return Err(crate::usecase::kernel::Denied::WriteNotPermitted(vec![
@@ -436,6 +439,7 @@ impl Lifecycles {
         }
         self.kernel.audited(rq, Action::Redact, &[id], |trail| {
             let minor = self.permitted(rq, Operation::Redact, id)?;
+            erased(&minor)?;
             if version < 1 || version >= minor.version {
                 return Err(Failure::invalid(
                     "version",

@@ -84,6 +84,15 @@ impl Merges {
                     .permitted_on(&rq.caller, Operation::Merge, purpose, record)?;
             }
             for record in [&survivor, &duplicate] {
+                // A merge would carry a restricted (or erased) record's data into one others
+                // read, or theirs into it: the restriction is lifted first, knowingly.
+                if record.lifecycle.is_restricted() {
+                    return Err(Conflict::State(format!(
+                        "record `{}` is restricted: lift the restriction before merging",
+                        record.id
+                    ))
+                    .into());
+                }
                 if let Some(into) = &record.merged_into {
                     return Err(Conflict::State(format!(
                         "record `{}` was merged into `{into}` already",

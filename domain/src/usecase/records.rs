@@ -273,6 +273,7 @@ impl Records {
             if mask.read.is_empty() && mask.write.is_empty() {
                 return Err(Denied::NoAccessToChild(purpose).into());
             }
+            erased(&minor)?;
             denied_writes(touched_categories(patch), mask)?;
             let stale = |current| Failure::from(UpdateMinorError::Stale { current });
             let expected = match if_match.ok_or(Conflict::PreconditionRequired)? {
@@ -461,6 +462,7 @@ impl Records {
                         purpose,
                         &minor,
                     )?;
+                    erased(&minor)?;
                     if !mask.write.contains(Category::Photos) {
                         return Err(if mask.read.is_empty() {
                             Denied::NoAccessToChild(purpose)
@@ -548,6 +550,20 @@ impl Records {
                 trail.discloses_also(Category::Photos);
                 Ok(photo)
             })
+    }
+}
+
+/// Refuses a write to a record a retention rule erased: only its tombstone remains, and nothing
+/// is written to it again.
+pub(crate) fn erased(minor: &Minor) -> Result<(), Failure> {
+    match minor.lifecycle.erased_at {
+        Some(at) => Err(Conflict::State(format!(
+            "record `{}` was erased on {} under a retention rule: only its tombstone remains",
+            minor.id,
+            at.date_naive()
+        ))
+        .into()),
+        None => Ok(()),
     }
 }
 

@@ -184,7 +184,22 @@ async fn majority_restricts_the_record_from_every_other_role_and_channel(#[case]
         !after.iter().any(|e| e.to_string().contains(FARID)),
         "no event names the restricted child"
     );
-    // A new report is refused: the record is restricted.
+    // A restricted record is not merged, either way.
+    let res = app
+        .client
+        .post(app.url(&format!("/v1/minors/{SEMHAR}/merge")))
+        .headers(app.auth(OFFICER.0, OFFICER.1))
+        .header("x-purpose", "guardianship")
+        .json(&json!({"duplicate": FARID}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(res, 409).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("restricted"),
+        "{problem}"
+    );
+    // A new report by the police is refused: the record is restricted.
     let res = post(
         &app,
         POLICE,
@@ -355,6 +370,24 @@ async fn a_restriction_at_the_guardians_request_and_the_review_notices(#[case] b
     );
     assert_problem(get(&app, GUARDIAN, &semhar, "care").await, 403).await;
     assert_problem(get(&app, RECEPTION, &semhar, "care").await, 403).await;
+    // The guardian may still report her missing (an estimated age can be wrong): the alert opens
+    // the record to its readers, for `disappearance`, until it ends.
+    assert_problem(get(&app, POLICE, &semhar, "disappearance").await, 403).await;
+    let alert = report(&app, GUARDIAN, SEMHAR, start).await;
+    assert_eq!(
+        get(&app, POLICE, &semhar, "disappearance").await.status(),
+        200
+    );
+    let res = post(
+        &app,
+        POLICE,
+        &format!("/v1/alerts/{}/resolution", alert["id"].as_str().unwrap()),
+        "disappearance",
+        json!({"outcome": "found_safe"}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    assert_problem(get(&app, POLICE, &semhar, "disappearance").await, 403).await;
     // The access log holds no field of the child: the guardian still sees who looked.
     let res = get(
         &app,

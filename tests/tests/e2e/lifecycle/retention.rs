@@ -266,6 +266,25 @@ async fn a_departure_erases_what_each_rule_names_and_leaves_a_tombstone(#[case] 
         .unwrap();
     // What the record held of the rule's categories (it had no vulnerability).
     assert_eq!(sensitive["categories"], json!(["health", "child_view"]));
+    // Nothing is written to a tombstone again.
+    let res = app
+        .client
+        .patch(app.url(&semhar))
+        .headers(app.auth(OFFICER.0, OFFICER.1))
+        .header("x-purpose", "guardianship")
+        .header("if-match", etag(&app, SEMHAR))
+        .header("content-type", "application/merge-patch+json")
+        .json(&json!({"identity": {"given_names": "Semhar"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 409).await;
+    let again = json!({"cause": "other", "on": "2031-12-07", "reason": "x"});
+    assert_problem(
+        post(&app, OFFICER, &close, "guardianship", again).await,
+        409,
+    )
+    .await;
     // Nobody reads the tombstone's data; the chain verifies; each erasure is audited with its
     // categories and no person.
     assert_problem(get(&app, RECEPTION, &semhar, "care").await, 403).await;
