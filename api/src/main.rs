@@ -103,7 +103,13 @@ fn run(command: Command, mut settings: Settings) -> anyhow::Result<bool> {
         } => {
             let report = startup::verify_audit(&settings)?;
             match &report.first_broken {
-                None => println!("audit trail intact: {} entries", report.entries),
+                None => match report.cut_through {
+                    Some(cut) => println!(
+                        "audit trail intact: {} entries after the cut of entries 1 to {cut}",
+                        report.entries
+                    ),
+                    None => println!("audit trail intact: {} entries", report.entries),
+                },
                 Some(b) => println!(
                     "audit trail BROKEN at entry {}: {} ({} entries read)",
                     b.seq, b.reason, report.entries

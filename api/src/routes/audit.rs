@@ -132,6 +132,10 @@ pub struct VerifyBody {
     pub intact: bool,
     pub entries: u64,
     pub first_broken: Option<BrokenBody>,
+    /// The last entry an audit cut removed (docs/lifecycle.md): the chain is checked from the
+    /// entry after it; absent when the trail was never cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut_through: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -148,6 +152,7 @@ impl From<VerifyReport> for VerifyBody {
             first_broken: r
                 .first_broken
                 .map(|BrokenLink { seq, reason }| BrokenBody { seq, reason }),
+            cut_through: r.cut_through,
         }
     }
 }

@@ -55,6 +55,11 @@ fn word<T: serde::Serialize>(t: &Locale, group: &str, v: &T) -> String {
     t.text(&format!("{group}.{key}"))
 }
 
+/// A JSON string as text (anything else as JSON).
+fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
 fn day(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -156,10 +161,10 @@ pub fn page(export: &SubjectAccess, t: &Locale) -> String {
                                     th scope="col" { (t.text("table.outcome")) }
                                 } }
                                 tbody { @for a in &export.alerts { tr {
-                                    td { (day(&a.raised_at)) }
-                                    td { (a.last_seen_place) }
-                                    td { @match &a.resolution {
-                                        Some(r) => { (crate::names::name(&r.outcome)) " — " (day(&r.at)) }
+                                    td { (text(&a["raised_at"])) }
+                                    td { (text(&a["last_seen_place"])) }
+                                    td { @match a.get("resolution") {
+                                        Some(r) => { (text(&r["outcome"])) " — " (text(&r["at"])) }
                                         None => { (word(t, "status", &domain::minor::MinorStatus::Missing)) }
                                     } }
                                 } } }

@@ -314,6 +314,9 @@ impl MinorWriter for Memory {
             .ok_or_else(|| UpdateMinorError::NotFound(id.to_owned()))?;
         stored.minor.lifecycle = change.lifecycle.clone();
         stored.minor.updated_at = change.at;
+        if change.moves_version && change.erasure.is_none() {
+            stored.minor.version += 1;
+        }
         if let Some((data, erasure)) = change.erasure {
             stored.minor.version += 1;
             stored.minor.data = data.clone();
@@ -434,7 +437,10 @@ impl MinorReader for Memory {
             .minors
             .iter()
             .filter(|m| page.after.is_none_or(|after| m.seq > after))
-            .filter(|m| !m.minor.lifecycle.is_restricted())
+            .filter(|m| {
+                !m.minor.lifecycle.is_restricted() || m.minor.status == MinorStatus::Missing
+            })
+            .filter(|m| m.minor.merged_into.is_none())
             .filter(|m| match scope {
                 ListScope::Everything => true,
                 ListScope::Related {
@@ -482,7 +488,9 @@ impl MinorReader for Memory {
             .minors
             .iter()
             .filter(|m| m.minor.status != MinorStatus::Merged)
-            .filter(|m| !m.minor.lifecycle.is_restricted())
+            .filter(|m| {
+                !m.minor.lifecycle.is_restricted() || m.minor.status == MinorStatus::Missing
+            })
             .filter_map(|m| {
                 let keys = index_keys(m.minor.data.identity.as_ref());
                 let shared = wanted.iter().filter(|k| keys.contains(k)).count();

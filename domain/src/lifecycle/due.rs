@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::retention::{Retention, RetentionAction, Rule, Target, Trigger};
 use super::state::ClosureReason;
 use crate::category::{Category, CategorySet};
-use crate::minor::{AgeDecision, MinorStatus};
+use crate::minor::AgeDecision;
 use crate::record::Minor;
 
 /// The day `trigger` happened for `minor`, if it has (alerts and the outbox have their own clocks:
@@ -24,17 +24,13 @@ pub fn happened(trigger: Trigger, minor: &Minor) -> Option<NaiveDate> {
             .checked_add_months(Months::new(18 * 12)),
         Trigger::AdultDecision => {
             let assessment = minor.data.age_assessment.as_ref()?;
-            (assessment.decision == Some(AgeDecision::Adult)).then(|| {
-                assessment
-                    .decided_on
-                    .unwrap_or(minor.updated_at.date_naive())
-            })
+            (assessment.decision == Some(AgeDecision::Adult))
+                .then_some(assessment.decided_on.or(minor.lifecycle.adult_decision_on))
+                .flatten()
         }
         Trigger::Departure => closed_for(ClosureReason::Departure),
         Trigger::TransferAbroad => closed_for(ClosureReason::TransferAbroad),
-        Trigger::Closure => closure.map(|c| c.on).or_else(|| {
-            (minor.status == MinorStatus::Closed).then(|| minor.updated_at.date_naive())
-        }),
+        Trigger::Closure => closure.map(|c| c.on),
         Trigger::AlertResolved | Trigger::Recorded => None,
     }
 }
@@ -182,7 +178,7 @@ mod tests {
         Minor {
             id: "m1".into(),
             registry_number: "UAM-2026-000001".into(),
-            status: MinorStatus::Active,
+            status: crate::minor::MinorStatus::Active,
             version: 1,
             registered_at: Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap(),
             updated_at: Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap(),

@@ -137,6 +137,9 @@ pub struct Lifecycle {
     pub closure: Option<Closure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<Hold>,
+    /// The day the sweep first saw an age decision of adulthood that gives no date of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adult_decision_on: Option<NaiveDate>,
     /// The day of the last review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_on: Option<NaiveDate>,

@@ -77,6 +77,9 @@ pub struct LifecycleChange<'a> {
     pub expected_version: i64,
     pub lifecycle: &'a Lifecycle,
     pub erasure: Option<(&'a MinorData, Erasure)>,
+    /// The record's version moves on (a restriction set or lifted, an erasure): a change based on
+    /// the version before is then stale.
+    pub moves_version: bool,
     /// A review notice to write to the outbox with the change.
     pub notice: Option<&'a crate::alert::AlertEvent>,
     pub at: DateTime<Utc>,
@@ -181,7 +184,8 @@ pub trait MinorReader: Send + Sync {
     fn history(&self, id: &str) -> anyhow::Result<Vec<Revision>>;
 
     /// Records in registration order after the cursor (a registration sequence number), within
-    /// `scope`, matching `filter`; never a restricted record.
+    /// `scope`, matching `filter`; never a merged duplicate, nor a restricted record unless its
+    /// child is missing.
     fn list(
         &self,
         scope: &ListScope,
@@ -190,7 +194,7 @@ pub trait MinorReader: Send + Sync {
     ) -> anyhow::Result<Page<(i64, Minor), i64>>;
 
     /// At most `limit` records filed under keys of `query` (see `matching::index_keys`; merged
-    /// duplicates are not filed; restricted records are never returned), most likely first, with work bounded by the number of query keys,
+    /// duplicates are not filed; a restricted record is returned only while its child is missing), most likely first, with work bounded by the number of query keys,
     /// however large the registry:
     ///
     /// * every record under a key few records hold MUST be considered;

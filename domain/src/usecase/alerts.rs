@@ -249,7 +249,13 @@ impl Alerts {
                 )
             })
             .unwrap_or_default();
-        let alert = mask_alert(&alert, mask.read, &caller.agency, &self.risk, &mut |a| {
+        // What derives from a category a retention rule erased (a risk factor) is not shown.
+        let derivable = mask.read.difference(
+            minor
+                .map(|m| m.lifecycle.erased_categories())
+                .unwrap_or_default(),
+        );
+        let alert = mask_alert(&alert, derivable, &caller.agency, &self.risk, &mut |a| {
             self.kind_of(kinds, a)
         })?;
         let minor = minor
@@ -308,6 +314,16 @@ impl Alerts {
                     .into());
                 }
                 let relation = minor.relation_to(&rq.caller);
+                if relation.restricted
+                    && self.kernel.policy().permits(
+                        rq.caller.role,
+                        Operation::Report,
+                        Some(purpose),
+                        relation.into(),
+                    )
+                {
+                    crate::usecase::records::erased(&minor)?;
+                }
                 if !self.kernel.policy().permits(
                     rq.caller.role,
                     Operation::Report,

@@ -211,6 +211,7 @@ impl Lifecycles {
                 expected_version: minor.version,
                 lifecycle,
                 erasure: None,
+                moves_version: lifecycle.is_restricted() != minor.lifecycle.is_restricted(),
                 notice: None,
                 at: audit.at,
                 audit: &audit,
@@ -232,9 +233,9 @@ impl Lifecycles {
     /// Restricts the record (GDPR Art. 18): from now on only the guardianship service and the
     /// child's guardian read it, for `guardianship`.
     pub fn restrict(&self, rq: &Request, id: &str, why: &str) -> Result<LifecycleView, Failure> {
-        let why = reason(why)?;
         self.kernel.audited(rq, Action::Restrict, &[id], |trail| {
             let minor = self.permitted(rq, Operation::Restrict, id)?;
+            let why = reason(why)?;
             if minor.lifecycle.is_restricted() {
                 return Err(Conflict::State("the record is restricted already".into()).into());
             }
@@ -251,10 +252,10 @@ impl Lifecycles {
 
     /// Lifts a restriction (not that of an erased record).
     pub fn lift(&self, rq: &Request, id: &str, why: &str) -> Result<LifecycleView, Failure> {
-        let why = reason(why)?;
         self.kernel
             .audited(rq, Action::LiftRestriction, &[id], |trail| {
                 let minor = self.permitted(rq, Operation::Restrict, id)?;
+                let why = reason(why)?;
                 if minor.lifecycle.erased_at.is_some() {
                     return Err(Conflict::State(
                         "the record was erased: only its tombstone remains".into(),
@@ -282,16 +283,17 @@ impl Lifecycles {
         on: NaiveDate,
         why: &str,
     ) -> Result<LifecycleView, Failure> {
-        let why = reason(why)?;
-        if on > self.kernel.now().date_naive() {
-            return Err(Failure::invalid(
-                "on",
-                "a closure is not dated in the future",
-            ));
-        }
         self.kernel.audited(rq, Action::Close, &[id], |trail| {
             let minor = self.permitted(rq, Operation::Close, id)?;
             erased(&minor)?;
+            let why = reason(why)?;
+            let registered = minor.registered_at.date_naive();
+            if on > self.kernel.now().date_naive() || on < registered {
+                return Err(Failure::invalid(
+                    "on",
+                    format!("a closure is dated between the registration ({registered}) and today"),
+                ));
+            }
             if minor.status == MinorStatus::Missing {
                 return Err(Conflict::State(
                     "the child is missing: resolve the alert before closing the record".into(),
@@ -321,19 +323,20 @@ impl Lifecycles {
         decision: ReviewDecision,
         why: &str,
     ) -> Result<LifecycleView, Failure> {
-        let why = reason(why)?;
         let today = self.kernel.now().date_naive();
-        if let ReviewDecision::HoldUntil(until) = decision {
-            let longest = today + chrono::Days::new(u64::from(self.retention.review.every_days));
-            if until <= today || until > longest {
-                return Err(Failure::invalid(
-                    "hold_until",
-                    format!("a hold ends after today and at the latest on {longest}"),
-                ));
-            }
-        }
         self.kernel.audited(rq, Action::Review, &[id], |trail| {
             let minor = self.permitted(rq, Operation::Review, id)?;
+            let why = reason(why)?;
+            if let ReviewDecision::HoldUntil(until) = decision {
+                let longest =
+                    today + chrono::Days::new(u64::from(self.retention.review.every_days));
+                if until <= today || until > longest {
+                    return Err(Failure::invalid(
+                        "hold_until",
+                        format!("a hold ends after today and at the latest on {longest}"),
+                    ));
+                }
+            }
             if minor.lifecycle.erased_at.is_some() {
                 return Err(Conflict::State(
                     "the record was erased: only its tombstone remains".into(),
@@ -367,12 +370,12 @@ impl Lifecycles {
         expected_version: Option<i64>,
         why: &str,
     ) -> Result<i64, Failure> {
-        let why = reason(why)?;
         self.kernel
             .audited(rq, Action::PhotoDelete, &[id], |trail| {
                 let purpose = self.kernel.purpose(rq, Operation::PhotoDelete)?;
                 let minor = self.permitted(rq, Operation::PhotoDelete, id)?;
                 erased(&minor)?;
+                let why = reason(why)?;
                 let mask = self.kernel.mask(&rq.caller, purpose, &minor);
                 if !mask.write.contains(Category::Photos) {
                     return Err(crate::usecase::kernel::Denied::WriteNotPermitted(vec![
@@ -433,13 +436,13 @@ impl Lifecycles {
         categories: CategorySet,
         why: &str,
     ) -> Result<LifecycleView, Failure> {
-        let why = reason(why)?;
-        if categories.is_empty() {
-            return Err(Failure::invalid("categories", "name at least one category"));
-        }
         self.kernel.audited(rq, Action::Redact, &[id], |trail| {
             let minor = self.permitted(rq, Operation::Redact, id)?;
             erased(&minor)?;
+            let why = reason(why)?;
+            if categories.is_empty() {
+                return Err(Failure::invalid("categories", "name at least one category"));
+            }
             if version < 1 || version >= minor.version {
                 return Err(Failure::invalid(
                     "version",
@@ -680,6 +683,7 @@ impl Lifecycles {
                 expected_version: minor.version,
                 lifecycle: &life,
                 erasure: None,
+                moves_version: false,
                 notice: Some(&event),
                 at: now,
                 audit: &audit,
@@ -698,22 +702,84 @@ impl Lifecycles {
         Ok(())
     }
 
+    /// Dates, once, the events the registry learnt of without a date of their own, so that their
+    /// rules count from a day that no later write moves: the closure of a record whose alert was
+    /// resolved `deceased`, an age decision of adulthood without its date. `None` when the record
+    /// moved on meanwhile.
+    fn date_events(
+        &self,
+        minor: Minor,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> anyhow::Result<Option<Minor>> {
+        let mut life = minor.lifecycle.clone();
+        if minor.status == MinorStatus::Closed && life.closure.is_none() {
+            life.closure = Some(Closure {
+                on: minor.updated_at.date_naive(),
+                reason: ClosureReason::Deceased,
+            });
+            life.acts.push(Act::new(ActKind::Closed, now));
+        }
+        let undated_adult = minor.data.age_assessment.as_ref().is_some_and(|a| {
+            a.decision == Some(crate::minor::AgeDecision::Adult) && a.decided_on.is_none()
+        });
+        if undated_adult && life.adult_decision_on.is_none() {
+            life.adult_decision_on = Some(today);
+        }
+        if life == minor.lifecycle {
+            return Ok(Some(minor));
+        }
+        let audit = sweep_entry(now, Action::Close, &minor.id, CategorySet::EMPTY, "dated");
+        let change = LifecycleChange {
+            expected_version: minor.version,
+            lifecycle: &life,
+            erasure: None,
+            moves_version: false,
+            notice: None,
+            at: now,
+            audit: &audit,
+        };
+        match self.writer.change_lifecycle(&minor.id, &change) {
+            Ok(stored) => Ok(Some(stored)),
+            Err(UpdateMinorError::Stale { .. } | UpdateMinorError::NotFound(_)) => Ok(None),
+            Err(UpdateMinorError::Unknown(e)) => Err(e),
+        }
+    }
+
     /// Applies the rules due on `minor` by `today`, one after the other; the record as it then
     /// stands, or `None` when it moved on meanwhile (the next day looks again).
     fn sweep_record(
         &self,
-        mut minor: Minor,
+        minor: Minor,
         now: DateTime<Utc>,
         today: NaiveDate,
         report: &mut SweepReport,
     ) -> anyhow::Result<Option<Minor>> {
+        let notice = chrono::Days::new(u64::from(self.retention.review.notice_days));
+        let Some(mut minor) = self.date_events(minor, now, today)? else {
+            return Ok(None);
+        };
         loop {
+            // An erasure runs only once the guardianship service was told of it, in a notice
+            // raised within the rule's notice period and at least that period ago (a wrong date
+            // of birth or closure cannot erase a record overnight); and never while the child is
+            // missing. A restriction protects, and runs when due.
+            let announced = |d: &crate::lifecycle::Due<'_>| {
+                minor.lifecycle.notified_on.is_some_and(|n| {
+                    n.checked_add_days(notice)
+                        .is_some_and(|ready| ready <= today)
+                        && d.on
+                            .checked_sub_days(notice)
+                            .is_some_and(|window| n >= window)
+                })
+            };
             let due: Vec<_> = pending(&self.retention, &minor)
                 .into_iter()
                 .filter(|d| d.on <= today)
                 .collect();
             let Some(due) = due.into_iter().find(|d| {
-                d.rule.action == RetentionAction::Restrict || minor.status != MinorStatus::Missing
+                d.rule.action == RetentionAction::Restrict
+                    || (minor.status != MinorStatus::Missing && announced(d))
             }) else {
                 if pending(&self.retention, &minor)
                     .iter()
@@ -761,6 +827,7 @@ impl Lifecycles {
                 expected_version: minor.version,
                 lifecycle: &life,
                 erasure: data.as_ref().map(|d| (d, erasure)),
+                moves_version: true,
                 notice: None,
                 at: now,
                 audit: &audit,

@@ -37,7 +37,7 @@ impl Receiver<'_> {
         let Some(role) = self.role else {
             return false;
         };
-        let relation = minor
+        let mut relation = minor
             .map(|m| m.relation_of(self.agency))
             .unwrap_or_default();
         let Some(alert) = &event.alert else {
@@ -49,6 +49,17 @@ impl Receiver<'_> {
                     relation.into(),
                 );
         };
+        // An alert open when the restriction came keeps its followers and its events until it
+        // ends, its resolution included.
+        if minor.is_some_and(|m| {
+            m.lifecycle.erased_at.is_none()
+                && m.lifecycle
+                    .restriction
+                    .as_ref()
+                    .is_some_and(|r| r.since >= alert.raised_at)
+        }) {
+            relation.restricted = false;
+        }
         let facts = Facts {
             assigned: relation.assigned,
             active_alert: relation.active_alert,

@@ -37,7 +37,7 @@ pub struct Change {
     pub purpose: Purpose,
     pub changed: Vec<Category>,
     /// Categories whose values were later redacted from this version.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redacted: Vec<Category>,
 }
 
@@ -86,7 +86,9 @@ pub struct SubjectAccess {
     /// Every category held, whoever may read it.
     pub data: MinorData,
     pub changes: Vec<Change>,
-    pub alerts: Vec<Alert>,
+    /// The child's alerts as stored, without the identifiers of the people who reported,
+    /// acknowledged or resolved them (their agencies stay).
+    pub alerts: Vec<serde_json::Value>,
     pub disclosures: Vec<Disclosure>,
     /// Restriction, closure, review date, the rules that will run and when, every lifecycle act.
     pub lifecycle: LifecycleView,
@@ -96,6 +98,27 @@ pub struct SubjectAccess {
     #[serde(with = "crate::time::micros")]
     #[schemars(with = "DateTime<Utc>")]
     pub made_at: DateTime<Utc>,
+}
+
+/// An alert as JSON without the `subject` of any person and the `by` of an acknowledgement (a
+/// person's identifier is the agency's to give).
+fn without_people(alert: &Alert) -> anyhow::Result<serde_json::Value> {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                map.remove("subject");
+                if map.get("by").is_some_and(serde_json::Value::is_string) {
+                    map.remove("by");
+                }
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(alert)?;
+    strip(&mut value);
+    Ok(value)
 }
 
 /// The subject-access service.
@@ -179,7 +202,12 @@ impl SubjectAccesses {
                             redacted: r.redacted.iter().collect(),
                         })
                         .collect(),
-                    alerts: self.alerts.of_minor(id)?,
+                    alerts: self
+                        .alerts
+                        .of_minor(id)?
+                        .iter()
+                        .map(without_people)
+                        .collect::<Result<_, _>>()?,
                     disclosures,
                     lifecycle: LifecycleView::of(&minor, &self.retention),
                     retention: self.retention.as_ref().clone(),

@@ -252,8 +252,9 @@ fn stale_or_missing(c: &mut DbConnection, id: &str) -> TxError {
     }
 }
 
-/// Stores a record's lifecycle and the copy of whether it is restricted; a restricted record
-/// leaves the name index (no search finds it), one no longer restricted is filed again.
+/// Stores a record's lifecycle and the copy of whether it is restricted, which listings and
+/// search candidates read (a restricted record stays in the name index: while its child is
+/// missing, it is still found).
 fn write_lifecycle(c: &mut DbConnection, seq: i64, lifecycle: &Lifecycle) -> Result<(), TxError> {
     let json = serde_json::to_string(lifecycle).map_err(anyhow::Error::from)?;
     diesel::update(minors::table.filter(minors::seq.eq(seq)))
@@ -262,18 +263,18 @@ fn write_lifecycle(c: &mut DbConnection, seq: i64, lifecycle: &Lifecycle) -> Res
             minors::restricted.eq(lifecycle.is_restricted()),
         ))
         .execute(c)?;
-    if lifecycle.is_restricted() {
-        diesel::delete(minor_name_keys::table.filter(minor_name_keys::minor_seq.eq(seq)))
-            .execute(c)?;
-    } else {
-        let data: String = minors::table
-            .filter(minors::seq.eq(seq))
-            .select(minors::data)
-            .first(c)?;
-        let data: MinorData = serde_json::from_str(&data).map_err(anyhow::Error::from)?;
-        super::name_index::write_name_keys(c, seq, &data)?;
-    }
     Ok(())
+}
+
+/// Listings and search leave out a restricted record unless its child is missing (the caller's
+/// mask then decides, for the purpose `disappearance`), and every merged duplicate.
+fn listable() -> diesel::dsl::Or<
+    diesel::dsl::Eq<minors::restricted, bool>,
+    diesel::dsl::Eq<minors::status, &'static str>,
+> {
+    minors::restricted
+        .eq(false)
+        .or(minors::status.eq(MinorStatus::Missing.as_str()))
 }
 
 /// Removes `categories` from the data of every revision of the record.
@@ -526,9 +527,10 @@ impl MinorWriter for DieselMinorRepository {
         let at = stored_time(change.at);
         let mut conn = self.db.conn()?;
         let result = conn.transaction::<_, TxError, _>(|c| {
-            let next = match change.erasure {
-                Some(_) => change.expected_version + 1,
-                None => change.expected_version,
+            let next = if change.moves_version || change.erasure.is_some() {
+                change.expected_version + 1
+            } else {
+                change.expected_version
             };
             let updated = diesel::update(
                 minors::table
@@ -554,6 +556,7 @@ impl MinorWriter for DieselMinorRepository {
                     ))
                     .execute(c)?;
                 write_nationalities(c, seq, data)?;
+                super::name_index::write_name_keys(c, seq, data)?;
                 strip_revisions(c, seq, erasure.categories)?;
                 if erasure.photos || erasure.record {
                     diesel::delete(photos::table.filter(photos::minor_seq.eq(seq))).execute(c)?;
@@ -692,7 +695,8 @@ impl MinorReader for DieselMinorRepository {
     ) -> anyhow::Result<Page<(i64, Minor), i64>> {
         let mut query = minors::table
             .select(MinorRow::as_select())
-            .filter(minors::restricted.eq(false))
+            .filter(listable())
+            .filter(minors::merged_into.is_null())
             .order(minors::seq.asc())
             .limit(i64::try_from(page.limit.get() + 1)?)
             .into_boxed();
@@ -760,7 +764,7 @@ impl MinorReader for DieselMinorRepository {
             .context("looking up the name index")?;
         let rows = minors::table
             .filter(minors::seq.eq_any(&seqs))
-            .filter(minors::restricted.eq(false))
+            .filter(listable())
             .select(MinorRow::as_select())
             .load(&mut *conn)
             .context("reading candidates")?;

@@ -146,16 +146,10 @@ impl Kernel {
     }
 
     /// The caller's mask on a stored record for `purpose`: nothing of a restricted record but for
-    /// those the restriction allows, and no category a retention rule erased (nor what derives
-    /// from it, such as an alert's risk factors).
+    /// those the restriction allows (see [`crate::policy::restriction_allows`]).
     pub fn mask(&self, caller: &Principal, purpose: Purpose, minor: &Minor) -> Mask {
-        let mask = self
-            .policy
-            .mask(caller.role, purpose, minor.relation_to(caller));
-        Mask {
-            read: mask.read.difference(minor.lifecycle.erased_categories()),
-            write: mask.write,
-        }
+        self.policy
+            .mask(caller.role, purpose, minor.relation_to(caller))
     }
 
     /// What the caller sees of a record for `purpose`, through its mask on the record as it is

@@ -120,6 +120,21 @@ pub async fn sweep_to(app: &TestApp, clock: &TestClock, to: DateTime<Utc>, id: &
     panic!("the sweep of {to} did not apply `{rule}` to {id}");
 }
 
+/// Moves the clock to `to` and waits until the sweep of that day has told the guardianship
+/// service of `id`'s review (its lifecycle's `notified_on` is that day): an erasing rule runs only
+/// `review.notice_days` (30) after such a notice.
+pub async fn notice_to(app: &TestApp, clock: &TestClock, to: DateTime<Utc>, id: &str) {
+    clock.set(to);
+    let day = to.date_naive().to_string();
+    for _ in 0..200 {
+        if lifecycle(app, id).await["notified_on"] == day.as_str() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the sweep of {to} raised no review notice for {id}");
+}
+
 /// Reports `child` missing as `who`, last seen an hour before the clock's time.
 pub async fn report(app: &TestApp, who: (&str, &str), child: &str, now: DateTime<Utc>) -> Value {
     let res = post(

@@ -127,6 +127,13 @@ async fn a_departure_erases_what_each_rule_names_and_leaves_a_tombstone(#[case] 
     )
     .await;
     assert_eq!(problem["invalid-params"][0]["name"], "on");
+    let before_registration = json!({"cause": "departure", "on": "1900-01-01", "reason": "x"});
+    let res = post(&app, OFFICER, &close, "guardianship", before_registration).await;
+    let problem = assert_problem(res, 400).await;
+    assert_eq!(problem["invalid-params"][0]["name"], "on");
+    // A refusal of a bad body is the caller's refusal first: the police get 403 (audited).
+    let bad = json!({"cause": "departure", "on": "2099-01-01", "reason": ""});
+    assert_problem(post(&app, POLICE, &close, "guardianship", bad).await, 403).await;
     let unknown = json!({"cause": "holiday", "on": "2026-12-07", "reason": "x"});
     let problem = assert_problem(
         post(&app, OFFICER, &close, "guardianship", unknown).await,
@@ -164,7 +171,12 @@ async fn a_departure_erases_what_each_rule_names_and_leaves_a_tombstone(#[case] 
     }
 
     // A year later: health, vulnerability and views go from the record and every revision;
-    // only the current revision is left.
+    // only the current revision is left. The guardianship service was told 30 days before.
+    notice_to(&app, &clock, at(2027, 11, 7, 3), SEMHAR).await;
+    assert!(
+        data(&app, SEMHAR).get("health").is_some(),
+        "a notice erases nothing"
+    );
     sweep_to(
         &app,
         &clock,
@@ -198,11 +210,30 @@ async fn a_departure_erases_what_each_rule_names_and_leaves_a_tombstone(#[case] 
     assert_eq!(photos.len(), 1, "the photo rule has not run yet");
     assert_eq!(data(&app, FARID), farid_before, "nothing else");
 
-    // Two years: the photographs, the listing and the bytes.
+    let alert_path = format!("/v1/alerts/{alert_id}");
+    assert_eq!(
+        get(&app, POLICE, &alert_path, "disappearance")
+            .await
+            .status(),
+        200
+    );
+
+    // Two years: the resolved alert (730 days after its resolution on 2026-12-07); the
+    // photographs, the listing and the bytes, but not without a notice 30 days before: the day
+    // they fall due the sweep raises one, and they go a month later.
+    notice_to(&app, &clock, at(2028, 12, 6, 3), SEMHAR).await;
+    assert!(
+        data(&app, SEMHAR).get("photos").is_some(),
+        "not erased without notice"
+    );
+    assert_problem(get(&app, POLICE, &alert_path, "disappearance").await, 404).await;
+    assert!(audit_rows(&app).iter().any(|r| r.action == "erase"
+        && r.minors.contains(FARID)
+        && r.request_id == "lifecycle:2028-12-06:resolved-alerts"));
     sweep_to(
         &app,
         &clock,
-        at(2028, 12, 6, 3),
+        at(2029, 1, 5, 3),
         SEMHAR,
         "photos-after-departure",
     )
@@ -211,7 +242,8 @@ async fn a_departure_erases_what_each_rule_names_and_leaves_a_tombstone(#[case] 
     assert!(stored(&app, "photos", "id", SEMHAR).is_empty());
     assert!(data(&app, SEMHAR).get("identity").is_some());
 
-    // Five years: the record; its tombstone stays.
+    // Five years: the record; its tombstone stays (told on 2031-11-07).
+    notice_to(&app, &clock, at(2031, 11, 7, 3), SEMHAR).await;
     sweep_to(
         &app,
         &clock,

@@ -157,13 +157,23 @@ const STATISTICS: Run = Run {
     select: &["--include-tag", "statistics"],
 };
 
-const RUNS: [&Run; 6] = [
+/// API8, API9, API2: a record's lifecycle (retention rules, restriction, closure, review,
+/// redaction, the child's access) as the guardianship service, for guardianship, on SQLite.
+const LIFECYCLE: Run = Run {
+    backend: Backend::Sqlite,
+    who: ("demo-guardianship", "guardianship_officer"),
+    purpose: Some("guardianship"),
+    select: &["--include-tag", "lifecycle"],
+};
+
+const RUNS: [&Run; 7] = [
     &REGISTRATION,
     &RECORDS,
     &PLACED_CHILD,
     &ALERTS,
     &ADMINISTRATION,
     &STATISTICS,
+    &LIFECYCLE,
 ];
 
 async fn run(run: &Run) {
@@ -198,6 +208,11 @@ async fn schemathesis_as_registry_admin_on_agencies_audit_and_probes() {
 #[tokio::test]
 async fn schemathesis_as_analyst_on_statistics() {
     run(&STATISTICS).await;
+}
+
+#[tokio::test]
+async fn schemathesis_as_guardianship_officer_on_the_lifecycle() {
+    run(&LIFECYCLE).await;
 }
 
 /// Whether Schemathesis's filter options `select` choose the operation: every `--include-*`
