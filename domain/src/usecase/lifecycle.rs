@@ -453,6 +453,17 @@ impl Lifecycles {
                     ),
                 ));
             }
+            if !self
+                .minors
+                .history(id)?
+                .iter()
+                .any(|r| r.version == version)
+            {
+                return Err(Failure::NotFound(format!(
+                    "record `{id}` has no revision {version} (an erasure under a retention rule \
+                     removes revisions)"
+                )));
+            }
             let mut life = minor.lifecycle.clone();
             life.acts.push(Act {
                 version: Some(version),

@@ -88,6 +88,7 @@ pub struct SubjectAccess {
     pub changes: Vec<Change>,
     /// The child's alerts as stored, without the identifiers of the people who reported,
     /// acknowledged or resolved them (their agencies stay).
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
     pub alerts: Vec<serde_json::Value>,
     pub disclosures: Vec<Disclosure>,
     /// Restriction, closure, review date, the rules that will run and when, every lifecycle act.

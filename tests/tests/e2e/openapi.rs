@@ -103,6 +103,7 @@ fn asyncapi_lists_every_event_type_and_the_topic() {
         EventType::Resolved,
         EventType::MeasuresOverdue,
         EventType::PossibleMatch,
+        EventType::ReviewDue,
     ] {
         assert!(
             doc.contains(&format!("name: {}", t.as_str())),

@@ -387,6 +387,16 @@ async fn a_restriction_at_the_guardians_request_and_the_review_notices(#[case] b
         get(&app, POLICE, &semhar, "disappearance").await.status(),
         200
     );
+    // While she is missing she is found by the police's search again.
+    let res = post(
+        &app,
+        POLICE,
+        "/v1/minors/search",
+        "disappearance",
+        json!({"names": ["Semhar Haile"]}),
+    )
+    .await;
+    assert!(ids(&res.json().await.unwrap()).contains(&SEMHAR.to_owned()));
     let res = post(
         &app,
         POLICE,
