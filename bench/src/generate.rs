@@ -3,7 +3,7 @@
 //! [`person`] builds record `index` of a seed from that pair alone (see [`crate::rng`]), so a
 //! registry of any size can be loaded in parallel and the true record of a query rebuilt later
 //! without storing anything. Records look like those a reception centre registers: identity
-//! (names drawn with Zipf's law from [`crate::names`], 60% boys, 10 to 17 years old on
+//! (names drawn with Zipf's law from [`crate::names`], 60% boys, 10 to 16 years old on
 //! [`ANCHOR`], names in the original script on a share of records, aliases on some), a physical
 //! description and the placement with `demo-reception`. Every record passes the API's validation
 //! (`domain::minor::validate`); the smoke run registers one through `POST /v1/minors` to prove it.
@@ -18,13 +18,13 @@ use crate::names::{Name, POPULATIONS, Population};
 use crate::rng::Rng;
 
 /// Changes whenever the generator would build different records for the same seed and index;
-/// stored registries of another version are reloaded.
-pub const GENERATOR_VERSION: i64 = 1;
+/// stored registries of another version are reloaded. 2: ages 10 to 16 (minors a year on).
+pub const GENERATOR_VERSION: i64 = 2;
 
 /// The seed of every registry unless told otherwise.
 pub const DEFAULT_SEED: u64 = 20_261_129;
 
-/// Ages are counted on this day: every child is 10 to 17 years old on it.
+/// Ages are counted on this day: every child is 10 to 16 years old on it (a minor for a year more).
 pub const ANCHOR: NaiveDate = match NaiveDate::from_ymd_opt(2026, 11, 1) {
     Some(d) => d,
     None => panic!("2026-11-01 is a date"),
@@ -135,7 +135,9 @@ pub fn person(seed: u64, index: u64) -> Person {
         }
     }
     let family = pick(&mut rng, population.family);
-    let age = 10 + rng.below(8) as u64;
+    // 10 to 16 at the anchor: still minors for a year after it, so that the registry's
+    // retention rules (restriction at 18, docs/lifecycle.md) leave every record readable.
+    let age = 10 + rng.below(7) as u64;
     let date_of_birth = ANCHOR
         .checked_sub_days(Days::new(age * 365 + age / 4 + rng.below(365) as u64))
         .unwrap_or(ANCHOR);
