@@ -313,7 +313,9 @@ impl MinorWriter for Memory {
             .stored(id)
             .ok_or_else(|| UpdateMinorError::NotFound(id.to_owned()))?;
         stored.minor.lifecycle = change.lifecycle.clone();
-        stored.minor.updated_at = change.at;
+        if change.moves_version || change.erasure.is_some() {
+            stored.minor.updated_at = change.at;
+        }
         if change.moves_version && change.erasure.is_none() {
             stored.minor.version += 1;
         }

@@ -150,7 +150,8 @@ pub trait MinorWriter: Send + Sync {
     fn merge(&self, merge: &Merge<'_>) -> Result<Minor, UpdateMinorError>;
 
     /// Stores `change.lifecycle` (and whether the record is restricted, which takes it out of
-    /// listings, search and statistics) and appends `change.audit`, all or nothing. With an
+    /// listings, search and statistics) and appends `change.audit`, all or nothing. The version
+    /// and `updated_at` move only with `moves_version` or an erasure. With an
     /// erasure: the record takes the data given at the next version without a revision; the
     /// erased categories are removed from every revision; the stored photos go if
     /// `erasure.photos`; every revision but the current one goes if `erasure.revisions` (all of

@@ -225,10 +225,7 @@ pub(super) fn insert_in(
             minors::data.eq(&json),
         ))
         .execute(c)?;
-    let seq: i64 = minors::table
-        .filter(minors::id.eq(id))
-        .select(minors::seq)
-        .first(c)?;
+    let seq = seq_of(c, id)?;
     let number = format!("UAM-{}-{seq:06}", at.year());
     diesel::update(minors::table.filter(minors::seq.eq(seq)))
         .set(minors::registry_number.eq(&number))
@@ -236,6 +233,14 @@ pub(super) fn insert_in(
     write_nationalities(c, seq, data)?;
     super::name_index::write_name_keys(c, seq, data)?;
     write_revision(c, seq, 1, &json, data.present_categories(), actor, at)
+}
+
+/// The registration sequence number of record `id`.
+fn seq_of(c: &mut DbConnection, id: &str) -> QueryResult<i64> {
+    minors::table
+        .filter(minors::id.eq(id))
+        .select(minors::seq)
+        .first(c)
 }
 
 /// Why an update that matched no row failed: the record is at another version, or missing.
@@ -386,10 +391,7 @@ impl MinorWriter for DieselMinorRepository {
             if updated == 0 {
                 return Err(stale_or_missing(c, id));
             }
-            let seq: i64 = minors::table
-                .filter(minors::id.eq(id))
-                .select(minors::seq)
-                .first(c)?;
+            let seq = seq_of(c, id)?;
             if let Some(lifecycle) = change.lifecycle {
                 write_lifecycle(c, seq, lifecycle)?;
             }
@@ -537,15 +539,19 @@ impl MinorWriter for DieselMinorRepository {
                     .filter(minors::id.eq(id))
                     .filter(minors::version.eq(change.expected_version)),
             )
-            .set((minors::version.eq(next), minors::updated_at.eq(at)))
+            .set(minors::version.eq(next))
             .execute(c)?;
             if updated == 0 {
                 return Err(stale_or_missing(c, id));
             }
-            let seq: i64 = minors::table
-                .filter(minors::id.eq(id))
-                .select(minors::seq)
-                .first(c)?;
+            let seq = seq_of(c, id)?;
+            // A record's `updated_at` is when its content last changed: a notice, a review or a
+            // dated event leaves it (and what is dated from it) where it was.
+            if next != change.expected_version {
+                diesel::update(minors::table.filter(minors::seq.eq(seq)))
+                    .set(minors::updated_at.eq(at))
+                    .execute(c)?;
+            }
             if let Some((data, erasure)) = change.erasure {
                 let json = serde_json::to_string(data).map_err(anyhow::Error::from)?;
                 diesel::update(minors::table.filter(minors::seq.eq(seq)))
@@ -600,15 +606,12 @@ impl MinorWriter for DieselMinorRepository {
                     .filter(minors::id.eq(id))
                     .filter(minors::version.eq(redaction.expected_version)),
             )
-            .set(minors::updated_at.eq(stored_time(redaction.at)))
+            .set(minors::version.eq(redaction.expected_version))
             .execute(c)?;
             if updated == 0 {
                 return Err(stale_or_missing(c, id));
             }
-            let seq: i64 = minors::table
-                .filter(minors::id.eq(id))
-                .select(minors::seq)
-                .first(c)?;
+            let seq = seq_of(c, id)?;
             let row: Option<(String, Option<String>)> = minor_revisions::table
                 .filter(minor_revisions::minor_seq.eq(seq))
                 .filter(minor_revisions::version.eq(redaction.revision))
