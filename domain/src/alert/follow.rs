@@ -183,6 +183,7 @@ mod tests {
                 circumstances: None,
                 reported_by: who("centre"),
                 reporter_unrelated: false,
+                absent_since: None,
                 notified: vec!["cf".into(), "police".into(), "voogd".into()],
                 acknowledgement_within: Duration::minutes(15),
             },

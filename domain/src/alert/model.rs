@@ -132,6 +132,12 @@ pub struct Alert {
     #[serde(with = "crate::time::micros")]
     #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub raised_at: DateTime<Utc>,
+    /// When a roll call first found the child absent without explanation, if an absence was
+    /// open when the disappearance was reported (the time from absence to report starts here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::time::micros::option")]
+    #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
+    pub absent_since: Option<DateTime<Utc>>,
     /// Agencies that must act, each of which acknowledges.
     pub notified: Vec<String>,
     pub acknowledgements: Vec<Acknowledgement>,
@@ -200,6 +206,8 @@ pub struct NewAlert {
     pub reported_by: Reporter,
     /// See [`Alert::reporter_unrelated`].
     pub reporter_unrelated: bool,
+    /// See [`Alert::absent_since`].
+    pub absent_since: Option<DateTime<Utc>>,
     pub notified: Vec<String>,
     pub acknowledgement_within: Duration,
 }
@@ -238,6 +246,7 @@ impl Alert {
             reported_by: new.reported_by,
             reporter_unrelated: new.reporter_unrelated,
             raised_at: now,
+            absent_since: new.absent_since,
             notified: new.notified,
             acknowledgements: vec![],
             acknowledgement_due_at: now + new.acknowledgement_within,
@@ -447,6 +456,7 @@ mod tests {
                 circumstances: None,
                 reported_by: who("centre"),
                 reporter_unrelated: false,
+                absent_since: None,
                 notified: vec!["police".into(), "child-focus".into()],
                 acknowledgement_within: Duration::minutes(15),
             },

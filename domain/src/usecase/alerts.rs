@@ -450,6 +450,7 @@ impl Alerts {
                 circumstances,
                 reported_by: reporter(&rq.caller),
                 reporter_unrelated: !minor.relation_to(&rq.caller).assigned,
+                absent_since: None,
                 notified,
                 acknowledgement_within: self.risk.acknowledge_within(level),
             },

@@ -735,6 +735,7 @@ mod tests {
                     role: "reception_staff".into(),
                 },
                 reporter_unrelated: false,
+                absent_since: None,
                 notified: notified.iter().map(|s| (*s).to_owned()).collect(),
                 acknowledgement_within: chrono::Duration::minutes(15),
             },
