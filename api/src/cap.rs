@@ -85,6 +85,74 @@ pub fn render(alert: &Alert, now: DateTime<Utc>) -> String {
         ("description", description),
     ];
 
+    write_message(&fields, &info, &alert.last_seen_place)
+}
+
+/// A public appeal as a CAP 1.2 message sent at `now`: `msgType` `Alert` with scope `Public`
+/// while it stands, `Cancel` (referencing it) once cancelled by the alert's resolution or past its
+/// expiry. It carries the headline and description Child Focus published and the place last seen.
+pub fn render_appeal(alert: &Alert, appeal: &domain::alert::Appeal, now: DateTime<Utc>) -> String {
+    let standing = appeal.active(now);
+    let identifier = format!("{}.appeal", alert.id);
+    let mut fields: Vec<(&str, String)> = vec![
+        (
+            "identifier",
+            if standing {
+                identifier.clone()
+            } else {
+                format!("{identifier}.cancel")
+            },
+        ),
+        ("sender", SENDER.to_owned()),
+        ("sent", cap_time(now)),
+        ("status", "Actual".to_owned()),
+        (
+            "msgType",
+            if standing { "Alert" } else { "Cancel" }.to_owned(),
+        ),
+        ("scope", "Public".to_owned()),
+    ];
+    if !standing {
+        fields.push((
+            "references",
+            format!("{SENDER},{identifier},{}", cap_time(appeal.published_at)),
+        ));
+    }
+    let mut description = appeal.description.clone();
+    if !standing {
+        let why = if appeal.cancelled_at.is_some() {
+            "The child has been found or the search has ended"
+        } else {
+            "The appeal has expired"
+        };
+        description = format!("{why}: please take this appeal down. {description}");
+    }
+    let (urgency, severity) = if standing {
+        risk_terms(alert.risk)
+    } else {
+        ("Past", risk_terms(alert.risk).1)
+    };
+    let info: Vec<(&str, String)> = vec![
+        ("language", "en".to_owned()),
+        ("category", "Rescue".to_owned()),
+        ("event", "Missing child".to_owned()),
+        ("urgency", urgency.to_owned()),
+        ("severity", severity.to_owned()),
+        ("certainty", "Observed".to_owned()),
+        (
+            "expires",
+            cap_time(appeal.cancelled_at.unwrap_or(appeal.expires_at)),
+        ),
+        ("senderName", "Child Focus 116000".to_owned()),
+        ("headline", appeal.headline.clone()),
+        ("description", description),
+        ("contact", "116000".to_owned()),
+    ];
+    write_message(&fields, &info, &alert.last_seen_place)
+}
+
+/// Writes a CAP message: the header fields, one `info` block and its `area`.
+fn write_message(fields: &[(&str, String)], info: &[(&str, String)], area: &str) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     let element = |w: &mut Writer<Vec<u8>>, name: &str, text: &str| -> std::io::Result<()> {
         w.write_event(Event::Start(BytesStart::new(name)))?;
@@ -96,15 +164,15 @@ pub fn render(alert: &Alert, now: DateTime<Utc>) -> String {
         w.write_event(Event::Start(
             BytesStart::new("alert").with_attributes([("xmlns", NAMESPACE)]),
         ))?;
-        for (name, text) in &fields {
+        for (name, text) in fields {
             element(&mut w, name, text)?;
         }
         w.write_event(Event::Start(BytesStart::new("info")))?;
-        for (name, text) in &info {
+        for (name, text) in info {
             element(&mut w, name, text)?;
         }
         w.write_event(Event::Start(BytesStart::new("area")))?;
-        element(&mut w, "areaDesc", &alert.last_seen_place)?;
+        element(&mut w, "areaDesc", area)?;
         w.write_event(Event::End(BytesEnd::new("area")))?;
         w.write_event(Event::End(BytesEnd::new("info")))?;
         w.write_event(Event::End(BytesEnd::new("alert")))

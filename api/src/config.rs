@@ -64,6 +64,9 @@ pub struct Settings {
     /// Path of the retention rules (TOML); empty means the shipped default
     /// (`policy/retention.toml`). Its outbox rule says how long alert events are kept.
     pub retention: String,
+    /// Path of the police zones table (TOML); empty means the shipped default
+    /// (`policy/zones.toml`, for the demo agencies).
+    pub zones: String,
     /// Kafka bootstrap servers (`host:port,...`); empty disables the Kafka sink.
     pub kafka_brokers: String,
     /// How long the Kafka producer tries to have a record acknowledged, and the admin client an
@@ -144,6 +147,7 @@ impl Default for Settings {
             log_level: "info".into(),
             policy: String::new(),
             retention: String::new(),
+            zones: String::new(),
             kafka_brokers: String::new(),
             kafka_timeout_ms: 10_000,
             delivery_backoff_initial_ms: 1000,
@@ -292,6 +296,9 @@ impl Settings {
         }
         if !self.retention.is_empty() && !Path::new(&self.retention).is_file() {
             return invalid("retention", "names no file");
+        }
+        if !self.zones.is_empty() && !Path::new(&self.zones).is_file() {
+            return invalid("zones", "names no file");
         }
         for (setting, value) in [
             ("rate_limit_per_subject", self.rate_limit_per_subject),

@@ -124,6 +124,15 @@ pub fn date_time<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Er
         })
 }
 
+/// Reads an optional RFC 3339 date-time with its offset, as [`date_time`].
+pub fn option_date_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "date_time")] DateTime<Utc>);
+    Ok(Option::<Wrapped>::deserialize(d)?.map(|Wrapped(t)| t))
+}
+
 /// Reads a calendar date `YYYY-MM-DD`; the error says what would be accepted.
 pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     optional_date(d)?.ok_or_else(|| D::Error::custom("a date `YYYY-MM-DD` is required"))

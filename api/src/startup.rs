@@ -10,6 +10,7 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use domain::alert::{DEFAULT_RISK_TOML, RiskRules};
+use domain::episode::{DEFAULT_ZONES_TOML, Zones};
 use domain::lifecycle::{DEFAULT_RETENTION_TOML, Retention};
 use domain::policy::{DEFAULT_POLICY_TOML, Policy, PolicyDocument};
 use domain::ports::{EventSink, Lane, TopicAdmin};
@@ -18,6 +19,7 @@ use domain::usecase::alerts::{AlertPorts, Alerts};
 use domain::usecase::audit::AuditTrail;
 use domain::usecase::authenticate::Authenticator;
 use domain::usecase::deliveries::{Deliveries, DeliveryPorts};
+use domain::usecase::episodes::{EpisodePorts, Episodes};
 use domain::usecase::health::Readiness;
 use domain::usecase::kernel::Kernel;
 use domain::usecase::lifecycle::{LifecyclePorts, Lifecycles};
@@ -36,8 +38,8 @@ use infra::db::{
     DieselMinorRepository, PoolSettings,
 };
 use infra::db::{
-    DieselAlertRepository, DieselOutbox, DieselStatisticsSource, DieselSweepCalendar,
-    listen_for_events,
+    DieselAlertRepository, DieselEpisodes, DieselOutbox, DieselStatisticsSource,
+    DieselSweepCalendar, listen_for_events,
 };
 use infra::ids::UuidGenerator;
 use infra::kafka::{KafkaSink, KafkaTopics};
@@ -82,6 +84,7 @@ pub struct Application {
     port: u16,
     server: Server,
     alerts: Alerts,
+    episodes: Episodes,
     lifecycles: Lifecycles,
     relay: Relay,
     /// Wakes the relay when an event is written (PostgreSQL `NOTIFY`).
@@ -197,6 +200,25 @@ pub fn load_retention(settings: &Settings) -> anyhow::Result<Retention> {
         .with_context(|| format!("{origin} is invalid"))
 }
 
+/// The police zones: the file named by `zones`, or the shipped default. Fails, naming the file, on
+/// an unknown name and on a municipality in two zones.
+pub fn load_zones(settings: &Settings) -> anyhow::Result<Zones> {
+    let (text, origin) = if settings.zones.is_empty() {
+        (
+            DEFAULT_ZONES_TOML.to_owned(),
+            "the default police zones".to_owned(),
+        )
+    } else {
+        let text = std::fs::read_to_string(&settings.zones)
+            .with_context(|| format!("cannot read the zones file {}", settings.zones))?;
+        (text, format!("the zones file {}", settings.zones))
+    };
+    let zones: Zones = toml::from_str(&text).with_context(|| format!("{origin} is invalid"))?;
+    zones
+        .checked()
+        .with_context(|| format!("{origin} is invalid"))
+}
+
 impl Application {
     pub async fn build(settings: Settings, options: Options) -> anyhow::Result<Self> {
         let prepared = settings.clone();
@@ -243,6 +265,8 @@ impl Application {
                     ))
                 };
             let alert_repository = Arc::new(DieselAlertRepository::new(db.clone()));
+            let episode_repository = Arc::new(DieselEpisodes::new(db.clone()));
+            let zones = Arc::new(load_zones(&prepared)?);
             let retention_days = i64::from(retention.outbox_days());
             let alerts = Alerts::new(
                 kernel.clone(),
@@ -252,9 +276,22 @@ impl Application {
                     agencies: agencies.clone(),
                     ids: ids.clone(),
                     outbox: outbox.clone(),
+                    absences: episode_repository.clone(),
                 },
                 risk.clone(),
+                zones,
                 retention_days,
+            );
+            let episodes = Episodes::new(
+                kernel.clone(),
+                EpisodePorts {
+                    absences: episode_repository.clone(),
+                    tasks: episode_repository,
+                    alerts: alert_repository.clone(),
+                    minors: minors.clone(),
+                    ids: ids.clone(),
+                },
+                risk.clone(),
             );
             let guard = WebhookGuard::new(&prepared.webhook_allowed_hosts);
             let subscriptions = Subscriptions::new(
@@ -342,6 +379,7 @@ impl Application {
                     retention,
                 ),
                 alerts,
+                episodes,
                 subscriptions,
                 deliveries,
                 relay,
@@ -366,6 +404,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let alerts = state.alerts.clone();
+        let episodes = state.episodes.clone();
         let lifecycles = state.lifecycles.clone();
         let relay = state.relay.clone();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -408,6 +447,7 @@ impl Application {
                 .configure(routes::minors::configure)
                 .configure(routes::lifecycle::configure)
                 .configure(routes::subject_access::configure)
+                .configure(routes::episodes::configure)
                 .configure(routes::policy::configure)
                 .configure(routes::audit::configure)
                 .configure(routes::alerts::configure)
@@ -446,6 +486,7 @@ impl Application {
             port,
             server: server.run(),
             alerts,
+            episodes,
             lifecycles,
             relay,
             wake,
@@ -467,6 +508,7 @@ impl Application {
     /// by URL every `auth_jwks_refresh_seconds`; each stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let alerts = self.alerts;
+        let episodes = self.episodes;
         let lifecycles = self.lifecycles;
         let sweep_every = self.sweep_every;
         let sweeper = async move {
@@ -478,6 +520,14 @@ impl Application {
                     Ok(Ok(raised)) => tracing::info!(raised, "alert deadlines passed"),
                     Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "deadline sweep failed"),
                     Err(e) => tracing::error!(error = %e, "deadline sweep panicked"),
+                }
+                // Absences past their clock, follow-up tasks past their deadline.
+                let episodes = episodes.clone();
+                match tokio::task::spawn_blocking(move || episodes.sweep()).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(raised)) => tracing::info!(raised, "episode deadlines passed"),
+                    Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "episode sweep failed"),
+                    Err(e) => tracing::error!(error = %e, "episode sweep panicked"),
                 }
                 // Once a day of the registry's clock: the retention rules.
                 let lifecycles = lifecycles.clone();

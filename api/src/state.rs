@@ -28,6 +28,7 @@ pub struct AppState {
     pub lifecycles: domain::usecase::lifecycle::Lifecycles,
     pub subject_access: domain::usecase::subject_access::SubjectAccesses,
     pub alerts: Alerts,
+    pub episodes: domain::usecase::episodes::Episodes,
     pub subscriptions: Subscriptions,
     pub deliveries: Deliveries,
     pub relay: Relay,

@@ -73,6 +73,20 @@ pub enum Action {
     Redact,
     /// The child's access: everything held and every disclosure, for the guardian.
     SubjectAccess,
+    /// A roll call recorded (the children named; `placement` for the absences it shows).
+    RollCall,
+    /// A child's absences read.
+    AbsenceRead,
+    /// An absence fell overdue or escalated (the sweep).
+    AbsenceOverdue,
+    /// A sighting graded.
+    GradeSighting,
+    /// A public appeal published, or a republication recorded.
+    Appeal,
+    /// Follow-up tasks listed.
+    TaskList,
+    /// A follow-up task completed.
+    TaskComplete,
     /// Entries older than the audit rule removed; the entry names the last one removed and its
     /// hash (in its request id), from which verification starts.
     AuditCut,

@@ -10,6 +10,7 @@ pub mod alert;
 pub mod audit;
 pub mod category;
 pub mod country;
+pub mod episode;
 #[cfg(test)]
 pub(crate) mod fakes;
 pub mod lifecycle;

@@ -10,8 +10,8 @@ mod schemas;
 
 use crate::problem::{InvalidParam, Problem};
 use crate::routes::{
-    agencies, alerts, audit, health, lifecycle, merge, minors, policy, search, statistics,
-    subject_access, subscriptions,
+    agencies, alerts, audit, episodes, health, lifecycle, merge, minors, policy, search,
+    statistics, subject_access, subscriptions,
 };
 
 #[derive(OpenApi)]
@@ -58,7 +58,15 @@ use crate::routes::{
         alerts::sighting,
         alerts::update,
         alerts::resolve,
+        alerts::grade,
+        alerts::publish_appeal,
+        alerts::appeal,
+        alerts::republish,
         alerts::stream,
+        episodes::roll_call,
+        episodes::absences,
+        episodes::tasks,
+        episodes::complete,
         subscriptions::create,
         subscriptions::confirm,
         subscriptions::list,
@@ -84,6 +92,7 @@ use crate::routes::{
         (name = "lifecycle", description = "Retention, review, restriction, closure and rectification of a record"),
         (name = "audit", description = "Who saw what of a child, and the integrity of the audit trail"),
         (name = "alerts", description = "Disappearance reports and the alerts that follow"),
+        (name = "episodes", description = "Before and after an alert: roll-call absences, and the follow-up tasks after a child is found"),
         (name = "subscriptions", description = "Agencies receiving the alert stream by webhook or Kafka: made or confirmed by the receiving agency itself"),
         (name = "statistics", description = "Aggregated figures for analysts, small cells suppressed"),
     )

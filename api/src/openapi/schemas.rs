@@ -13,6 +13,9 @@ pub(super) fn record_schemas() -> serde_json::Map<String, Value> {
     let _ = generator.subschema_for::<domain::lifecycle::Retention>();
     let _ = generator.subschema_for::<domain::usecase::lifecycle::LifecycleView>();
     let _ = generator.subschema_for::<domain::usecase::subject_access::SubjectAccess>();
+    let _ = generator.subschema_for::<domain::episode::Absence>();
+    let _ = generator.subschema_for::<domain::episode::Task>();
+    let _ = generator.subschema_for::<domain::usecase::episodes::PresenceResult>();
     let status = generator
         .subschema_for::<domain::minor::MinorStatus>()
         .to_value();
@@ -64,6 +67,40 @@ pub(super) fn record_schemas() -> serde_json::Map<String, Value> {
         required.push(json!("minor"));
     }
     schemas.insert("AlertRecord".into(), alert);
+    schemas.insert(
+        "RollCallAnswer".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "children": {"type": "array", "items": {"$ref": "#/components/schemas/PresenceResult"}},
+            },
+            "required": ["children"],
+        }),
+    );
+    schemas.insert(
+        "AbsenceList".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Absence"}},
+            },
+            "required": ["items"],
+        }),
+    );
+    if let Some(task) = schemas.get("Task").cloned() {
+        schemas.insert("TaskRecord".into(), task);
+    }
+    schemas.insert(
+        "TaskPage".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+                "next": {"type": ["string", "null"], "description": "Cursor of the next page (pass as `after`)."},
+            },
+            "required": ["items", "next"],
+        }),
+    );
     schemas.insert(
         "AlertPage".into(),
         json!({

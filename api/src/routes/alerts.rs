@@ -6,9 +6,11 @@ use std::collections::VecDeque;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use domain::alert::{AlertStatus, ResolutionOutcome};
+use domain::alert::{AlertStatus, Credibility, ResolutionOutcome};
 use domain::minor::RiskLevel;
-use domain::usecase::alerts::{AlertQuery as AlertFilter, AlertUpdate, AlertView, Report};
+use domain::usecase::alerts::{
+    AlertQuery as AlertFilter, AlertUpdate, AlertView, AppealRequest, Report,
+};
 use domain::usecase::kernel::{Failure, Request};
 use domain::validation::FieldErrors;
 use serde::Deserialize;
@@ -49,6 +51,12 @@ pub struct ReportBody {
     /// lowers it. `low`, `medium` or `high`.
     #[schema(value_type = Option<String>)]
     pub risk: Option<RiskLevel>,
+    /// The police agency of the zone where the child was last seen, if known: it goes on the
+    /// reporting ledger. Without it, the zones table (`policy/zones.toml`) finds it from
+    /// `last_seen_municipality` or the place.
+    pub police_zone: Option<String>,
+    /// The municipality of the place last seen, to find its police zone.
+    pub last_seen_municipality: Option<String>,
 }
 
 /// A sighting of the child.
@@ -95,6 +103,8 @@ pub struct AlertQuery {
     pub risk: Option<String>,
     /// Alerts this agency follows (for callers that follow every alert; others see their own).
     pub agency: Option<String>,
+    /// `incomplete`: only alerts whose reporting ledger names a party not told yet.
+    pub ledger: Option<String>,
     pub after: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -110,6 +120,17 @@ impl AlertQuery {
         let risk = self
             .risk
             .and_then(|r| errors.check("risk", crate::names::parse::<RiskLevel>(&r)));
+        let ledger_incomplete = match self.ledger.as_deref() {
+            None => false,
+            Some("incomplete") => true,
+            Some(other) => {
+                errors.push(
+                    "ledger",
+                    format!("`{other}` is not a ledger filter; the only one is `incomplete`"),
+                );
+                false
+            }
+        };
         let page = page_request(self.after, self.limit, &mut errors);
         match page {
             Some(page) if errors.is_empty() => Ok((
@@ -117,6 +138,7 @@ impl AlertQuery {
                     status,
                     risk,
                     agency: self.agency,
+                    ledger_incomplete,
                 },
                 page,
             )),
@@ -172,6 +194,8 @@ pub async fn report(
         last_seen_place: b.last_seen_place,
         circumstances: b.circumstances,
         risk: b.risk,
+        police_zone: b.police_zone,
+        last_seen_municipality: b.last_seen_municipality,
     };
     let view =
         blocking::run(move || state.alerts.report(&caller.request(purpose), &id, report)).await?;
@@ -191,6 +215,9 @@ pub struct UnregisteredReportBody {
     pub circumstances: Option<String>,
     #[schema(value_type = Option<String>)]
     pub risk: Option<RiskLevel>,
+    /// As in a report of a registered child.
+    pub police_zone: Option<String>,
+    pub last_seen_municipality: Option<String>,
 }
 
 /// Child Focus reports a child not yet in the registry: a minimal record (identity, physical
@@ -224,6 +251,8 @@ pub async fn report_unregistered(
         last_seen_place: b.last_seen_place,
         circumstances: b.circumstances,
         risk: b.risk,
+        police_zone: b.police_zone,
+        last_seen_municipality: b.last_seen_municipality,
     };
     let view = blocking::run(move || {
         state
@@ -622,6 +651,197 @@ fn frame(e: &domain::ports::RenderedEvent) -> web::Bytes {
     ))
 }
 
+/// A grade for a sighting or tip.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GradeBody {
+    /// `unverified`, `credible`, `confirmed` or `discarded`.
+    #[schema(value_type = String)]
+    pub grade: Credibility,
+    /// Why, up to 4000 characters.
+    pub note: Option<String>,
+}
+
+/// Grade a sighting (police and Child Focus): the grade, who gave it and when go with the
+/// sighting and its event `be.uam.alert.sighting_graded`.
+#[utoipa::path(
+    post,
+    operation_id = "alerts_grade_sighting",
+    path = "/v1/alerts/{id}/sightings/{sighting_id}/grade",
+    tag = "alerts",
+    request_body = GradeBody,
+    params(("id" = String, Path), ("sighting_id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AlertRecordSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn grade(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    path: web::Path<(String, String)>,
+    body: Body<GradeBody>,
+) -> Result<HttpResponse, Problem> {
+    let (id, sighting) = path.into_inner();
+    let b = body.into_inner();
+    let view = blocking::run(move || {
+        state.alerts.grade_sighting(
+            &caller.request(purpose),
+            &id,
+            &sighting,
+            b.grade,
+            b.note.as_deref(),
+        )
+    })
+    .await?;
+    Ok(alert_response(StatusCode::OK, view))
+}
+
+/// A public appeal as Child Focus publishes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealBody {
+    /// 1 to 200 characters.
+    pub headline: String,
+    /// What the public is asked, 1 to 4000 characters: what Child Focus chose to publish.
+    pub description: String,
+    /// When the appeal lapses, in the future; it ends earlier if the alert does.
+    #[serde(deserialize_with = "crate::extract::date_time")]
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Publish a public appeal for an open alert (Child Focus), as a CAP 1.2 `Alert` with scope
+/// `Public`: `GET /v1/alerts/{id}/appeal`. One per alert; it cannot outlive the alert.
+#[utoipa::path(
+    post,
+    operation_id = "alerts_publish_appeal",
+    path = "/v1/alerts/{id}/appeal",
+    tag = "alerts",
+    request_body = AppealBody,
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = AlertRecordSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn publish_appeal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+    body: Body<AppealBody>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let request = AppealRequest {
+        headline: b.headline,
+        description: b.description,
+        expires_at: b.expires_at,
+    };
+    let view = blocking::run(move || {
+        state
+            .alerts
+            .publish_appeal(&caller.request(purpose), &id, request)
+    })
+    .await?;
+    Ok(alert_response(StatusCode::CREATED, view))
+}
+
+/// The appeal as OASIS CAP 1.2 for public-alerting systems: `msgType` `Alert` while it stands,
+/// `Cancel` once the alert is resolved or the appeal expired, with `expires`. A follower of the
+/// alert may fetch it; it carries only what Child Focus published, never the record.
+#[utoipa::path(
+    get,
+    operation_id = "alerts_appeal",
+    path = "/v1/alerts/{id}/appeal",
+    tag = "alerts",
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "application/cap+xml", body = String),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn appeal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let (alert, appeal, now) =
+        blocking::run(move || state.alerts.appeal(&caller.request(purpose), &id)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(crate::cap::CONTENT_TYPE)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(crate::cap::render_appeal(&alert, &appeal, now)))
+}
+
+/// Where the appeal was republished.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepublicationBody {
+    /// The page or post, an http(s) URL.
+    pub url: String,
+    /// When it appeared there (default: now; not in the future).
+    #[serde(default, deserialize_with = "crate::extract::option_date_time")]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Record where the appeal was republished (Child Focus), while it stands: the resolution lists
+/// these places to take it down.
+#[utoipa::path(
+    post,
+    operation_id = "alerts_republish_appeal",
+    path = "/v1/alerts/{id}/appeal/republications",
+    tag = "alerts",
+    request_body = RepublicationBody,
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = AlertRecordSchema),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn republish(
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+    body: Body<RepublicationBody>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let view = blocking::run(move || {
+        state
+            .alerts
+            .republish_appeal(&caller.request(purpose), &id, &b.url, b.at)
+    })
+    .await?;
+    Ok(alert_response(StatusCode::CREATED, view))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/minors/{id}/disappearances").route(web::post().to(report)))
         .service(web::resource("/v1/disappearances").route(web::post().to(report_unregistered)))
@@ -636,5 +856,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/v1/alerts/{id}/acknowledgements").route(web::post().to(acknowledge)),
         )
         .service(web::resource("/v1/alerts/{id}/sightings").route(web::post().to(sighting)))
+        .service(
+            web::resource("/v1/alerts/{id}/sightings/{sighting_id}/grade")
+                .route(web::post().to(grade)),
+        )
+        .service(
+            web::resource("/v1/alerts/{id}/appeal")
+                .route(web::get().to(appeal))
+                .route(web::post().to(publish_appeal)),
+        )
+        .service(
+            web::resource("/v1/alerts/{id}/appeal/republications").route(web::post().to(republish)),
+        )
         .service(web::resource("/v1/alerts/{id}/resolution").route(web::post().to(resolve)));
 }

@@ -3,6 +3,7 @@
 pub mod agencies;
 pub mod alerts;
 pub mod audit;
+pub mod episodes;
 pub mod health;
 pub mod lifecycle;
 pub mod merge;

@@ -20,6 +20,28 @@ pub enum EventType {
     Resolved,
     #[serde(rename = "be.uam.alert.measures_overdue")]
     MeasuresOverdue,
+    /// A sighting was graded (`unverified`, `credible`, `confirmed`, `discarded`).
+    #[serde(rename = "be.uam.alert.sighting_graded")]
+    SightingGraded,
+    /// Child Focus published a public appeal.
+    #[serde(rename = "be.uam.alert.appeal_published")]
+    AppealPublished,
+    /// A roll call's unexplained absence was not closed in time.
+    #[serde(rename = "be.uam.minor.absence_overdue")]
+    AbsenceOverdue,
+    /// An overdue absence is still open: the second and last reminder.
+    #[serde(rename = "be.uam.minor.absence_escalated")]
+    AbsenceEscalated,
+    /// An absence that was overdue ended (the child came back, or was reported missing).
+    #[serde(rename = "be.uam.minor.absence_closed")]
+    AbsenceClosed,
+    /// A follow-up task after a child was found.
+    #[serde(rename = "be.uam.task.created")]
+    TaskCreated,
+    #[serde(rename = "be.uam.task.completed")]
+    TaskCompleted,
+    #[serde(rename = "be.uam.task.overdue")]
+    TaskOverdue,
     /// A child just registered may be the missing child of the alert.
     #[serde(rename = "be.uam.minor.possible_match")]
     PossibleMatch,
@@ -38,6 +60,14 @@ impl EventType {
             Self::Sighting => "be.uam.alert.sighting",
             Self::Resolved => "be.uam.alert.resolved",
             Self::MeasuresOverdue => "be.uam.alert.measures_overdue",
+            Self::SightingGraded => "be.uam.alert.sighting_graded",
+            Self::AppealPublished => "be.uam.alert.appeal_published",
+            Self::AbsenceOverdue => "be.uam.minor.absence_overdue",
+            Self::AbsenceEscalated => "be.uam.minor.absence_escalated",
+            Self::AbsenceClosed => "be.uam.minor.absence_closed",
+            Self::TaskCreated => "be.uam.task.created",
+            Self::TaskCompleted => "be.uam.task.completed",
+            Self::TaskOverdue => "be.uam.task.overdue",
             Self::PossibleMatch => "be.uam.minor.possible_match",
             Self::ReviewDue => "be.uam.minor.review_due",
         }
@@ -59,6 +89,31 @@ pub struct AlertEvent {
     /// For [`EventType::ReviewDue`]: what is to be reviewed (`alert_id` is then empty unless an
     /// open alert is reviewed).
     pub notice: Option<crate::lifecycle::ReviewNotice>,
+    /// For the absence events: the absence as it stands after the change (`alert_id` is empty).
+    pub absence: Option<crate::episode::Absence>,
+    /// For the task events: the task as it stands after the change.
+    pub task: Option<crate::episode::Task>,
+}
+
+impl EventType {
+    /// What the outbox row's payload holds for events of this type.
+    pub fn payload(self) -> Payload {
+        match self {
+            Self::ReviewDue => Payload::Notice,
+            Self::AbsenceOverdue | Self::AbsenceEscalated | Self::AbsenceClosed => Payload::Absence,
+            Self::TaskCreated | Self::TaskCompleted | Self::TaskOverdue => Payload::Task,
+            _ => Payload::Alert,
+        }
+    }
+}
+
+/// What an event is about, and so what its outbox payload holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload {
+    Alert,
+    Notice,
+    Absence,
+    Task,
 }
 
 /// A record found to be possibly the same child as the missing child of an alert.

@@ -47,6 +47,23 @@ pub fn follows(agency: &AgencyId, kind: AgencyKind, child: Option<&MinorData>) -
     }
 }
 
+/// Whether an agency follows `alert` of a child whose record holds `child` now: [`follows`], or
+/// it is a party on the alert's reporting ledger whose part is not named by the record (a
+/// placement or guardian on the ledger follows only while the record still names it, by
+/// [`follows`]).
+pub fn follows_alert(
+    agency: &AgencyId,
+    kind: AgencyKind,
+    child: Option<&MinorData>,
+    alert: &Alert,
+) -> bool {
+    follows(agency, kind, child)
+        || alert
+            .ledger
+            .iter()
+            .any(|e| !e.party.relational() && e.agency.as_deref() == Some(agency.as_str()))
+}
+
 /// The category an agency's name reveals when it appears on a child's alert: a reception centre
 /// or youth-care service is where the child lives (`placement`), a guardian agency who its guardian
 /// is (`guardianship`). Other agencies (police, Child Focus, the guardianship service, the
@@ -96,6 +113,10 @@ pub fn mask_alert(
     // Whether the reporter was unrelated to the child says who cares for it: for those who read
     // `guardianship` (the guardian, the guardianship service).
     out.reporter_unrelated &= read.contains(Category::Guardianship);
+    // Earlier disappearances are a fact of `risk`.
+    if !read.contains(Category::Risk) {
+        out.previous_episodes = 0;
+    }
     out.risk_factors.retain(|f| match rules.factor_category(f) {
         Some(c) => read.contains(c),
         None => ANY_FACTOR.iter().all(|c| read.contains(*c)),
@@ -114,6 +135,23 @@ pub fn mask_alert(
         }
     }
     out.acknowledgements = acknowledgements;
+    // A placement or guardian entry says where the child lives and who its guardian is, even when
+    // unassigned (that the child has none): shown only to those who read that category, or to the
+    // party itself.
+    let mut ledger = Vec::with_capacity(out.ledger.len());
+    for e in &alert.ledger {
+        let own = e.agency.as_deref() == Some(viewer.as_str());
+        let shown = own
+            || match (e.party.category(), &e.agency) {
+                (Some(c), None) => read.contains(c),
+                (_, Some(a)) => visible(a)? && e.party.category().is_none_or(|c| read.contains(c)),
+                (None, None) => true,
+            };
+        if shown {
+            ledger.push(e.clone());
+        }
+    }
+    out.ledger = ledger;
     let mut hide = |r: &mut Reporter| -> anyhow::Result<()> {
         if !visible(&r.agency)? {
             *r = Reporter {
@@ -127,6 +165,15 @@ pub fn mask_alert(
     hide(&mut out.reported_by)?;
     for s in &mut out.sightings {
         hide(&mut s.reported_by)?;
+        if let Some(g) = &mut s.graded {
+            hide(&mut g.by)?;
+        }
+    }
+    if let Some(a) = &mut out.appeal {
+        hide(&mut a.by)?;
+        for r in &mut a.republications {
+            hide(&mut r.by)?;
+        }
     }
     if let Some(r) = &mut out.resolution {
         hide(&mut r.by)?;
@@ -184,7 +231,9 @@ mod tests {
                 reported_by: who("centre"),
                 reporter_unrelated: false,
                 absent_since: None,
+                previous_episodes: 0,
                 notified: vec!["cf".into(), "police".into(), "voogd".into()],
+                ledger: vec![],
                 acknowledgement_within: Duration::minutes(15),
             },
             DateTime::UNIX_EPOCH,

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::appeal::{Appeal, Republication};
 use super::event::{AlertEvent, EventType};
+use super::ledger::{self, LedgerEntry};
 use crate::minor::RiskLevel;
 
 /// Open until resolved.
@@ -75,8 +77,47 @@ pub struct Acknowledgement {
     pub at: DateTime<Utc>,
 }
 
+/// How far a sighting or tip is to be believed, as graded by police or Child Focus.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Credibility {
+    /// Not assessed yet.
+    #[default]
+    Unverified,
+    Credible,
+    Confirmed,
+    Discarded,
+}
+
+impl Credibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unverified => "unverified",
+            Self::Credible => "credible",
+            Self::Confirmed => "confirmed",
+            Self::Discarded => "discarded",
+        }
+    }
+}
+
+/// Who graded a sighting, when, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Grading {
+    pub by: Reporter,
+    #[serde(with = "crate::time::micros")]
+    #[schemars(with = "chrono::DateTime<chrono::Utc>")]
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sighting {
+    /// Names the sighting within its alert (for grading).
+    #[serde(default)]
+    pub id: String,
     #[serde(with = "crate::time::micros")]
     #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub seen_at: DateTime<Utc>,
@@ -87,6 +128,11 @@ pub struct Sighting {
     #[serde(with = "crate::time::micros")]
     #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub recorded_at: DateTime<Utc>,
+    #[serde(default)]
+    pub grade: Credibility,
+    /// The last grading; `None` while unverified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graded: Option<Grading>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -119,6 +165,10 @@ pub struct Alert {
     pub risk: RiskLevel,
     /// The rules (and people) behind the risk level.
     pub risk_factors: Vec<String>,
+    /// How many earlier disappearances of the child the assessment counted (alerts resolved as
+    /// reported in error not counted); derived from `risk`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub previous_episodes: u32,
     #[serde(with = "crate::time::micros")]
     #[schemars(with = "chrono::DateTime<chrono::Utc>")]
     pub last_seen_at: DateTime<Utc>,
@@ -140,6 +190,9 @@ pub struct Alert {
     pub absent_since: Option<DateTime<Utc>>,
     /// Agencies that must act, each of which acknowledges.
     pub notified: Vec<String>,
+    /// The parties that must be told, each with its state.
+    #[serde(default)]
+    pub ledger: Vec<LedgerEntry>,
     pub acknowledgements: Vec<Acknowledgement>,
     #[serde(with = "crate::time::micros")]
     #[schemars(with = "chrono::DateTime<chrono::Utc>")]
@@ -161,7 +214,14 @@ pub struct Alert {
     #[serde(with = "crate::time::micros::option")]
     #[schemars(with = "Option<chrono::DateTime<chrono::Utc>>")]
     pub measures_overdue_at: Option<DateTime<Utc>>,
+    /// The public appeal Child Focus published, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appeal: Option<Appeal>,
     pub version: i64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A change the alert's state does not allow.
@@ -179,6 +239,16 @@ pub enum AlertError {
     NotLocated,
     #[error("protective measures are already decided")]
     MeasuresDecided,
+    #[error("no sighting `{0}` on this alert")]
+    NoSuchSighting(String),
+    #[error("the alert has a public appeal already")]
+    AppealPublished,
+    #[error("the alert has no public appeal")]
+    NoAppeal,
+    #[error("the appeal is no longer published")]
+    AppealEnded,
+    #[error("an appeal must expire after it is published")]
+    AppealExpiry,
 }
 
 /// The level's name as written in the API (`high`, `medium`, `low`).
@@ -208,7 +278,10 @@ pub struct NewAlert {
     pub reporter_unrelated: bool,
     /// See [`Alert::absent_since`].
     pub absent_since: Option<DateTime<Utc>>,
+    /// See [`Alert::previous_episodes`].
+    pub previous_episodes: u32,
     pub notified: Vec<String>,
+    pub ledger: Vec<LedgerEntry>,
     pub acknowledgement_within: Duration,
 }
 
@@ -222,6 +295,8 @@ impl Alert {
             time,
             possible_match: None,
             notice: None,
+            absence: None,
+            task: None,
         }
     }
 
@@ -240,6 +315,7 @@ impl Alert {
             status: AlertStatus::Open,
             risk: new.risk,
             risk_factors: new.risk_factors,
+            previous_episodes: new.previous_episodes,
             last_seen_at: new.last_seen_at,
             last_seen_place: new.last_seen_place,
             circumstances: new.circumstances,
@@ -248,6 +324,7 @@ impl Alert {
             raised_at: now,
             absent_since: new.absent_since,
             notified: new.notified,
+            ledger: new.ledger,
             acknowledgements: vec![],
             acknowledgement_due_at: now + new.acknowledgement_within,
             escalated_at: None,
@@ -256,6 +333,7 @@ impl Alert {
             measures_due_at: None,
             measures: None,
             measures_overdue_at: None,
+            appeal: None,
             version: 1,
         };
         let event = alert.event(EventType::Raised, event_id, now);
@@ -264,9 +342,12 @@ impl Alert {
 
     /// One acknowledgement per agency; whether the agency may acknowledge (it follows the alert)
     /// is the caller's decision.
+    /// `police`: the acknowledging agency is of kind police (it may take an unassigned police
+    /// zone on the ledger).
     pub fn acknowledge(
         &mut self,
         by: &Reporter,
+        police: bool,
         now: DateTime<Utc>,
         event_id: String,
     ) -> Result<AlertEvent, AlertError> {
@@ -282,6 +363,7 @@ impl Alert {
             by: by.subject.clone(),
             at: now,
         });
+        ledger::acknowledge(&mut self.ledger, &by.agency, police, now);
         Ok(self.event(EventType::Acknowledged, event_id, now))
     }
 
@@ -294,6 +376,61 @@ impl Alert {
         let at = sighting.recorded_at;
         self.sightings.push(sighting);
         Ok(self.event(EventType::Sighting, event_id, at))
+    }
+
+    /// Grades the sighting `sighting_id` (a new grade replaces the last one, which the earlier
+    /// event kept).
+    pub fn grade_sighting(
+        &mut self,
+        sighting_id: &str,
+        grade: Credibility,
+        grading: Grading,
+        event_id: String,
+    ) -> Result<AlertEvent, AlertError> {
+        self.open()?;
+        let at = grading.at;
+        let sighting = self
+            .sightings
+            .iter_mut()
+            .find(|s| !s.id.is_empty() && s.id == sighting_id)
+            .ok_or_else(|| AlertError::NoSuchSighting(sighting_id.to_owned()))?;
+        sighting.grade = grade;
+        sighting.graded = Some(grading);
+        Ok(self.event(EventType::SightingGraded, event_id, at))
+    }
+
+    /// Publishes a public appeal; one per alert, while it is open.
+    pub fn publish_appeal(
+        &mut self,
+        appeal: Appeal,
+        event_id: String,
+    ) -> Result<AlertEvent, AlertError> {
+        self.open()?;
+        if self.appeal.is_some() {
+            return Err(AlertError::AppealPublished);
+        }
+        if appeal.expires_at <= appeal.published_at {
+            return Err(AlertError::AppealExpiry);
+        }
+        let at = appeal.published_at;
+        self.appeal = Some(appeal);
+        Ok(self.event(EventType::AppealPublished, event_id, at))
+    }
+
+    /// Records where the appeal was republished, while it stands.
+    pub fn republish_appeal(
+        &mut self,
+        republication: Republication,
+        now: DateTime<Utc>,
+        event_id: String,
+    ) -> Result<AlertEvent, AlertError> {
+        self.open()?;
+        let appeal = self.appeal.as_mut().ok_or(AlertError::NoAppeal)?;
+        if !appeal.active(now) {
+            return Err(AlertError::AppealEnded);
+        }
+        appeal.republications.push(republication);
+        Ok(self.event(EventType::Updated, event_id, now))
     }
 
     /// New information. The risk level may be raised freely; lowering it needs a reason, which is
@@ -340,6 +477,11 @@ impl Alert {
     ) -> Result<AlertEvent, AlertError> {
         self.open()?;
         self.status = AlertStatus::Resolved;
+        if let Some(appeal) = &mut self.appeal
+            && appeal.cancelled_at.is_none()
+        {
+            appeal.cancelled_at = Some(now);
+        }
         self.resolution = Some(Resolution {
             outcome,
             at: now,
@@ -412,6 +554,7 @@ impl Alert {
             return None;
         }
         self.escalated_at = Some(now);
+        ledger::escalate(&mut self.ledger, now);
         Some(self.event(EventType::Escalated, event_id, now))
     }
 
@@ -457,7 +600,9 @@ mod tests {
                 reported_by: who("centre"),
                 reporter_unrelated: false,
                 absent_since: None,
+                previous_episodes: 0,
                 notified: vec!["police".into(), "child-focus".into()],
+                ledger: vec![],
                 acknowledgement_within: Duration::minutes(15),
             },
             now,
@@ -470,13 +615,16 @@ mod tests {
     fn acknowledgements_once_per_agency() {
         let now = DateTime::UNIX_EPOCH;
         let mut a = alert(now);
-        assert!(a.acknowledge(&who("police"), now, "e2".into()).is_ok());
+        assert!(
+            a.acknowledge(&who("police"), false, now, "e2".into())
+                .is_ok()
+        );
         assert_eq!(
-            a.acknowledge(&who("police"), now, "e3".into()),
+            a.acknowledge(&who("police"), false, now, "e3".into()),
             Err(AlertError::AlreadyAcknowledged("police".into()))
         );
         assert_eq!(
-            a.acknowledge(&who("centre"), now, "e4".into()),
+            a.acknowledge(&who("centre"), false, now, "e4".into()),
             Err(AlertError::OwnReport("centre".into())),
             "the reporter"
         );
@@ -502,8 +650,10 @@ mod tests {
         );
 
         let mut b = alert(now);
-        b.acknowledge(&who("police"), now, "x".into()).unwrap();
-        b.acknowledge(&who("child-focus"), now, "y".into()).unwrap();
+        b.acknowledge(&who("police"), false, now, "x".into())
+            .unwrap();
+        b.acknowledge(&who("child-focus"), false, now, "y".into())
+            .unwrap();
         assert!(
             b.escalate_if_due(now + Duration::hours(1), "e".into())
                 .is_none(),
@@ -551,7 +701,7 @@ mod tests {
         .unwrap();
         assert_eq!(a.status, AlertStatus::Resolved);
         assert_eq!(
-            a.acknowledge(&who("child-focus"), now, "x".into()),
+            a.acknowledge(&who("child-focus"), false, now, "x".into()),
             Err(AlertError::Resolved)
         );
         assert!(

@@ -46,8 +46,29 @@ struct Deadlines {
 pub struct RiskRules {
     base: RiskLevel,
     acknowledge_within_minutes: Deadlines,
+    absence_overdue_after_minutes: Deadlines,
+    absence_escalate_after_minutes: Deadlines,
     #[serde(rename = "rule", default)]
     rules: Vec<Rule>,
+    #[serde(default)]
+    follow_up: Vec<crate::episode::FollowUp>,
+}
+
+fn minutes(d: Deadlines, level: RiskLevel) -> Duration {
+    Duration::minutes(i64::from(match level {
+        RiskLevel::High => d.high,
+        RiskLevel::Medium => d.medium,
+        RiskLevel::Low => d.low,
+    }))
+}
+
+fn check_deadlines(name: &str, d: Deadlines) -> Result<(), RiskRulesError> {
+    if d.high == 0 || d.high > d.medium || d.medium > d.low {
+        return Err(RiskRulesError(format!(
+            "{name}: deadlines must be above zero and high <= medium <= low"
+        )));
+    }
+    Ok(())
 }
 
 /// The rules are unusable; the message says why.
@@ -63,25 +84,43 @@ pub struct Assessment {
 }
 
 impl RiskRules {
-    /// Checks what types alone do not: deadlines above zero and not growing with the risk.
+    /// Checks what types alone do not: deadlines above zero and not growing with the risk; each
+    /// follow-up task once, with a deadline and an assignee.
     pub fn checked(self) -> Result<Self, RiskRulesError> {
-        let d = self.acknowledge_within_minutes;
-        if d.high == 0 || d.high > d.medium || d.medium > d.low {
-            return Err(RiskRulesError(
-                "acknowledgement deadlines must be above zero and high <= medium <= low".into(),
-            ));
-        }
+        check_deadlines(
+            "acknowledge_within_minutes",
+            self.acknowledge_within_minutes,
+        )?;
+        check_deadlines(
+            "absence_overdue_after_minutes",
+            self.absence_overdue_after_minutes,
+        )?;
+        check_deadlines(
+            "absence_escalate_after_minutes",
+            self.absence_escalate_after_minutes,
+        )?;
+        crate::episode::rules::check(&self.follow_up).map_err(RiskRulesError)?;
         Ok(self)
     }
 
     /// How long agencies have to acknowledge an alert of `level`.
     pub fn acknowledge_within(&self, level: RiskLevel) -> Duration {
-        let d = self.acknowledge_within_minutes;
-        Duration::minutes(i64::from(match level {
-            RiskLevel::High => d.high,
-            RiskLevel::Medium => d.medium,
-            RiskLevel::Low => d.low,
-        }))
+        minutes(self.acknowledge_within_minutes, level)
+    }
+
+    /// How long an unexplained absence of a child of `level` may last before it is overdue.
+    pub fn absence_overdue_after(&self, level: RiskLevel) -> Duration {
+        minutes(self.absence_overdue_after_minutes, level)
+    }
+
+    /// How long after falling overdue an absence still open escalates.
+    pub fn absence_escalate_after(&self, level: RiskLevel) -> Duration {
+        minutes(self.absence_escalate_after_minutes, level)
+    }
+
+    /// The tasks due after a child is found.
+    pub fn follow_ups(&self) -> &[crate::episode::FollowUp] {
+        &self.follow_up
     }
 
     /// The category a recorded risk factor derives from: that of its rule's condition (a young age

@@ -46,6 +46,8 @@ struct State {
     minors: Vec<Stored>,
     alerts: Vec<(i64, Alert)>,
     outbox: Vec<(DateTime<Utc>, OutboxEvent)>,
+    absences: Vec<crate::episode::Absence>,
+    tasks: Vec<(i64, crate::episode::Task)>,
     horizon: i64,
     subscriptions: Vec<Subscription>,
     letters: Vec<Letter>,
@@ -81,6 +83,39 @@ impl State {
             });
         }
         Ok(())
+    }
+
+    /// Appends an event about an absence or a task (no alert stored with it).
+    fn write_other(&mut self, event: &crate::alert::AlertEvent) {
+        let seq = self.outbox.last().map_or(0, |(_, o)| o.seq) + 1;
+        self.outbox.push((
+            event.time,
+            OutboxEvent {
+                seq,
+                event: event.clone(),
+                alert: None,
+            },
+        ));
+    }
+
+    /// What an alert change brings besides the alert: the absence it closes, the tasks it
+    /// creates, their events.
+    fn write_episode(&mut self, change: &AlertChange<'_>) {
+        if let Some(closed) = change.absence
+            && let Some(a) = self
+                .absences
+                .iter_mut()
+                .find(|a| a.id == closed.id && a.status == crate::episode::AbsenceStatus::Open)
+        {
+            *a = closed.clone();
+        }
+        for t in change.tasks {
+            let seq = self.tasks.len() as i64 + 1;
+            self.tasks.push((seq, t.clone()));
+        }
+        for e in change.more_events {
+            self.write_other(e);
+        }
     }
 
     fn write_events(&mut self, at: DateTime<Utc>, events: &[NewEvent<'_>]) {
@@ -585,6 +620,7 @@ impl AlertRepository for Memory {
                 alert: change.alert,
             }],
         );
+        s.write_episode(change);
         Ok(())
     }
 
@@ -614,6 +650,7 @@ impl AlertRepository for Memory {
                 alert: change.alert,
             }],
         );
+        s.write_episode(change);
         Ok(())
     }
 
@@ -1093,5 +1130,161 @@ impl StatisticsSource for Memory {
 impl HealthCheck for Memory {
     fn ready(&self) -> anyhow::Result<()> {
         Ok(())
+    }
+}
+
+impl crate::ports::AbsenceRepository for Memory {
+    fn roll_call(
+        &self,
+        change: &crate::ports::RollCallChange<'_>,
+    ) -> Result<(), crate::ports::EpisodeWriteError> {
+        use crate::episode::AbsenceStatus;
+        use crate::ports::EpisodeWriteError;
+        let mut s = self.lock();
+        for (a, read) in change.closed {
+            let stored = s.absences.iter().find(|x| x.id == a.id);
+            if stored.is_none_or(|x| x.version != *read) {
+                return Err(EpisodeWriteError::Stale);
+            }
+        }
+        for a in change.opened {
+            if s.absences
+                .iter()
+                .any(|x| x.minor_id == a.minor_id && x.status == AbsenceStatus::Open)
+            {
+                return Err(EpisodeWriteError::Stale);
+            }
+        }
+        s.append(std::slice::from_ref(change.audit))
+            .map_err(|e| EpisodeWriteError::Unknown(e.into()))?;
+        for (a, _) in change.closed {
+            if let Some(x) = s.absences.iter_mut().find(|x| x.id == a.id) {
+                *x = a.clone();
+            }
+        }
+        s.absences.extend(change.opened.iter().cloned());
+        for e in change.events {
+            s.write_other(e);
+        }
+        Ok(())
+    }
+
+    fn update(
+        &self,
+        absence: &crate::episode::Absence,
+        expected_version: i64,
+        event: &crate::alert::AlertEvent,
+    ) -> Result<(), crate::ports::EpisodeWriteError> {
+        let mut s = self.lock();
+        let Some(x) = s
+            .absences
+            .iter_mut()
+            .find(|x| x.id == absence.id && x.version == expected_version)
+        else {
+            return Err(crate::ports::EpisodeWriteError::Stale);
+        };
+        *x = absence.clone();
+        s.write_other(event);
+        Ok(())
+    }
+
+    fn open_for_minor(&self, minor_id: &str) -> anyhow::Result<Option<crate::episode::Absence>> {
+        Ok(self
+            .lock()
+            .absences
+            .iter()
+            .find(|a| a.minor_id == minor_id && a.status == crate::episode::AbsenceStatus::Open)
+            .cloned())
+    }
+
+    fn of_minor(&self, minor_id: &str) -> anyhow::Result<Vec<crate::episode::Absence>> {
+        let mut out: Vec<_> = self
+            .lock()
+            .absences
+            .iter()
+            .filter(|a| a.minor_id == minor_id)
+            .cloned()
+            .collect();
+        out.reverse();
+        Ok(out)
+    }
+
+    fn due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<crate::episode::Absence>> {
+        Ok(self
+            .lock()
+            .absences
+            .iter()
+            .filter(|a| a.next_deadline().is_some_and(|d| d <= now))
+            .cloned()
+            .collect())
+    }
+}
+
+impl crate::ports::TaskRepository for Memory {
+    fn find(&self, id: &str) -> anyhow::Result<Option<crate::episode::Task>> {
+        Ok(self
+            .lock()
+            .tasks
+            .iter()
+            .find(|(_, t)| t.id == id)
+            .map(|(_, t)| t.clone()))
+    }
+
+    fn list(
+        &self,
+        filter: &crate::ports::TaskFilter,
+        page: &PageRequest<i64>,
+    ) -> anyhow::Result<Page<(i64, crate::episode::Task), i64>> {
+        let s = self.lock();
+        let items: Vec<(i64, crate::episode::Task)> = s
+            .tasks
+            .iter()
+            .filter(|(seq, t)| {
+                page.after.is_none_or(|a| *seq > a)
+                    && t.agency == filter.agency
+                    && filter.status.is_none_or(|st| t.status == st)
+                    && (!filter.overdue || t.overdue_at.is_some())
+                    && filter.minor_id.as_ref().is_none_or(|m| &t.minor_id == m)
+            })
+            .take(page.limit.get() + 1)
+            .cloned()
+            .collect();
+        Ok(Page::from_overfetch(items, page.limit, |(seq, _)| *seq))
+    }
+
+    fn update(
+        &self,
+        task: &crate::episode::Task,
+        expected_version: i64,
+        event: &crate::alert::AlertEvent,
+        audit: Option<&AuditEntry>,
+    ) -> Result<(), crate::ports::EpisodeWriteError> {
+        let mut s = self.lock();
+        if !s
+            .tasks
+            .iter()
+            .any(|(_, x)| x.id == task.id && x.version == expected_version)
+        {
+            return Err(crate::ports::EpisodeWriteError::Stale);
+        }
+        if let Some(entry) = audit {
+            s.append(std::slice::from_ref(entry))
+                .map_err(|e| crate::ports::EpisodeWriteError::Unknown(e.into()))?;
+        }
+        if let Some((_, x)) = s.tasks.iter_mut().find(|(_, x)| x.id == task.id) {
+            *x = task.clone();
+        }
+        s.write_other(event);
+        Ok(())
+    }
+
+    fn due(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<crate::episode::Task>> {
+        Ok(self
+            .lock()
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.next_deadline().is_some_and(|d| d <= now))
+            .map(|(_, t)| t.clone())
+            .collect())
     }
 }

@@ -174,8 +174,10 @@ impl World {
                     agencies: store.clone(),
                     ids: ids.clone(),
                     outbox: store.clone(),
+                    absences: store.clone(),
                 },
                 risk,
+                std::sync::Arc::new(crate::episode::Zones::default()),
                 30,
             ),
             deliveries: Deliveries::new(

@@ -144,6 +144,23 @@ pub fn check_permits(permits: &[Permit], grants: &[Grant]) -> Result<(), PolicyE
                      `guardianship`",
                 );
             }
+            if *op == Operation::GradeSighting
+                && !matches!(p.role, Role::PoliceOfficer | Role::ChildFocusCaseManager)
+            {
+                return at("sightings are graded by police and Child Focus");
+            }
+            if *op == Operation::Appeal && p.role != Role::ChildFocusCaseManager {
+                return at("public appeals are published by Child Focus");
+            }
+            if *op == Operation::Presence
+                && (!matches!(p.role, Role::ReceptionStaff | Role::YouthCareWorker)
+                    || p.condition != Standing::Assigned)
+            {
+                return at(
+                    "a roll call is taken by a reception centre or youth-care service, of the \
+                     children assigned to it",
+                );
+            }
             if *op == Operation::List
                 && p.purposes.contains(&Purpose::Identification)
                 && p.condition != Standing::Assigned

@@ -78,10 +78,18 @@ pub enum Operation {
     Redact,
     /// Everything held on a child and every disclosure of it, for the child (GDPR Art. 15).
     SubjectAccess,
+    /// Record a roll call for the children placed with one's agency (`POST /v1/presence`).
+    Presence,
+    /// Grade a sighting or tip: unverified, credible, confirmed, discarded.
+    GradeSighting,
+    /// Publish a public appeal for an alert and record where it was republished.
+    Appeal,
+    /// List and complete the follow-up tasks assigned to one's agency.
+    Tasks,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 31] = [
+    pub const ALL: [Operation; 35] = [
         Self::Consult,
         Self::List,
         Self::Search,
@@ -113,6 +121,10 @@ impl Operation {
         Self::PhotoDelete,
         Self::Redact,
         Self::SubjectAccess,
+        Self::Presence,
+        Self::GradeSighting,
+        Self::Appeal,
+        Self::Tasks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -148,6 +160,10 @@ impl Operation {
             Self::PhotoDelete => "photo_delete",
             Self::Redact => "redact",
             Self::SubjectAccess => "subject_access",
+            Self::Presence => "presence",
+            Self::GradeSighting => "grade_sighting",
+            Self::Appeal => "appeal",
+            Self::Tasks => "tasks",
         }
     }
 
@@ -208,6 +224,8 @@ impl Operation {
                 | Self::UpdateAlert
                 | Self::DecideMeasures
                 | Self::Resolve
+                | Self::GradeSighting
+                | Self::Appeal
         )
     }
 }

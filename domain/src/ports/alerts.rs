@@ -13,6 +13,8 @@ use crate::record::Actor;
 pub struct AlertFilter {
     pub status: Option<AlertStatus>,
     pub risk: Option<RiskLevel>,
+    /// Only alerts whose reporting ledger has a gap (a party not told).
+    pub ledger_incomplete: bool,
     /// Only the alerts so followed (see [`crate::alert::following`]): with
     /// [`Following::ChildrenOf`], the alerts of the children whose record names the agency as
     /// current placement or guardian agency now.
@@ -31,6 +33,13 @@ pub struct AlertChange<'a> {
     pub audit: Option<&'a AuditEntry>,
     /// A record to create with the alert, in the same transaction (a child not yet registered).
     pub new_minor: Option<NewMinorRecord<'a>>,
+    /// The child's absence, closed by the report: stored if it is still open (a return recorded
+    /// meanwhile keeps it closed as it is).
+    pub absence: Option<&'a crate::episode::Absence>,
+    /// Follow-up tasks created by the change (a resolution with the child found).
+    pub tasks: &'a [crate::episode::Task],
+    /// Events besides `event` (of the absence closed, of the tasks created), in this order.
+    pub more_events: &'a [AlertEvent],
 }
 
 /// A minimal record created together with an alert.

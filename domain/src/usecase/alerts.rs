@@ -9,17 +9,19 @@ use chrono::{DateTime, Utc};
 
 use crate::agency::{AgencyId, AgencyKind};
 use crate::alert::{
-    Alert, AlertEvent, FOLLOWING_KINDS, Following, NewAlert, Reporter, ResolutionOutcome,
-    RiskRules, Sighting, following, follows, mask_alert,
+    Alert, AlertEvent, Appeal, Credibility, EventType, FOLLOWING_KINDS, Following, Grading,
+    NewAlert, Reporter, Republication, ResolutionOutcome, RiskRules, Sighting, following,
+    follows_alert, ledger, mask_alert,
 };
 use crate::audit::{Action, AuditEntry};
 use crate::category::{Category, CategorySet};
+use crate::episode::{AbsenceEnd, Task, TaskStatus, Zones};
 use crate::minor::{MinorData, MinorStatus, RiskLevel};
 use crate::page::{Page, PageRequest};
 use crate::policy::{Facts, Operation};
 use crate::ports::{
-    AgencyRepository, AlertChange, AlertFilter, AlertRepository, IdGenerator, MinorReader,
-    NewMinorRecord, Outbox, RenderedEvent, UpdateAlertError,
+    AbsenceRepository, AgencyRepository, AlertChange, AlertFilter, AlertRepository, IdGenerator,
+    MinorReader, NewMinorRecord, Outbox, RenderedEvent, UpdateAlertError,
 };
 use crate::principal::Principal;
 use crate::projection::{MinorView, project};
@@ -36,6 +38,7 @@ pub struct AlertPorts {
     pub agencies: Arc<dyn AgencyRepository>,
     pub ids: Arc<dyn IdGenerator>,
     pub outbox: Arc<dyn Outbox>,
+    pub absences: Arc<dyn AbsenceRepository>,
 }
 
 /// The alerts service.
@@ -47,7 +50,9 @@ pub struct Alerts {
     agencies: Arc<dyn AgencyRepository>,
     ids: Arc<dyn IdGenerator>,
     outbox: Arc<dyn Outbox>,
+    absences: Arc<dyn AbsenceRepository>,
     risk: Arc<RiskRules>,
+    zones: Arc<Zones>,
     /// How long the outbox keeps events: how far back a stream resumes.
     retention_days: i64,
 }
@@ -99,6 +104,8 @@ pub struct AlertQuery {
     pub risk: Option<RiskLevel>,
     /// The alerts this agency follows (callers that follow every alert), or the caller's own.
     pub agency: Option<String>,
+    /// Only alerts whose reporting ledger has a gap.
+    pub ledger_incomplete: bool,
 }
 
 /// The categories an alert view discloses: those of the record shown.
@@ -117,6 +124,33 @@ pub struct Report {
     pub circumstances: Option<String>,
     /// A level the reporter asks for; it may raise the assessed level, never lower it.
     pub risk: Option<RiskLevel>,
+    /// The police agency whose zone the child was last seen in, if the reporter knows it.
+    pub police_zone: Option<String>,
+    /// The municipality of the place last seen, to find the police zone in the zones table.
+    pub last_seen_municipality: Option<String>,
+}
+
+/// A public appeal as Child Focus publishes it.
+#[derive(Debug, Clone)]
+pub struct AppealRequest {
+    pub headline: String,
+    pub description: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a change to an alert produced: its event, the child's new status if any.
+struct Changed {
+    event: AlertEvent,
+    status: Option<MinorStatus>,
+}
+
+impl From<AlertEvent> for Changed {
+    fn from(event: AlertEvent) -> Self {
+        Self {
+            event,
+            status: None,
+        }
+    }
 }
 
 /// New information on an open alert, or the protective-measures decision after location.
@@ -190,6 +224,7 @@ impl Alerts {
         kernel: Kernel,
         ports: AlertPorts,
         risk: Arc<RiskRules>,
+        zones: Arc<Zones>,
         retention_days: i64,
     ) -> Self {
         Self {
@@ -199,7 +234,9 @@ impl Alerts {
             agencies: ports.agencies,
             ids: ports.ids,
             outbox: ports.outbox,
+            absences: ports.absences,
             risk,
+            zones,
             retention_days,
         }
     }
@@ -210,7 +247,12 @@ impl Alerts {
         Facts {
             assigned: relation.assigned,
             active_alert: relation.active_alert,
-            follows: follows(&caller.agency, caller.agency_kind, minor.map(|m| &m.data)),
+            follows: follows_alert(
+                &caller.agency,
+                caller.agency_kind,
+                minor.map(|m| &m.data),
+                alert,
+            ),
             reporter: alert.reported_by.agency == caller.agency.as_str(),
             restricted: relation.restricted,
         }
@@ -418,6 +460,16 @@ impl Alerts {
             .as_deref()
             .map(|c| bounded("circumstances", c, 4000))
             .transpose()?;
+        let police_zone = report
+            .police_zone
+            .as_deref()
+            .map(|z| self.police_zone(z))
+            .transpose()?;
+        let municipality = report
+            .last_seen_municipality
+            .as_deref()
+            .map(|m| bounded("last_seen_municipality", m, 200))
+            .transpose()?;
         let previous = self.alerts.count_for_minor(minor_id)?;
         let assessed = self.risk.assess(data, previous, now.date_naive());
         let mut factors = assessed.factors;
@@ -434,14 +486,56 @@ impl Alerts {
             .into_iter()
             .map(|a| a.id.to_string())
             .collect();
+        let ids_of = |kind: AgencyKind| -> anyhow::Result<Vec<String>> {
+            Ok(self
+                .agencies
+                .of_kinds(&[kind])?
+                .into_iter()
+                .map(|a| a.id.to_string())
+                .collect())
+        };
+        let zone = match police_zone {
+            Some(zone) => Some(zone),
+            None => match self.zones.zone_of(municipality.as_deref(), &place) {
+                Some(found) => {
+                    let police = ids_of(AgencyKind::Police)?;
+                    police.into_iter().find(|p| p == found)
+                }
+                None => None,
+            },
+        };
+        let parties = ledger::Parties {
+            police_zone: zone,
+            guardian: data.guardian_agency().map(str::to_owned),
+            guardianship_service: ids_of(AgencyKind::GuardianshipService)?,
+            child_focus: ids_of(AgencyKind::ChildFocus)?,
+            immigration_office: ids_of(AgencyKind::ImmigrationOffice)?,
+            placement: data.placement_agency().map(str::to_owned),
+        };
+        let ledger = ledger::open(&parties, rq.caller.agency.as_str());
         notified.extend(data.placement_agency().map(str::to_owned));
         notified.extend(data.guardian_agency().map(str::to_owned));
+        notified.extend(ledger::agencies(&ledger).map(str::to_owned));
         notified.retain(|a| a != rq.caller.agency.as_str());
         notified.sort();
         notified.dedup();
+        // An absence a roll call found, still open: the report closes it, and the time from
+        // absence to report starts at it.
+        let absence = self.absences.open_for_minor(minor_id)?;
+        let alert_id = self.ids.new_id();
+        let closed = absence.map(|mut a| {
+            let event = a.close(
+                AbsenceEnd::Reported,
+                &reporter(&rq.caller),
+                Some(alert_id.clone()),
+                now,
+                self.ids.new_id(),
+            );
+            (a, event)
+        });
         let (alert, event) = Alert::raise(
             NewAlert {
-                id: self.ids.new_id(),
+                id: alert_id,
                 minor_id: minor_id.to_owned(),
                 risk: level,
                 risk_factors: factors,
@@ -450,8 +544,10 @@ impl Alerts {
                 circumstances,
                 reported_by: reporter(&rq.caller),
                 reporter_unrelated: !minor.relation_to(&rq.caller).assigned,
-                absent_since: None,
+                absent_since: closed.as_ref().map(|(a, _)| a.noted_at),
+                previous_episodes: previous,
                 notified,
+                ledger,
                 acknowledgement_within: self.risk.acknowledge_within(level),
             },
             now,
@@ -469,6 +565,7 @@ impl Alerts {
                 .unwrap_or_default(),
         );
         audit.categories = audit.categories.union(disclosed(&view));
+        let more_events: Vec<AlertEvent> = closed.iter().filter_map(|(_, e)| e.clone()).collect();
         self.alerts.create(&AlertChange {
             alert: &alert,
             expected_version: 0,
@@ -476,6 +573,9 @@ impl Alerts {
             minor_status: Some(MinorStatus::Missing),
             audit: Some(&audit),
             new_minor,
+            absence: closed.as_ref().map(|(a, _)| a),
+            tasks: &[],
+            more_events: &more_events,
         })?;
         trail.committed();
         if created {
@@ -495,6 +595,26 @@ impl Alerts {
             let view = self.view(&rq.caller, alert, minor.as_ref(), &mut Kinds::new())?;
             trail.discloses(disclosed(&view));
             Ok(view)
+        })
+    }
+
+    /// The public appeal of an alert the caller follows, with the alert and the time now: what
+    /// Child Focus published, nothing of the record (audited without a category). Not found when
+    /// the alert has no appeal.
+    pub fn appeal(
+        &self,
+        rq: &Request,
+        id: &str,
+    ) -> Result<(Alert, crate::alert::Appeal, DateTime<Utc>), Failure> {
+        self.kernel.audited(rq, Action::AlertRead, &[], |trail| {
+            let purpose = self.kernel.purpose(rq, Operation::ReadAlert)?;
+            let (alert, _, _) = self.load_for(rq, id, Operation::ReadAlert, purpose)?;
+            trail.concerns(vec![alert.minor_id.clone()]);
+            let appeal = alert
+                .appeal
+                .clone()
+                .ok_or_else(|| Failure::NotFound(format!("alert `{id}` has no public appeal")))?;
+            Ok((alert, appeal, self.kernel.now()))
         })
     }
 
@@ -536,6 +656,7 @@ impl Alerts {
                 &AlertFilter {
                     status: filter.status,
                     risk: filter.risk,
+                    ledger_incomplete: filter.ledger_incomplete,
                     following: Some(scope),
                 },
                 page,
@@ -579,12 +700,7 @@ impl Alerts {
         action: Action,
         op: Operation,
         outcome: Option<ResolutionOutcome>,
-        change: impl Fn(
-            &mut Alert,
-            &Reporter,
-            DateTime<Utc>,
-            String,
-        ) -> Result<(AlertEvent, Option<MinorStatus>), Failure>,
+        change: impl Fn(&mut Alert, &Reporter, DateTime<Utc>, String) -> Result<Changed, Failure>,
     ) -> Result<AlertView, Failure> {
         self.kernel.audited(rq, action, &[], |trail| {
             let purpose = self.kernel.purpose(rq, op)?;
@@ -606,13 +722,19 @@ impl Alerts {
                     .into());
                 }
                 let expected = alert.version;
-                let (event, status) = change(
-                    &mut alert,
-                    &reporter(&rq.caller),
-                    self.kernel.now(),
-                    self.ids.new_id(),
-                )?;
+                let now = self.kernel.now();
+                let Changed { event, status } =
+                    change(&mut alert, &reporter(&rq.caller), now, self.ids.new_id())?;
                 alert.version = expected + 1;
+                let tasks = if event.kind == EventType::Resolved {
+                    self.follow_up(&alert, minor.as_ref(), now)?
+                } else {
+                    vec![]
+                };
+                let more_events: Vec<AlertEvent> = tasks
+                    .iter()
+                    .map(|t| t.event(EventType::TaskCreated, self.ids.new_id(), now))
+                    .collect();
                 let after = minor.as_ref().map(|m| Minor {
                     status: status.unwrap_or(m.status),
                     ..m.clone()
@@ -627,6 +749,9 @@ impl Alerts {
                     minor_status: status,
                     audit: Some(&audit),
                     new_minor: None,
+                    absence: None,
+                    tasks: &tasks,
+                    more_events: &more_events,
                 });
                 match stored {
                     Ok(()) => {
@@ -649,7 +774,10 @@ impl Alerts {
             Action::Acknowledge,
             Operation::Acknowledge,
             None,
-            |alert, by, now, event_id| Ok((alert.acknowledge(by, now, event_id)?, None)),
+            |alert, by, now, event_id| {
+                let police = rq.caller.agency_kind == AgencyKind::Police;
+                Ok(alert.acknowledge(by, police, now, event_id)?.into())
+            },
         )
     }
 
@@ -674,13 +802,16 @@ impl Alerts {
             None,
             |alert, by, now, event_id| {
                 let sighting = Sighting {
+                    id: self.ids.new_id(),
                     seen_at,
                     place: place.clone(),
                     note: note.clone(),
                     reported_by: by.clone(),
                     recorded_at: now,
+                    grade: Credibility::Unverified,
+                    graded: None,
                 };
-                Ok((alert.add_sighting(sighting, event_id)?, None))
+                Ok(alert.add_sighting(sighting, event_id)?.into())
             },
         )
     }
@@ -726,10 +857,9 @@ impl Alerts {
             None,
             |alert, by, now, event_id| {
                 if let Some(decision) = &measures {
-                    return Ok((
-                        alert.decide_measures(decision.clone(), by, now, event_id)?,
-                        None,
-                    ));
+                    return Ok(alert
+                        .decide_measures(decision.clone(), by, now, event_id)?
+                        .into());
                 }
                 let event = alert.update(
                     place.clone(),
@@ -739,7 +869,7 @@ impl Alerts {
                     now,
                     event_id,
                 )?;
-                Ok((event, None))
+                Ok(event.into())
             },
         )
     }
@@ -767,9 +897,167 @@ impl Alerts {
                 } else {
                     MinorStatus::Active
                 };
-                Ok((event, Some(status)))
+                Ok(Changed {
+                    event,
+                    status: Some(status),
+                })
             },
         )
+    }
+
+    /// Grades a sighting (operation `grade_sighting`: police and Child Focus).
+    pub fn grade_sighting(
+        &self,
+        rq: &Request,
+        id: &str,
+        sighting_id: &str,
+        grade: Credibility,
+        note: Option<&str>,
+    ) -> Result<AlertView, Failure> {
+        let note = note.map(|n| bounded("note", n, 4000)).transpose()?;
+        self.change(
+            rq,
+            id,
+            Action::GradeSighting,
+            Operation::GradeSighting,
+            None,
+            |alert, by, now, event_id| {
+                let grading = Grading {
+                    by: by.clone(),
+                    at: now,
+                    note: note.clone(),
+                };
+                Ok(alert
+                    .grade_sighting(sighting_id, grade, grading, event_id)?
+                    .into())
+            },
+        )
+    }
+
+    /// Publishes a public appeal (operation `appeal`: Child Focus). It expires at `expires_at`
+    /// unless the alert ends first.
+    pub fn publish_appeal(
+        &self,
+        rq: &Request,
+        id: &str,
+        appeal: AppealRequest,
+    ) -> Result<AlertView, Failure> {
+        let headline = bounded("headline", &appeal.headline, 200)?;
+        let description = bounded("description", &appeal.description, 4000)?;
+        if appeal.expires_at <= self.kernel.now() {
+            return Err(Failure::invalid("expires_at", "must be in the future"));
+        }
+        self.change(
+            rq,
+            id,
+            Action::Appeal,
+            Operation::Appeal,
+            None,
+            |alert, by, now, event_id| {
+                let appeal = Appeal {
+                    headline: headline.clone(),
+                    description: description.clone(),
+                    published_at: now,
+                    expires_at: appeal.expires_at,
+                    by: by.clone(),
+                    republications: vec![],
+                    cancelled_at: None,
+                };
+                Ok(alert.publish_appeal(appeal, event_id)?.into())
+            },
+        )
+    }
+
+    /// Records where the appeal was republished (operation `appeal`), while it stands.
+    pub fn republish_appeal(
+        &self,
+        rq: &Request,
+        id: &str,
+        url: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<AlertView, Failure> {
+        let url = bounded("url", url, 2000)?;
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(' ') {
+            return Err(Failure::invalid("url", "must be an http(s) URL"));
+        }
+        if at.is_some_and(|t| t > self.kernel.now()) {
+            return Err(Failure::invalid("at", "is in the future"));
+        }
+        self.change(
+            rq,
+            id,
+            Action::Appeal,
+            Operation::Appeal,
+            None,
+            |alert, by, now, event_id| {
+                let republication = Republication {
+                    url: url.clone(),
+                    at: at.unwrap_or(now),
+                    by: by.clone(),
+                };
+                Ok(alert.republish_appeal(republication, now, event_id)?.into())
+            },
+        )
+    }
+
+    /// The police agency a reporter names as the zone: it must exist and be of kind police.
+    fn police_zone(&self, zone: &str) -> Result<String, Failure> {
+        let id = AgencyId::parse(zone).map_err(|e| Failure::invalid("police_zone", e))?;
+        match self.agencies.find(&id)? {
+            Some(a) if a.kind == AgencyKind::Police => Ok(id.to_string()),
+            Some(_) => Err(Failure::invalid(
+                "police_zone",
+                format!("agency `{zone}` is not a police agency"),
+            )),
+            None => Err(Failure::invalid(
+                "police_zone",
+                format!("no agency `{zone}`"),
+            )),
+        }
+    }
+
+    /// The follow-up tasks due after `alert` was resolved, if the child was found: one per rule
+    /// of the risk file whose assignee exists.
+    fn follow_up(
+        &self,
+        alert: &Alert,
+        minor: Option<&Minor>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<Task>> {
+        let located = alert
+            .resolution
+            .as_ref()
+            .is_some_and(|r| r.outcome.located());
+        let Some(minor) = minor.filter(|_| located) else {
+            return Ok(vec![]);
+        };
+        let services: Vec<String> = self
+            .agencies
+            .of_kinds(&[AgencyKind::GuardianshipService])?
+            .into_iter()
+            .map(|a| a.id.to_string())
+            .collect();
+        Ok(self
+            .risk
+            .follow_ups()
+            .iter()
+            .filter_map(|rule| {
+                let agency = rule.assign(&minor.data, &services)?;
+                Some(Task {
+                    id: self.ids.new_id(),
+                    kind: rule.task,
+                    minor_id: alert.minor_id.clone(),
+                    alert_id: alert.id.clone(),
+                    agency,
+                    created_at: now,
+                    due_at: now + rule.within(),
+                    status: TaskStatus::Open,
+                    overdue_at: None,
+                    completion: None,
+                    version: 1,
+                })
+            })
+            .collect())
     }
 
     /// Per reporting agency, the alerts it opened, on unrelated children, and closed in error:
@@ -950,6 +1238,9 @@ impl Alerts {
                 minor_status: None,
                 audit: None,
                 new_minor: None,
+                absence: None,
+                tasks: &[],
+                more_events: &[],
             }) {
                 Ok(()) => raised += 1,
                 // Another instance swept it, or a person changed it: the next sweep looks again.

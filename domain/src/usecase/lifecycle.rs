@@ -682,6 +682,8 @@ impl Lifecycles {
                 time: now,
                 possible_match: None,
                 notice: Some(notice),
+                absence: None,
+                task: None,
             };
             let audit = sweep_entry(
                 now,

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit;
 pub mod authenticate;
 pub mod deliveries;
+pub mod episodes;
 pub mod health;
 pub mod kernel;
 pub mod lifecycle;

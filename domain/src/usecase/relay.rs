@@ -736,6 +736,8 @@ mod tests {
                 },
                 reporter_unrelated: false,
                 absent_since: None,
+                previous_episodes: 0,
+                ledger: vec![],
                 notified: notified.iter().map(|s| (*s).to_owned()).collect(),
                 acknowledgement_within: chrono::Duration::minutes(15),
             },

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::agency::{AgencyId, AgencyKind};
-use crate::alert::{Alert, RiskRules, follows, mask_alert};
+use crate::alert::{Alert, Payload, RiskRules, follows_alert, mask_alert};
 use crate::audit::{Action, AuditEntry, Outcome};
+use crate::category::Category;
 use crate::category::CategorySet;
 use crate::policy::{Facts, Operation, Policy};
 use crate::ports::{OutboxEvent, RenderedEvent};
@@ -40,6 +41,18 @@ impl Receiver<'_> {
         let mut relation = minor
             .map(|m| m.relation_of(self.agency))
             .unwrap_or_default();
+        match event.event.kind.payload() {
+            Payload::Absence => return self.receives_absence(policy, role, minor),
+            Payload::Task => {
+                return event.event.task.as_ref().is_some_and(|t| {
+                    t.agency == self.agency.as_str()
+                        && crate::purpose::Purpose::ALL.iter().any(|p| {
+                            policy.permits(role, Operation::Tasks, Some(*p), relation.into())
+                        })
+                });
+            }
+            Payload::Alert | Payload::Notice => {}
+        }
         let Some(alert) = &event.alert else {
             return self.kind == AgencyKind::GuardianshipService
                 && policy.permits(
@@ -64,10 +77,31 @@ impl Receiver<'_> {
             assigned: relation.assigned,
             active_alert: relation.active_alert,
             restricted: relation.restricted,
-            follows: follows(self.agency, self.kind, minor.map(|m| &m.data)),
+            follows: follows_alert(self.agency, self.kind, minor.map(|m| &m.data), alert),
             reporter: alert.reported_by.agency == self.agency.as_str(),
         };
         facts.follows
+            && policy.permits(role, Operation::Stream, Some(Purpose::Disappearance), facts)
+    }
+
+    /// An absence's events go to the child's placement, its guardian agency and the guardianship
+    /// service, each if its role reads the child's `placement` for the purpose `disappearance`
+    /// and may follow events on a stream.
+    fn receives_absence(&self, policy: &Policy, role: Role, minor: Option<&Minor>) -> bool {
+        let Some(m) = minor else { return false };
+        let party = self.kind == AgencyKind::GuardianshipService
+            || m.data.placement_agency() == Some(self.agency.as_str())
+            || m.data.guardian_agency() == Some(self.agency.as_str());
+        let relation = m.relation_of(self.agency);
+        let facts = Facts {
+            follows: party,
+            ..relation.into()
+        };
+        party
+            && policy
+                .mask(role, Purpose::Disappearance, relation)
+                .read
+                .contains(Category::Placement)
             && policy.permits(role, Operation::Stream, Some(Purpose::Disappearance), facts)
     }
 
@@ -168,6 +202,11 @@ pub fn render(
     receiver: &Receiver<'_>,
     rendering: &mut Rendering<'_>,
 ) -> anyhow::Result<RenderedEvent> {
+    match event.event.kind.payload() {
+        Payload::Absence => return render_absence(event, minor, receiver, rendering.policy),
+        Payload::Task => return render_task(event),
+        Payload::Alert | Payload::Notice => {}
+    }
     let Some(stored) = &event.alert else {
         return render_notice(event);
     };
@@ -211,6 +250,91 @@ pub fn render(
         cloudevent,
         children,
         disclosed,
+        purpose: Purpose::Disappearance,
+    })
+}
+
+/// The `data` of an absence event: the absence, and the child's record through the receiver's
+/// mask for the purpose `disappearance`.
+#[derive(Debug, Serialize)]
+struct AbsenceData<'a> {
+    absence: &'a crate::episode::Absence,
+    minor: Option<MinorView>,
+}
+
+/// An absence event as a CloudEvent; it discloses `placement` (where the child was found absent)
+/// and the categories of the record shown.
+fn render_absence(
+    event: &OutboxEvent,
+    minor: Option<&Minor>,
+    receiver: &Receiver<'_>,
+    policy: &Policy,
+) -> anyhow::Result<RenderedEvent> {
+    let e = &event.event;
+    let absence = e
+        .absence
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("outbox event {} has no absence", e.id))?;
+    let data = AbsenceData {
+        absence,
+        minor: projected(minor, receiver, policy),
+    };
+    let mut disclosed = data
+        .minor
+        .as_ref()
+        .map(|v| v.data.present_categories())
+        .unwrap_or_default();
+    disclosed.insert(Category::Placement);
+    let cloudevent = serde_json::to_value(CloudEvent {
+        specversion: "1.0",
+        id: &e.id,
+        source: SOURCE,
+        kind: e.kind.as_str(),
+        subject: &absence.id,
+        time: e.time,
+        datacontenttype: "application/json",
+        data,
+    })?;
+    Ok(RenderedEvent {
+        seq: event.seq,
+        id: e.id.clone(),
+        key: e.minor_id.clone(),
+        kind: e.kind.as_str(),
+        time: e.time,
+        cloudevent,
+        children: vec![e.minor_id.clone()],
+        disclosed,
+        purpose: Purpose::Disappearance,
+    })
+}
+
+/// A task event as a CloudEvent: `data` is the task (kind, child and alert ids, assignee,
+/// deadline, state), no field of the child's record.
+fn render_task(event: &OutboxEvent) -> anyhow::Result<RenderedEvent> {
+    let e = &event.event;
+    let task = e
+        .task
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("outbox event {} has no task", e.id))?;
+    let cloudevent = serde_json::to_value(CloudEvent {
+        specversion: "1.0",
+        id: &e.id,
+        source: SOURCE,
+        kind: e.kind.as_str(),
+        subject: &task.id,
+        time: e.time,
+        datacontenttype: "application/json",
+        data: serde_json::json!({ "task": task }),
+    })?;
+    Ok(RenderedEvent {
+        seq: event.seq,
+        id: e.id.clone(),
+        key: e.minor_id.clone(),
+        kind: e.kind.as_str(),
+        time: e.time,
+        cloudevent,
+        children: vec![e.minor_id.clone()],
+        disclosed: CategorySet::EMPTY,
         purpose: Purpose::Disappearance,
     })
 }

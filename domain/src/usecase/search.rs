@@ -340,6 +340,8 @@ impl Matches<'_> {
                     score: value,
                 }),
                 notice: None,
+                absence: None,
+                task: None,
             };
             events.push((event, alert));
         }

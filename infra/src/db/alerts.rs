@@ -12,7 +12,7 @@ use domain::ports::{
     AlertChange, AlertFilter, AlertRepository, CreateAlertError, UpdateAlertError,
 };
 
-use super::schema::{alert_agencies, alerts, dead_letters, minors, outbox};
+use super::schema::{alert_agencies, alerts, dead_letters, minors, outbox, tasks};
 use super::{Database, DbConnection};
 
 /// [`AlertRepository`] over a [`Database`].
@@ -73,6 +73,13 @@ fn write_side_effects(
             return Err(TxError::NoSuchMinor);
         }
     }
+    if let Some(absence) = change.absence {
+        super::episodes::close_absence_in(conn, absence)?;
+    }
+    for task in change.tasks {
+        super::episodes::insert_task_in(conn, task)?;
+    }
+    super::episodes::append_events_in(conn, change.more_events)?;
     if let Some(entry) = change.audit {
         super::audit::append_in(conn, std::slice::from_ref(entry))?;
     }
@@ -103,6 +110,7 @@ impl AlertRepository for DieselAlertRepository {
                     alerts::next_due_at.eq(alert.next_deadline().map(micros)),
                     alerts::version.eq(alert.version),
                     alerts::data.eq(&data),
+                    alerts::ledger_gap.eq(domain::alert::ledger::has_gap(&alert.ledger)),
                 ))
                 .execute(c)?;
             let seq: i64 = alerts::table
@@ -161,6 +169,7 @@ impl AlertRepository for DieselAlertRepository {
                 alerts::next_due_at.eq(alert.next_deadline().map(micros)),
                 alerts::version.eq(alert.version),
                 alerts::data.eq(&data),
+                alerts::ledger_gap.eq(domain::alert::ledger::has_gap(&alert.ledger)),
             ))
             .execute(c)?;
             if updated == 0 {
@@ -213,19 +222,30 @@ impl AlertRepository for DieselAlertRepository {
                 .to_owned();
             query = query.filter(alerts::risk.eq(name));
         }
+        if filter.ledger_incomplete {
+            query = query.filter(alerts::ledger_gap.eq(true));
+        }
         if let Some(Following::ChildrenOf(agency)) = &filter.following {
-            // The same rule as `domain::alert::follows`: the child's record names the agency now.
+            // The rule of `domain::alert::follows_alert`: the child's record names the agency now,
+            // or the agency is on the alert (notified, a ledger party, the reporter; the use case
+            // drops those it no longer follows).
             let agency = agency.to_string();
             query = query.filter(
-                alerts::minor_id.eq_any(
-                    minors::table
-                        .filter(
-                            minors::placement_agency
-                                .eq(agency.clone())
-                                .or(minors::guardian_agency.eq(agency)),
-                        )
-                        .select(minors::id),
-                ),
+                alerts::minor_id
+                    .eq_any(
+                        minors::table
+                            .filter(
+                                minors::placement_agency
+                                    .eq(agency.clone())
+                                    .or(minors::guardian_agency.eq(agency.clone())),
+                            )
+                            .select(minors::id),
+                    )
+                    .or(alerts::seq.eq_any(
+                        alert_agencies::table
+                            .filter(alert_agencies::agency.eq(agency))
+                            .select(alert_agencies::alert_seq),
+                    )),
             );
         }
         let mut conn = self.db.conn()?;
@@ -310,6 +330,7 @@ impl AlertRepository for DieselAlertRepository {
             diesel::delete(alert_agencies::table.filter(alert_agencies::alert_seq.eq(seq)))
                 .execute(c)?;
             diesel::delete(alerts::table.filter(alerts::seq.eq(seq))).execute(c)?;
+            diesel::delete(tasks::table.filter(tasks::alert_id.eq(id))).execute(c)?;
             let events: Vec<i64> = outbox::table
                 .filter(outbox::alert_id.eq(id))
                 .select(outbox::seq)

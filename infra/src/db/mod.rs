@@ -5,6 +5,7 @@ mod agencies;
 mod alerts;
 mod audit;
 mod connection;
+mod episodes;
 mod lifecycle;
 mod listen;
 mod minors;
@@ -20,6 +21,7 @@ pub use connection::{
     Backend, Database, DatabaseOutages, DatabaseUnavailable, DatabaseUrl, DbConnection,
     PoolSettings,
 };
+pub use episodes::DieselEpisodes;
 pub use lifecycle::DieselSweepCalendar;
 pub use listen::listen_for_events;
 pub use minors::DieselMinorRepository;

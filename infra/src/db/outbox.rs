@@ -4,7 +4,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use diesel::prelude::*;
 use domain::agency::AgencyId;
-use domain::alert::{AlertEvent, EventType};
+use domain::alert::{AlertEvent, EventType, Payload};
 use domain::audit::AuditEntry;
 use domain::ports::{
     Backlog, DeadLetter, Endpoint, Failing, Lane, Outbox, OutboxEvent, Progress, Resolution,
@@ -83,6 +83,34 @@ pub(super) fn append_in(
     Ok(())
 }
 
+/// The payload of an outbox row for `e`: the alert as it stands (`alert_json`) for an alert's
+/// event, else the notice, absence or task the event carries.
+pub(super) fn payload(e: &AlertEvent, alert_json: Option<&str>) -> QueryResult<String> {
+    let json = |v: serde_json::Result<String>| {
+        v.map_err(|err| diesel::result::Error::SerializationError(Box::new(err)))
+    };
+    let missing = || {
+        diesel::result::Error::SerializationError(
+            format!(
+                "event {} of type {} lacks its payload",
+                e.id,
+                e.kind.as_str()
+            )
+            .into(),
+        )
+    };
+    match e.kind.payload() {
+        Payload::Alert => alert_json.map(str::to_owned).ok_or_else(missing),
+        Payload::Notice => json(serde_json::to_string(
+            e.notice.as_ref().ok_or_else(missing)?,
+        )),
+        Payload::Absence => json(serde_json::to_string(
+            e.absence.as_ref().ok_or_else(missing)?,
+        )),
+        Payload::Task => json(serde_json::to_string(e.task.as_ref().ok_or_else(missing)?)),
+    }
+}
+
 /// The columns of an [`OutboxRow`].
 type OutboxColumns = (
     outbox::seq,
@@ -111,14 +139,18 @@ fn outbox_event(
 ) -> anyhow::Result<OutboxEvent> {
     let kind: EventType =
         serde_json::from_value(serde_json::Value::String(kind)).context("an outbox event type")?;
-    // The `alert` column holds the alert, or a record notice's content for a notice.
-    let (alert, notice) = if kind == EventType::ReviewDue {
-        let notice = serde_json::from_str(&alert).context("an outbox notice")?;
-        (None, Some(notice))
-    } else {
-        let alert = serde_json::from_str(&alert).context("an outbox alert")?;
-        (Some(alert), None)
-    };
+    // The `alert` column holds the alert, or what the event is about: a record's notice, an
+    // absence, a task.
+    let (mut stored, mut notice, mut absence, mut task) = (None, None, None, None);
+    match kind.payload() {
+        Payload::Alert => stored = Some(serde_json::from_str(&alert).context("an outbox alert")?),
+        Payload::Notice => notice = Some(serde_json::from_str(&alert).context("an outbox notice")?),
+        Payload::Absence => {
+            absence = Some(serde_json::from_str(&alert).context("an outbox absence")?);
+        }
+        Payload::Task => task = Some(serde_json::from_str(&alert).context("an outbox task")?),
+    }
+    let alert = stored;
     Ok(OutboxEvent {
         seq,
         event: AlertEvent {
@@ -132,6 +164,8 @@ fn outbox_event(
                 .transpose()
                 .context("an outbox possible match")?,
             notice,
+            absence,
+            task,
         },
         alert,
     })

@@ -132,6 +132,7 @@ diesel::table! {
         next_due_at -> Nullable<Timestamp>,
         version -> BigInt,
         data -> Text,
+        ledger_gap -> Bool,
     }
 }
 
@@ -153,6 +154,33 @@ diesel::table! {
         time -> Timestamp,
         alert -> Text,
         possible_match -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    absences (seq) {
+        seq -> BigInt,
+        id -> Text,
+        minor_id -> Text,
+        status -> Text,
+        next_due_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    tasks (seq) {
+        seq -> BigInt,
+        id -> Text,
+        minor_id -> Text,
+        alert_id -> Text,
+        agency -> Text,
+        status -> Text,
+        overdue -> Bool,
+        next_due_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        data -> Text,
     }
 }
 

@@ -13,6 +13,7 @@ mod auth;
 mod authz;
 mod cli;
 mod delivery;
+mod episodes;
 mod events;
 mod faults;
 mod guide;

@@ -104,6 +104,14 @@ fn asyncapi_lists_every_event_type_and_the_topic() {
         EventType::MeasuresOverdue,
         EventType::PossibleMatch,
         EventType::ReviewDue,
+        EventType::SightingGraded,
+        EventType::AppealPublished,
+        EventType::AbsenceOverdue,
+        EventType::AbsenceEscalated,
+        EventType::AbsenceClosed,
+        EventType::TaskCreated,
+        EventType::TaskCompleted,
+        EventType::TaskOverdue,
     ] {
         assert!(
             doc.contains(&format!("name: {}", t.as_str())),

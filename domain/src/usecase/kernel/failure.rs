@@ -169,8 +169,27 @@ impl From<AlertError> for Failure {
     fn from(e: AlertError) -> Self {
         match e {
             AlertError::LoweringNeedsReason => Self::invalid("reason", e),
+            AlertError::AppealExpiry => Self::invalid("expires_at", e),
+            AlertError::NoSuchSighting(_) => Self::NotFound(e.to_string()),
             _ => Self::Conflict(Conflict::State(e.to_string())),
         }
+    }
+}
+
+impl From<crate::ports::EpisodeWriteError> for Failure {
+    fn from(e: crate::ports::EpisodeWriteError) -> Self {
+        match e {
+            crate::ports::EpisodeWriteError::Stale => {
+                Self::Conflict(Conflict::State(e.to_string()))
+            }
+            crate::ports::EpisodeWriteError::Unknown(e) => Self::Unknown(e),
+        }
+    }
+}
+
+impl From<crate::episode::TaskError> for Failure {
+    fn from(e: crate::episode::TaskError) -> Self {
+        Self::Conflict(Conflict::State(e.to_string()))
     }
 }
 

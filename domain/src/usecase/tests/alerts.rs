@@ -16,6 +16,8 @@ fn report() -> Report {
         last_seen_place: "Gare du Midi".into(),
         circumstances: None,
         risk: None,
+        police_zone: None,
+        last_seen_municipality: None,
     }
 }
 
@@ -40,8 +42,13 @@ fn a_report_opens_the_alert_marks_the_child_missing_and_notifies_who_must_act() 
     notified.sort();
     assert_eq!(
         notified,
-        ["child-focus", "guardianship-service", "police"],
-        "the agencies that follow every alert, not the reporter"
+        [
+            "child-focus",
+            "guardianship-service",
+            "immigration-office",
+            "police"
+        ],
+        "the agencies that follow every alert and the ledger's immigration office, not the reporter"
     );
     let child = w.store.find(&id).unwrap().unwrap();
     assert_eq!(child.status, MinorStatus::Missing);

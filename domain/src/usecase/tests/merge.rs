@@ -109,6 +109,8 @@ fn a_merge_is_refused_for_the_same_record_a_missing_duplicate_a_stale_version_or
                 last_seen_place: "Gent".into(),
                 circumstances: None,
                 risk: None,
+                police_zone: None,
+                last_seen_municipality: None,
             },
         )
         .unwrap();

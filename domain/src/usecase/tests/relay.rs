@@ -37,6 +37,8 @@ fn report_missing(w: &World) -> String {
                 last_seen_place: "Gare du Midi".into(),
                 circumstances: None,
                 risk: None,
+                police_zone: None,
+                last_seen_municipality: None,
             },
         )
         .unwrap();

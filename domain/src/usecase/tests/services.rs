@@ -187,6 +187,8 @@ fn an_agency_gives_up_on_an_event_reads_its_dead_letter_and_discards_it() {
                 last_seen_place: "Gent".into(),
                 circumstances: None,
                 risk: None,
+                police_zone: None,
+                last_seen_municipality: None,
             },
         )
         .unwrap();

@@ -276,6 +276,9 @@ async fn call(
         Some("demo-police".to_owned())
     } else if path.starts_with("/v1/subscriptions/") {
         Some(subscription.to_owned())
+    } else if path.starts_with("/v1/tasks/") {
+        // No task of any agency has this id: the cells show who gets as far as looking.
+        Some("no-such-task".to_owned())
     } else {
         None
     };
@@ -287,6 +290,7 @@ async fn call(
     path = path.replace("{version}", "1");
     // No dead letter has this event: the cells show who gets as far as looking.
     path = path.replace("{event}", "no-such-event");
+    path = path.replace("{sighting_id}", "no-such-sighting");
     let method = Method::from_bytes(row.method.as_bytes()).unwrap();
     let mut rq = world.as_(method, &path, (role, agency), purpose);
     if row.variant == "cap" {
@@ -343,6 +347,20 @@ async fn call(
         }
         ("POST", "/v1/alerts/{id}/sightings") => {
             rq.json(&json!({"seen_at": an_hour_ago(), "place": "Ghent"}))
+        }
+        ("POST", "/v1/presence") => {
+            rq.json(&json!({"children": [
+            {"minor_id": child.map(|c| c.id.clone()).unwrap_or_default(), "presence": "unknown"}]}))
+        }
+        ("POST", "/v1/tasks/{id}/completion") => rq.json(&json!({"note": "authorization table"})),
+        ("POST", "/v1/alerts/{id}/sightings/{sighting_id}/grade") => {
+            rq.json(&json!({"grade": "credible"}))
+        }
+        ("POST", "/v1/alerts/{id}/appeal") => rq.json(&json!({"headline": "Missing child",
+            "description": "Call 116000.",
+            "expires_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339()})),
+        ("POST", "/v1/alerts/{id}/appeal/republications") => {
+            rq.json(&json!({"url": "https://example.org/appeal"}))
         }
         ("POST", "/v1/alerts/{id}/resolution") => {
             rq.json(&json!({"outcome": match row.variant.as_str() {

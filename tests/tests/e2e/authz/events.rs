@@ -19,7 +19,7 @@ use super::world::{ELSEWHERE, OTHER_POLICE, Placement, World, an_hour_ago, own_o
 use crate::helpers::{Backend, backends};
 
 /// Members of an alert: anything else in it would be data of another kind.
-const ALERT_MEMBERS: [&str; 22] = [
+const ALERT_MEMBERS: [&str; 26] = [
     "reporter_unrelated",
     "id",
     "minor_id",
@@ -42,6 +42,10 @@ const ALERT_MEMBERS: [&str; 22] = [
     "measures_overdue_at",
     "version",
     "minor",
+    "ledger",
+    "previous_episodes",
+    "absent_since",
+    "appeal",
 ];
 
 /// Roles that may hold the stream (a grant names `disappearance` for them).
@@ -186,8 +190,28 @@ fn check_derived(alert: &Value, readable: &Readable, agency: &str, at: &str) -> 
     named.extend(alert["reported_by"]["agency"].as_str());
     for s in alert["sightings"].as_array().into_iter().flatten() {
         named.extend(s["reported_by"]["agency"].as_str());
+        named.extend(s["graded"]["by"]["agency"].as_str());
     }
     named.extend(alert["resolution"]["by"]["agency"].as_str());
+    // The reporting ledger (issue 21): the agencies it names, and its guardian and placement
+    // entries, which say who the guardian is and where the child lives (or that it has none).
+    for e in alert["ledger"].as_array().into_iter().flatten() {
+        named.extend(e["agency"].as_str());
+        let category = match e["party"].as_str() {
+            Some("guardian") => Some("guardianship"),
+            Some("placement") => Some("placement"),
+            _ => None,
+        };
+        if let Some(c) = category
+            && e["agency"].as_str() != Some(agency)
+            && !readable.has(c)
+        {
+            wrong.push(format!("{at}: LEAK ledger entry {e} without `{c}`"));
+        }
+    }
+    if alert.get("previous_episodes").is_some() && !readable.has("risk") {
+        wrong.push(format!("{at}: LEAK previous_episodes without `risk`"));
+    }
     for a in named {
         if a != agency && revealed_by(a).is_some_and(|c| !readable.has(c)) {
             wrong.push(format!("{at}: LEAK agency {a} named"));

@@ -87,6 +87,9 @@ pub fn footprint(app: &TestApp) -> String {
         "SELECT COUNT(*) AS n FROM outbox",
         "SELECT COUNT(*) AS n FROM dead_letters",
         "SELECT COUNT(*) AS n FROM dead_letters WHERE resolved_at IS NOT NULL",
+        "SELECT COUNT(*) AS n FROM absences",
+        "SELECT COUNT(*) AS n FROM tasks",
+        "SELECT COUNT(*) AS n FROM tasks WHERE status = 'done'",
     ];
     let counts: Vec<i64> = if let Some(path) = app.db.url.strip_prefix("sqlite://") {
         let mut conn = diesel::SqliteConnection::establish(path).unwrap();

@@ -166,7 +166,16 @@ const LIFECYCLE: Run = Run {
     select: &["--include-tag", "lifecycle"],
 };
 
-const RUNS: [&Run; 7] = [
+/// API8, API9, API2: roll calls, absences and follow-up tasks (issue 21) as reception staff, for
+/// care, on PostgreSQL.
+const EPISODES: Run = Run {
+    backend: Backend::Postgres,
+    who: ("demo-reception", "reception_staff"),
+    purpose: Some("care"),
+    select: &["--include-tag", "episodes"],
+};
+
+const RUNS: [&Run; 8] = [
     &REGISTRATION,
     &RECORDS,
     &PLACED_CHILD,
@@ -174,6 +183,7 @@ const RUNS: [&Run; 7] = [
     &ADMINISTRATION,
     &STATISTICS,
     &LIFECYCLE,
+    &EPISODES,
 ];
 
 async fn run(run: &Run) {
@@ -213,6 +223,11 @@ async fn schemathesis_as_analyst_on_statistics() {
 #[tokio::test]
 async fn schemathesis_as_guardianship_officer_on_the_lifecycle() {
     run(&LIFECYCLE).await;
+}
+
+#[tokio::test]
+async fn schemathesis_as_reception_staff_on_episodes() {
+    run(&EPISODES).await;
 }
 
 /// Whether Schemathesis's filter options `select` choose the operation: every `--include-*`
