@@ -17,7 +17,8 @@ use crate::problem::{Problem, invalid};
 use crate::purpose::Stated;
 use crate::state::AppState;
 
-/// Quartiles of the hours from report to location.
+/// Quartiles of the hours of a time figure: from report to location (`time_to_location`), or
+/// from the absence found at a roll call to the report (`absence_to_report`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuartilesBody {
     pub q1_hours: f64,
@@ -30,8 +31,8 @@ pub struct QuartilesBody {
 pub struct CellBody {
     pub count: Option<u64>,
     pub suppressed: bool,
-    /// Time to location only: the quartiles, `null` when withheld (the group is suppressed, or
-    /// smaller than twice the threshold).
+    /// Time figures only (`time_to_location`, `absence_to_report`): the quartiles, `null` when
+    /// withheld (the group is suppressed, or smaller than twice the threshold).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<QuartilesBody>)]
     pub quartiles: Option<Option<QuartilesBody>>,
@@ -42,7 +43,7 @@ impl CellBody {
         Self {
             count: c.count,
             suppressed: c.suppressed(),
-            quartiles: (figure == Figure::TimeToLocation).then(|| {
+            quartiles: figure.timed().then(|| {
                 c.quartiles.map(|q| QuartilesBody {
                     q1_hours: q.q1_hours,
                     median_hours: q.median_hours,
@@ -126,7 +127,7 @@ impl From<&Series> for SeriesBody {
 #[serde(deny_unknown_fields)]
 pub struct SeriesQuery {
     /// One row per value of: month, age_band, sex, nationality, placement, risk_level, outcome
-    /// (disappearances only). Absent: the total alone.
+    /// and episode (disappearances only). Absent: the total alone.
     pub by: Option<String>,
     /// With `by=month`: one cell per month and value of this dimension.
     pub split: Option<String>,
@@ -239,17 +240,17 @@ pub fn csv(s: &Series) -> String {
 
 /// A series of aggregated figures, for analysts only (role `analyst`, purpose `statistics`);
 /// every request is audited. Figures: registrations, disappearances, located, still_missing,
-/// deceased, repeat_disappearances, time_to_location. Cells below the configured threshold, and
-/// cells that would reveal them, are suppressed (`count: null, suppressed: true`). JSON by default,
-/// CSV with `format=csv` or `Accept: text/csv`, an SVG chart with `format=svg` or
-/// `Accept: image/svg+xml`.
+/// deceased, repeat_disappearances, time_to_location, absence_to_report. Cells below the
+/// configured threshold, and cells that would reveal them, are suppressed (`count: null,
+/// suppressed: true`). JSON by default, CSV with `format=csv` or `Accept: text/csv`, an SVG chart
+/// with `format=svg` or `Accept: image/svg+xml`.
 #[utoipa::path(
     get,
     operation_id = "statistics_series",
     path = "/v1/statistics/{figure}",
     tag = "statistics",
     params(
-        ("figure" = String, Path, description = "registrations, disappearances, located, still_missing, deceased, repeat_disappearances or time_to_location"),
+        ("figure" = String, Path, description = "registrations, disappearances, located, still_missing, deceased, repeat_disappearances, time_to_location or absence_to_report"),
         SeriesQuery,
         ("X-Purpose" = String, Header, description = "statistics"),
     ),

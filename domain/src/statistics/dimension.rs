@@ -34,8 +34,9 @@ macro_rules! wire_names {
     };
 }
 
-/// A published figure. Every figure but `registrations` counts disappearances (alerts not resolved
-/// as reported in error), by the month the alert was raised; see `docs/statistics.md`.
+/// A published figure. Every figure but `registrations` counts disappearances (episodes: alerts
+/// not resolved as reported in error, see [`super::Facts::build`]), by the month the alert was
+/// raised; see `docs/statistics.md`.
 #[derive(
     Debug,
     Clone,
@@ -61,14 +62,17 @@ pub enum Figure {
     StillMissing,
     /// Disappearances that ended with the child found deceased.
     Deceased,
-    /// Disappearances of a child who had disappeared before.
+    /// Disappearances of a child who had disappeared before (its second or later episode).
     RepeatDisappearances,
     /// Hours from the report to the location, for located disappearances: quartiles and median.
     TimeToLocation,
+    /// Hours from the roll call that first found the child absent to the report, for the
+    /// disappearances reported while such an absence was open: quartiles and median.
+    AbsenceToReport,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 7] = [
+    pub const ALL: [Figure; 8] = [
         Self::Registrations,
         Self::Disappearances,
         Self::Located,
@@ -76,6 +80,7 @@ impl Figure {
         Self::Deceased,
         Self::RepeatDisappearances,
         Self::TimeToLocation,
+        Self::AbsenceToReport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +92,7 @@ impl Figure {
             Self::Deceased => "deceased",
             Self::RepeatDisappearances => "repeat_disappearances",
             Self::TimeToLocation => "time_to_location",
+            Self::AbsenceToReport => "absence_to_report",
         }
     }
 
@@ -103,17 +109,24 @@ impl Figure {
                 Placement,
                 RiskLevel,
                 Outcome,
+                Episode,
             ],
             _ => &[Month, AgeBand, Sex, Nationality, Placement, RiskLevel],
         }
     }
 
     /// The figure whose counts this one publishes: time to location is given for the located.
+    /// (Time from absence to report counts its own cases, the disappearances with an absence.)
     pub(crate) fn counted(self) -> Figure {
         match self {
             Self::TimeToLocation => Self::Located,
             other => other,
         }
+    }
+
+    /// Whether the figure is a time: quartiles of hours beside the count of its cases.
+    pub fn timed(self) -> bool {
+        matches!(self, Self::TimeToLocation | Self::AbsenceToReport)
     }
 }
 
@@ -147,10 +160,12 @@ pub enum Dimension {
     RiskLevel,
     /// How the disappearance ended, or `still_missing`.
     Outcome,
+    /// Which disappearance of the child it is: `1` (its first), `2`, `3+`.
+    Episode,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 7] = [
+    pub const ALL: [Dimension; 8] = [
         Self::Month,
         Self::AgeBand,
         Self::Sex,
@@ -158,6 +173,7 @@ impl Dimension {
         Self::Placement,
         Self::RiskLevel,
         Self::Outcome,
+        Self::Episode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -169,6 +185,7 @@ impl Dimension {
             Self::Placement => "placement",
             Self::RiskLevel => "risk_level",
             Self::Outcome => "outcome",
+            Self::Episode => "episode",
         }
     }
 
@@ -181,6 +198,7 @@ impl Dimension {
             Self::Placement => Some(&["reception_centre", "youth_care", "other", "none"]),
             Self::RiskLevel => Some(&["high", "medium", "low", "unknown"]),
             Self::Outcome => Some(&OUTCOMES),
+            Self::Episode => Some(&EPISODES),
             Self::Month | Self::Nationality => None,
         }
     }
@@ -190,6 +208,9 @@ wire_names!(Dimension, UnknownDimension, "dimension");
 
 /// Age bands, youngest first.
 pub const AGE_BANDS: [&str; 5] = ["0-13", "14-15", "16-17", "18+", "unknown"];
+
+/// Episodes of a child: its first disappearance, its second, its third or later.
+pub const EPISODES: [&str; 3] = ["1", "2", "3+"];
 
 /// Outcomes of a disappearance; the first four are locations.
 pub const OUTCOMES: [&str; 6] = [

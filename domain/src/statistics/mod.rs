@@ -1,6 +1,7 @@
 //! Aggregated, privacy-preserving statistics for policy makers: counts of registrations and
-//! disappearances and the time to location, by month and by the child's age band, sex,
-//! nationality, placement, risk level and outcome, with small cells suppressed.
+//! disappearances (episodes, one per alert), the time to location and the time from absence to
+//! report, by month and by the child's age band, sex, nationality, placement, risk level,
+//! outcome and episode (first, second, later disappearance), with small cells suppressed.
 //!
 //! * [`facts`]: what is counted, built from records and alerts, no child-level data kept;
 //! * [`suppression`]: primary and complementary suppression over linked tables;

@@ -57,7 +57,8 @@ impl Query {
     }
 }
 
-/// Hours from report to location: first quartile, median, third quartile.
+/// Hours of a time figure (from report to location, or from absence to report): first quartile,
+/// median, third quartile.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quartiles {
     pub q1_hours: f64,
@@ -65,10 +66,11 @@ pub struct Quartiles {
     pub q3_hours: f64,
 }
 
-/// One published number: `count` is `None` when suppressed. For time to location, `count` is the
-/// number of located disappearances and `quartiles` is `None` when withheld: whenever the count
-/// is suppressed or below twice the threshold (in a smaller group, the quartiles are close to, or
-/// are, single children's times).
+/// One published number: `count` is `None` when suppressed. For a time figure
+/// ([`Figure::timed`]), `count` is the number of its cases (the located disappearances, or those
+/// reported with an absence) and `quartiles` is `None` when withheld: whenever the count is
+/// suppressed or below twice the threshold (in a smaller group, the quartiles are close to, or
+/// are, single children's times). Other figures never have quartiles.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cell {
     pub count: Option<u64>,
@@ -202,31 +204,36 @@ impl Builder<'_> {
             None => self.universe.over(figure, from, to, slice, self.threshold),
         };
         let count = published.then_some(count);
-        let quartiles = match (figure, count) {
-            (Figure::TimeToLocation, Some(n)) if n >= 2 * self.threshold => {
+        let quartiles = match count {
+            Some(n) if figure.timed() && n >= 2 * self.threshold => {
                 let (lo, hi) = month.map_or((from, to), |m| (m, m));
-                quartiles(self.hours_to_location(lo, hi, slice))
+                quartiles(self.hours(figure, lo, hi, slice))
             }
             _ => None,
         };
         Cell { count, quartiles }
     }
 
-    /// Hours from report to location of the located disappearances of `from..=to` in `slice`.
-    fn hours_to_location(&self, from: Month, to: Month, slice: &Slice) -> Vec<f64> {
+    /// The hours of the time figure `figure` for its cases of `from..=to` in `slice`: from report
+    /// to location of the located disappearances, or from absence to report of those reported
+    /// with an absence. Empty for any other figure.
+    fn hours(&self, figure: Figure, from: Month, to: Month, slice: &Slice) -> Vec<f64> {
         self.facts
             .disappearances
             .iter()
-            .filter(|d| counts_in(d, Figure::Located))
+            .filter(|d| counts_in(d, figure.counted()))
             .filter(|d| (from..=to).contains(&Month::of(d.raised_at)))
             .filter(|d| match slice {
                 None => true,
-                Some((Dimension::Outcome, v)) => d.outcome() == v,
-                Some((dim, v)) => d.values.get(*dim) == Some(v.as_str()),
+                Some((dim, v)) => d.value(*dim) == Some(v.as_str()),
             })
-            .filter_map(|d| match d.end {
-                #[allow(clippy::cast_precision_loss)]
-                End::Located { after, .. } => Some(after.num_seconds() as f64 / 3600.0),
+            .filter_map(|d| match (figure, d.end, d.absent_for) {
+                (Figure::TimeToLocation, End::Located { after, .. }, _)
+                | (Figure::AbsenceToReport, _, Some(after)) =>
+                {
+                    #[allow(clippy::cast_precision_loss)]
+                    Some(after.num_seconds() as f64 / 3600.0)
+                }
                 _ => None,
             })
             .collect()

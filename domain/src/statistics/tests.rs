@@ -41,7 +41,8 @@ fn gone(month: u32, sex: &'static str, end: End) -> Disappearance {
         raised_at: at(month, 3),
         values: values(sex),
         end,
-        repeat: false,
+        episode: 1,
+        absent_for: None,
     }
 }
 
@@ -57,7 +58,7 @@ fn dataset() -> Facts {
             after: Duration::hours(30),
         },
     );
-    returned.repeat = true;
+    returned.episode = 2;
     Facts {
         registrations: (0..7)
             .map(|i| Registration {
@@ -232,6 +233,129 @@ fn time_to_location_gives_quartiles_of_groups_large_enough() {
     );
 }
 
+/// January, all still missing: one disappearance per item, `absent[i]` hours after a roll call
+/// found the child absent (`None`: no absence open at the report), episode `episodes[i]`.
+fn january_cases(absent: &[Option<i64>], episodes: &[u32]) -> Facts {
+    assert_eq!(absent.len(), episodes.len());
+    Facts {
+        registrations: vec![],
+        disappearances: absent
+            .iter()
+            .zip(episodes)
+            .map(|(hours, &episode)| Disappearance {
+                absent_for: hours.map(Duration::hours),
+                episode,
+                ..gone(1, "female", End::StillMissing)
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn absence_to_report_gives_quartiles_of_the_cases_with_an_absence() {
+    // Threshold 3. Nine disappearances: six reported 1, 2, 3, 4, 5 and 10 hours after a roll
+    // call found the child absent, three without an open absence.
+    let mut absent: Vec<Option<i64>> = [1, 2, 3, 4, 5, 10].map(Some).to_vec();
+    absent.extend([None; 3]);
+    let facts = january_cases(&absent, &[1; 9]);
+    let t = january_series(&facts, Figure::AbsenceToReport, Some(Dimension::Month), 3);
+    // Six cases, twice the threshold. Ranks (R type 7) 1 + 5/4, 1 + 5/2, 1 + 15/4 of the
+    // sorted hours: 2 + 0.25 = 2.25, 3 + 0.5 = 3.5, 4 + 0.75 = 4.75; rounded to 0.1 h (half
+    // away from zero): 2.3, 3.5, 4.8.
+    assert_eq!(t.total.count, Some(6));
+    let q = t.total.quartiles.unwrap();
+    assert_eq!((q.q1_hours, q.median_hours, q.q3_hours), (2.3, 3.5, 4.8));
+    assert_eq!(row(&t, "2026-01").quartiles, t.total.quartiles);
+    // Disappearances are 9 whatever the absences; 9 - 6 = 3 reported without one.
+    let d = january_series(&facts, Figure::Disappearances, None, 3);
+    assert_eq!(d.total.count, Some(9));
+
+    // Threshold 4: the 3 without an absence are withheld, so the 6 with one would reveal them
+    // (9 - 6): the count goes, and its quartiles with it.
+    let strict = january_series(&facts, Figure::AbsenceToReport, None, 4);
+    assert_eq!((strict.total.count, strict.total.quartiles), (None, None));
+    assert_eq!(
+        january_series(&facts, Figure::Disappearances, None, 4)
+            .total
+            .count,
+        Some(9)
+    );
+
+    // Five with an absence (1 to 5 hours), four without, threshold 3: 5 is published, but
+    // quartiles need 6 (they would be the 2nd, 3rd and 4th children's own times).
+    let mut absent: Vec<Option<i64>> = (1..=5).map(Some).collect();
+    absent.extend([None; 4]);
+    let five = january_series(
+        &january_cases(&absent, &[1; 9]),
+        Figure::AbsenceToReport,
+        None,
+        3,
+    );
+    assert_eq!((five.total.count, five.total.quartiles), (Some(5), None));
+
+    // No absence at all: 0 cases, suppressed, no quartiles.
+    let none = january_series(
+        &january_cases(&[None; 9], &[1; 9]),
+        Figure::AbsenceToReport,
+        None,
+        3,
+    );
+    assert_eq!((none.total.count, none.total.quartiles), (None, None));
+}
+
+#[test]
+fn disappearances_by_episode_count_first_second_and_later_ones() {
+    // Threshold 3, January: 4 first disappearances, 3 second, 1 third and 2 fourth.
+    let episodes = [1, 1, 1, 1, 2, 2, 2, 3, 4, 4];
+    let facts = january_cases(&[None; 10], &episodes);
+    let by = january_series(&facts, Figure::Disappearances, Some(Dimension::Episode), 3);
+    assert_eq!(by.total.count, Some(10));
+    assert_eq!(
+        counts(&by),
+        [
+            ("1".into(), Some(4)),
+            ("2".into(), Some(3)),
+            ("3+".into(), Some(3))
+        ]
+    );
+    // Repeats: 3 + 3 = 6, and 10 - 4.
+    let rep = january_series(&facts, Figure::RepeatDisappearances, None, 3);
+    assert_eq!(rep.total.count, Some(6));
+    // By month and episode: January's cells are the same.
+    let jan = Month::new(2026, 1).unwrap();
+    let query = Query {
+        figure: Figure::Disappearances,
+        by: Some(Dimension::Month),
+        split: Some(Dimension::Episode),
+        from: Some(jan),
+        to: Some(jan),
+    };
+    query.validate().unwrap();
+    let split = compute(&facts, &query, jan, 3);
+    let cells: Vec<(&str, Option<u64>)> = split.rows[0]
+        .split
+        .iter()
+        .map(|(k, c)| (k.as_str(), c.count))
+        .collect();
+    assert_eq!(cells, [("1", Some(4)), ("2", Some(3)), ("3+", Some(3))]);
+
+    // 4 first, 3 second, 1 third: repeats 4 = 3 + 1 published; the third (1) is suppressed, and
+    // the second (3) with it, else 4 - 3 would give it away; the first (4) stays.
+    let facts = january_cases(&[None; 8], &[1, 1, 1, 1, 2, 2, 2, 3]);
+    let by = january_series(&facts, Figure::Disappearances, Some(Dimension::Episode), 3);
+    assert_eq!(by.total.count, Some(8));
+    assert_eq!(
+        counts(&by),
+        [
+            ("1".into(), Some(4)),
+            ("2".into(), None),
+            ("3+".into(), None)
+        ]
+    );
+    let rep = january_series(&facts, Figure::RepeatDisappearances, None, 3);
+    assert_eq!(rep.total.count, Some(4));
+}
+
 /// `n` disappearances raised on 3 January, in one group: `ends[i]` is how the i-th ended.
 fn january(ends: Vec<End>) -> Facts {
     Facts {
@@ -394,12 +518,24 @@ fn every_query() -> Vec<Query> {
     all
 }
 
-/// What a number counts, to compute its true value from the facts: a figure, or the first
-/// disappearances (those not repeats), which `disappearances - repeat_disappearances` publishes.
+/// What a number counts, to compute its true value from the facts: a figure, the first
+/// disappearances (those not repeats), which `disappearances - repeat_disappearances` publishes,
+/// or those reported without an absence (`disappearances - absence_to_report`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Counted {
     Figure(Figure),
     First,
+    NoAbsence,
+}
+
+/// The episode value of a disappearance, as `docs/statistics.md` names it.
+fn episode_of(d: &Disappearance) -> &'static str {
+    match d.episode {
+        1 => "1",
+        2 => "2",
+        n if n >= 3 => "3+",
+        n => panic!("episode {n}"),
+    }
 }
 
 /// The outcome of a disappearance, as `docs/statistics.md` names it.
@@ -481,10 +617,12 @@ fn count(
             .filter(|d| match slice {
                 None => true,
                 Some((Dimension::Outcome, v)) => outcome_of(d) == v,
+                Some((Dimension::Episode, v)) => episode_of(d) == v,
                 Some((dim, v)) => d.values.get(dim) == Some(v),
             })
             .filter(|d| match counted {
-                Counted::First => !d.repeat,
+                Counted::First => d.episode == 1,
+                Counted::NoAbsence => d.absent_for.is_none(),
                 Counted::Figure(f) => match f {
                     Figure::Disappearances => true,
                     Figure::Located | Figure::TimeToLocation => {
@@ -492,7 +630,8 @@ fn count(
                     }
                     Figure::StillMissing => d.end == End::StillMissing,
                     Figure::Deceased => d.end == End::Deceased,
-                    Figure::RepeatDisappearances => d.repeat,
+                    Figure::RepeatDisappearances => d.episode > 1,
+                    Figure::AbsenceToReport => d.absent_for.is_some(),
                     Figure::Registrations => unreachable!(),
                 },
             })
@@ -566,9 +705,11 @@ type Published = HashMap<(Figure, Option<Dimension>, Option<Dimension>), Series>
 ///   against the row of the same value in the series by that dimension, the total against every
 ///   split cell;
 /// * the figures that partition one another: disappearances = located + deceased + still missing
-///   and = repeats + first disappearances (never published: the difference) at every number of
-///   every shape; located = the four located outcomes; the outcomes `deceased` and
-///   `still_missing` are the figures of that name; time to location counts the located.
+///   = repeats + first disappearances (published only by episode) = with an absence + without
+///   (never published: the difference) at every number of every shape; located = the four
+///   located outcomes; the outcomes `deceased` and `still_missing` are the figures of that name;
+///   repeats = episodes `2` + `3+`, and first disappearances are episode `1`; time to location
+///   counts the located.
 fn check(truth: &Truth, all: &Published, threshold: u64) {
     let num =
         |shape: &(Figure, Option<Dimension>, Option<Dimension>)| numbers(truth, &all[shape], None);
@@ -627,25 +768,53 @@ fn check(truth: &Truth, all: &Published, threshold: u64) {
     for (figure, by, split) in all.keys().copied().filter(|k| k.0 == Disappearances) {
         let what = |detail: &str| format!("{by:?} {split:?}: {detail}");
         let d = num(&(figure, by, split));
-        if by != Some(Dimension::Outcome) && split != Some(Dimension::Outcome) {
-            let [l, dec, sm, rep, t] = [
+        let own = [Dimension::Outcome, Dimension::Episode];
+        if !by.is_some_and(|b| own.contains(&b)) && !split.is_some_and(|s| own.contains(&s)) {
+            let [l, dec, sm, rep, t, a] = [
                 Located,
                 Deceased,
                 StillMissing,
                 RepeatDisappearances,
                 TimeToLocation,
+                AbsenceToReport,
             ]
             .map(|f| num(&(f, by, split)));
-            let first = numbers(truth, &all[&(figure, by, split)], Some(Counted::First));
+            let series = &all[&(figure, by, split)];
+            let first = numbers(truth, series, Some(Counted::First));
+            let no_absence = numbers(truth, series, Some(Counted::NoAbsence));
             for k in 0..d.len() {
                 let w = || what(&format!("number {k}"));
                 line(&w, d[k], &[l[k], dec[k], sm[k]], threshold, false);
-                let hidden = Num {
-                    shown: None,
-                    ..first[k]
-                };
-                line(&w, d[k], &[rep[k], hidden], threshold, true);
+                let hidden = |n: Num| Num { shown: None, ..n };
+                line(&w, d[k], &[rep[k], hidden(first[k])], threshold, true);
+                line(&w, d[k], &[a[k], hidden(no_absence[k])], threshold, true);
                 assert_eq!(t[k].shown, l[k].shown, "{}", w());
+            }
+            continue;
+        }
+        if by == Some(Dimension::Episode) || split == Some(Dimension::Episode) {
+            // In each line (the total, or a month): episode `1` is the first disappearances,
+            // published; repeats are episodes `2` and `3+`.
+            let (lines, repeats): (Vec<usize>, Vec<Num>) = if by == Some(Dimension::Episode) {
+                (vec![1], vec![num(&(RepeatDisappearances, None, None))[0]])
+            } else {
+                let months = all[&(figure, by, split)].rows.len();
+                let first = 1 + months;
+                (
+                    (0..months).map(|i| first + 3 * i).collect(),
+                    num(&(RepeatDisappearances, Some(Dimension::Month), None))[1..].to_vec(),
+                )
+            };
+            let totals: Vec<Num> = if by == Some(Dimension::Episode) {
+                vec![d[0]]
+            } else {
+                d[1..=lines.len()].to_vec()
+            };
+            for (i, &at) in lines.iter().enumerate() {
+                let episodes = &d[at..at + 3];
+                let w = || what(&format!("line {i}"));
+                line(&w, repeats[i], &episodes[1..], threshold, false);
+                line(&w, totals[i], &[episodes[0], repeats[i]], threshold, false);
             }
             continue;
         }
@@ -724,12 +893,20 @@ fn random_facts_in(seed: u64, n: usize, months: u64, variety: u64) -> Facts {
                 after: Duration::hours(i64::try_from(draw(200, false)).unwrap()),
             },
         };
-        let repeat = draw(5, false) == 0;
+        // Mostly first episodes, some second, a few later ones.
+        let episode = match draw(10, false) {
+            0..=6 => 1,
+            7 | 8 => 2,
+            _ => 3 + u32::try_from(draw(3, false)).unwrap(),
+        };
+        let absent_for = (draw(2, false) == 0)
+            .then(|| Duration::minutes(i64::try_from(draw(3000, false)).unwrap()));
         facts.disappearances.push(Disappearance {
             raised_at: at(month, 2),
             values: v(&mut draw),
             end,
-            repeat,
+            episode,
+            absent_for,
         });
     }
     facts
@@ -829,5 +1006,12 @@ fn published_counts_are_the_true_counts() {
         count(&|x| x.end == End::StillMissing)
     );
     assert_eq!(total(Figure::Deceased), count(&|x| x.end == End::Deceased));
-    assert_eq!(total(Figure::RepeatDisappearances), count(&|x| x.repeat));
+    assert_eq!(
+        total(Figure::RepeatDisappearances),
+        count(&|x| x.episode > 1)
+    );
+    assert_eq!(
+        total(Figure::AbsenceToReport),
+        count(&|x| x.absent_for.is_some())
+    );
 }

@@ -4,14 +4,15 @@
 //! split them) are counts for: a figure, optionally a month, optionally one value of one other
 //! dimension. Tables share margins (disappearances by month × age band, by month, by age band) and
 //! figures add up (disappearances = located + deceased + still missing = repeats + first
-//! disappearances; located = the sum of the located outcomes), so suppression runs over all of
-//! them at once with those constraints: what one series withholds, no other series, margin or
+//! disappearances = with an absence + without; located = the sum of the located outcomes;
+//! repeats = second + later episodes), so suppression runs over all of them at once with those
+//! constraints: what one series withholds, no other series, margin or
 //! figure gives away. A period's figures are then sums of these cells ([`Universe::over`]),
 //! published only when every cell they add up is.
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::dimension::{Dimension, Figure, LOCATED_OUTCOMES, Month};
+use super::dimension::{Dimension, EPISODES, Figure, LOCATED_OUTCOMES, Month};
 use super::facts::{Disappearance, End, Facts};
 use super::suppression::{Constraint, suppress};
 
@@ -23,6 +24,11 @@ struct Key {
     figure: Figure,
     month: Option<Month>,
     slice: Slice,
+}
+
+/// The slice of disappearances of one episode value.
+fn episode(value: &str) -> Slice {
+    Some((Dimension::Episode, value.to_owned()))
 }
 
 /// The same count under two names is one cell: disappearances with outcome still missing (or
@@ -64,6 +70,7 @@ pub(crate) fn family(figure: Figure) -> &'static [Figure] {
             Figure::StillMissing,
             Figure::Deceased,
             Figure::RepeatDisappearances,
+            Figure::AbsenceToReport,
         ],
     }
 }
@@ -75,7 +82,8 @@ pub(crate) fn counts_in(d: &Disappearance, figure: Figure) -> bool {
         Figure::Located => matches!(d.end, End::Located { .. }),
         Figure::StillMissing => d.end == End::StillMissing,
         Figure::Deceased => d.end == End::Deceased,
-        Figure::RepeatDisappearances => d.repeat,
+        Figure::RepeatDisappearances => d.repeat(),
+        Figure::AbsenceToReport => d.absent_for.is_some(),
         Figure::Registrations | Figure::TimeToLocation => false,
     }
 }
@@ -163,12 +171,13 @@ impl Universe {
                 }
                 let mut slices: Vec<Slice> = vec![None];
                 for &dim in f.dimensions() {
-                    let value = match (dim, disappearance) {
-                        (Dimension::Month, _) => continue,
-                        (Dimension::Outcome, Some(d)) => d.outcome().to_owned(),
-                        (Dimension::Outcome, None) => continue,
-                        _ => values.get(dim).unwrap_or("unknown").to_owned(),
+                    let value = match disappearance {
+                        _ if dim == Dimension::Month => continue,
+                        Some(d) => d.value(dim),
+                        None => values.get(dim),
                     };
+                    let Some(value) = value else { continue };
+                    let value = value.to_owned();
                     slices.push(Some((dim, value)));
                 }
                 for m in [None, Some(*month)] {
@@ -263,20 +272,39 @@ impl Universe {
                 });
             }
         }
-        if figures.contains(&Figure::RepeatDisappearances) {
-            // First disappearances (not repeats) are never published, but disappearances minus
-            // repeats gives them: a cell of their own, suppressed like any other, that no
-            // series shows.
+        // Figures that count a part of the disappearances: repeats (the rest are first
+        // episodes) and those reported with an absence (the rest without one). The rest is
+        // published only as the disappearances of episode `1` (first episodes, month by month
+        // and in all); elsewhere it is never published, but disappearances less the part give
+        // it: a cell of its own, suppressed like any other, that no series shows.
+        for part in [Figure::RepeatDisappearances, Figure::AbsenceToReport] {
+            if !figures.contains(&part) {
+                continue;
+            }
             for &m in month_options {
-                for slice in self.slices(Figure::RepeatDisappearances) {
+                for slice in self.slices(part) {
                     let total = self.cell(Figure::Disappearances, m, &slice);
-                    let repeats = self.cell(Figure::RepeatDisappearances, m, &slice);
-                    let first = self.counts[total].saturating_sub(self.counts[repeats]);
-                    self.counts.push(first);
+                    let counted = self.cell(part, m, &slice);
+                    let rest = if part == Figure::RepeatDisappearances && slice.is_none() {
+                        self.cell(Figure::Disappearances, m, &episode(EPISODES[0]))
+                    } else {
+                        let rest = self.counts[total].saturating_sub(self.counts[counted]);
+                        self.counts.push(rest);
+                        self.counts.len() - 1
+                    };
                     constraints.push(Constraint {
                         total,
-                        parts: vec![repeats, self.counts.len() - 1],
+                        parts: vec![counted, rest],
                     });
+                }
+                if part == Figure::RepeatDisappearances {
+                    // Repeats are the second episodes and the later ones.
+                    let parts = EPISODES[1..]
+                        .iter()
+                        .map(|e| self.cell(Figure::Disappearances, m, &episode(e)))
+                        .collect();
+                    let total = self.cell(part, m, &None);
+                    constraints.push(Constraint { total, parts });
                 }
             }
         }

@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use crate::helpers::sql::audit_rows;
+use crate::helpers::sql::{audit_rows, exec};
 use crate::helpers::{Backend, TestApp, TestClock, assert_problem, backends, spawn_app_with};
 
 const CENTRE: (&str, &str) = ("stats-centre", "reception_staff");
@@ -623,6 +623,115 @@ async fn statistics_withhold_quartiles_of_small_groups_and_small_differences(
             ("2026-05".to_owned(), Some(7)),
         ]
     );
+}
+
+/// Issue 21: the time from absence to report, and disappearances by episode, over HTTP and on
+/// both stores. Threshold 3. Nine girls reported missing on 10 January at midnight. Until the
+/// presence endpoint records absences, six alerts get `absent_since` in their stored JSON: 1, 2,
+/// ... 6 hours before the report; three keep none. In February children 0, 1 and 2, found safe
+/// on 11 January, are reported again: their second episodes.
+#[apply(backends)]
+async fn statistics_time_from_absence_to_report_and_episodes(#[case] backend: Backend) {
+    let clock = TestClock::at(at(1, 5, 9));
+    let app = spawn_app_with(
+        backend,
+        Options {
+            clock: Some(clock.clone()),
+            ..Default::default()
+        },
+        |s| s.statistics_threshold = THRESHOLD,
+    )
+    .await;
+    assert_eq!(
+        app.create_agency(CENTRE.0, "reception_centre")
+            .await
+            .status(),
+        201
+    );
+    let mut ids = Vec::new();
+    for n in 0..9 {
+        ids.push(register(&app, n, "female").await);
+    }
+    let start = at(1, 10, 0);
+    clock.set(start);
+    let mut alerts = Vec::new();
+    for child in &ids {
+        alerts.push(report(&app, child, start).await);
+    }
+    clock.set(at(1, 20, 12));
+    let absence = "/v1/statistics/absence_to_report";
+
+    // No absence recorded: no case, suppressed, no quartiles; the figure is served all the same.
+    let none = series(&app, absence).await;
+    assert_eq!(none["figure"], "absence_to_report");
+    assert_eq!(count(&none["total"]), None);
+    assert!(none["total"]["quartiles"].is_null(), "{none}");
+
+    for (i, alert) in alerts[..6].iter().enumerate() {
+        // 10 January 00:00 less i + 1 hours: 9 January at 23:00, 22:00, ... 18:00.
+        let since = format!("2026-01-09T{:02}:00:00.000000Z", 23 - i);
+        exec(
+            &app,
+            &format!(
+                "UPDATE alerts SET data = REPLACE(data, '\"raised_at\":', \
+                 '\"absent_since\":\"{since}\",\"raised_at\":') WHERE id = '{alert}'"
+            ),
+        );
+    }
+    // Six cases of nine (the three without an absence are a group of 3, published): hours 1 to
+    // 6, twice the threshold. Ranks (R type 7) 2.25, 3.5 and 4.75 of 1..6 give 2.25, 3.5 and
+    // 4.75 hours, rounded to 2.3, 3.5 and 4.8.
+    let t = series(&app, &format!("{absence}?by=month")).await;
+    assert_eq!(count(&t["total"]), Some(6));
+    assert_eq!(quartiles_of(&t["total"]), Some((2.3, 3.5, 4.8)));
+    assert_eq!(quartiles_of(row(&t, "2026-01")), Some((2.3, 3.5, 4.8)));
+    let by_sex = series(&app, &format!("{absence}?by=sex")).await;
+    assert_eq!(count(row(&by_sex, "female")), Some(6));
+    assert_eq!(quartiles_of(row(&by_sex, "male")), None);
+    // Still nine disappearances: an absence adds no episode.
+    let d = series(&app, "/v1/statistics/disappearances").await;
+    assert_eq!(count(&d["total"]), Some(9));
+
+    clock.set(at(1, 11, 0));
+    for alert in &alerts[..3] {
+        resolve(&app, alert, "found_safe").await;
+    }
+    clock.set(at(2, 10, 0));
+    for child in &ids[..3] {
+        report(&app, child, at(2, 10, 0)).await;
+    }
+    clock.set(at(2, 20, 12));
+    // By episode: 9 first, 3 second, 0 later. The 0 is withheld, and the 3 with it (else 12 - 9
+    // - 3 would give it away); repeats, 3, are published beside 9 first episodes.
+    let e = series(&app, "/v1/statistics/disappearances?by=episode").await;
+    assert_eq!(count(&e["total"]), Some(12));
+    assert_eq!(
+        rows(&e),
+        [
+            ("1".into(), Some(9)),
+            ("2".into(), None),
+            ("3+".into(), None)
+        ]
+    );
+    let r = series(&app, "/v1/statistics/repeat_disappearances").await;
+    assert_eq!(count(&r["total"]), Some(3));
+    // February has no absence (0): January's 6 would give it away beside the total, so both
+    // months are withheld; the total, 6, and its quartiles stay.
+    let t = series(&app, &format!("{absence}?by=month")).await;
+    assert_eq!(count(&t["total"]), Some(6));
+    assert_eq!(quartiles_of(&t["total"]), Some((2.3, 3.5, 4.8)));
+    assert_eq!(rows(&t), months(None, None));
+    // The chart says it in words.
+    let res = get(
+        &app,
+        ANALYST,
+        Some("statistics"),
+        &format!("{absence}/chart.svg?by=month"),
+    )
+    .await;
+    let svg = res.text().await.unwrap();
+    assert!(svg.contains("time from absence to report (hours)"), "{svg}");
+    assert!(svg.contains("fewer than 6 cases"), "{svg}");
 }
 
 /// Renders an SVG file with headless Chromium and returns the screenshot (PNG).
