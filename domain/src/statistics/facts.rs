@@ -355,7 +355,9 @@ mod tests {
                 reported_by: who("centre"),
                 reporter_unrelated: false,
                 absent_since: None,
+                previous_episodes: 0,
                 notified: notified.iter().map(|a| (*a).to_owned()).collect(),
+                ledger: vec![],
                 acknowledgement_within: Duration::minutes(15),
             },
             raised,
@@ -403,16 +405,19 @@ mod tests {
         ];
         let mut a = alert("a1", "m1", at(1, 10, 0), &agencies);
         for (i, agency) in agencies.iter().enumerate() {
-            a.acknowledge(&who(agency), at(1, 10, 1), format!("ack{i}"))
+            a.acknowledge(&who(agency), false, at(1, 10, 1), format!("ack{i}"))
                 .unwrap();
         }
         for (i, agency) in agencies[..3].iter().enumerate() {
             let sighting = Sighting {
+                id: format!("s{i}"),
                 seen_at: at(1, 10, 2),
                 place: "Antwerp".into(),
                 note: None,
                 reported_by: who(agency),
                 recorded_at: at(1, 10, 3),
+                grade: crate::alert::Credibility::Unverified,
+                graded: None,
             };
             a.add_sighting(sighting, format!("sighting{i}")).unwrap();
         }
