@@ -73,6 +73,9 @@ pub enum Action {
     Redact,
     /// The child's access: everything held and every disclosure, for the guardian.
     SubjectAccess,
+    /// The police packet of an alert (police report, SIS alert, Yellow Notice request), with the
+    /// categories of the values it shows.
+    Packet,
     /// Entries older than the audit rule removed; the entry names the last one removed and its
     /// hash (in its request id), from which verification starts.
     AuditCut,

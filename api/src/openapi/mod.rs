@@ -58,6 +58,7 @@ use crate::routes::{
         alerts::sighting,
         alerts::update,
         alerts::resolve,
+        alerts::packet,
         alerts::stream,
         subscriptions::create,
         subscriptions::confirm,

@@ -13,6 +13,7 @@ pub(super) fn record_schemas() -> serde_json::Map<String, Value> {
     let _ = generator.subschema_for::<domain::lifecycle::Retention>();
     let _ = generator.subschema_for::<domain::usecase::lifecycle::LifecycleView>();
     let _ = generator.subschema_for::<domain::usecase::subject_access::SubjectAccess>();
+    let _ = generator.subschema_for::<domain::alert::packet::Packet>();
     let status = generator
         .subschema_for::<domain::minor::MinorStatus>()
         .to_value();

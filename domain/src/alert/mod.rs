@@ -1,8 +1,10 @@
-//! Disappearance alerts: the alert and its lifecycle, the risk rules, and the events it raises.
+//! Disappearance alerts: the alert and its lifecycle, the risk rules, the events it raises, and
+//! the police packet made from it.
 
 mod event;
 mod follow;
 mod model;
+pub mod packet;
 mod risk;
 
 pub use event::{AlertEvent, EventType, PossibleMatch};

@@ -78,10 +78,13 @@ pub enum Operation {
     Redact,
     /// Everything held on a child and every disclosure of it, for the child (GDPR Art. 15).
     SubjectAccess,
+    /// The police packet of an alert: what a police report, a SIS alert on a missing minor and
+    /// an INTERPOL Yellow Notice request need, through the caller's mask.
+    Packet,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 31] = [
+    pub const ALL: [Operation; 32] = [
         Self::Consult,
         Self::List,
         Self::Search,
@@ -113,6 +116,7 @@ impl Operation {
         Self::PhotoDelete,
         Self::Redact,
         Self::SubjectAccess,
+        Self::Packet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -148,6 +152,7 @@ impl Operation {
             Self::PhotoDelete => "photo_delete",
             Self::Redact => "redact",
             Self::SubjectAccess => "subject_access",
+            Self::Packet => "packet",
         }
     }
 
@@ -176,6 +181,7 @@ impl Operation {
                 | Self::History
                 | Self::PhotoRead
                 | Self::SubjectAccess
+                | Self::Packet
         )
     }
 
@@ -208,6 +214,7 @@ impl Operation {
                 | Self::UpdateAlert
                 | Self::DecideMeasures
                 | Self::Resolve
+                | Self::Packet
         )
     }
 }
