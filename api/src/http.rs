@@ -238,6 +238,7 @@ pub fn offered(pattern: &str, method: &actix_web::http::Method) -> &'static [&'s
         ("/v1/statistics/{figure}/chart.svg", _) => &["image/svg+xml"],
         ("/v1/minors/{id}/photos/{photo_id}", "GET") => &["image/jpeg", "image/png"],
         ("/v1/minors/{id}/subject-access", _) => &["application/json", "text/html"],
+        ("/v1/alerts/{id}/packet", _) => &["application/json", "text/html"],
         _ => &["application/json"],
     }
 }
@@ -291,4 +292,22 @@ pub async fn negotiate(
         )
     };
     Ok(req.into_response(problem.response()).map_into_right_body())
+}
+
+/// Whether the caller prefers an HTML page to JSON: the first of `text/html`, `application/json`
+/// or a wildcard in its `Accept`, by preference, is `text/html` (no `Accept`: JSON).
+pub fn wants_html(req: &actix_web::HttpRequest) -> bool {
+    use actix_web::http::header::{Accept, Header};
+    let Ok(accept) = Accept::parse(req) else {
+        return false;
+    };
+    accept
+        .ranked()
+        .into_iter()
+        .find(|m| {
+            (m.type_() == mime::TEXT && m.subtype() == mime::HTML)
+                || (m.type_() == mime::APPLICATION && m.subtype() == mime::JSON)
+                || m.type_() == mime::STAR
+        })
+        .is_some_and(|m| m.subtype() == mime::HTML)
 }

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod http;
 pub mod names;
 pub mod openapi;
+pub mod packet;
 pub mod problem;
 pub mod purpose;
 pub mod ratelimit;

@@ -87,6 +87,9 @@ pub enum Action {
     TaskList,
     /// A follow-up task completed.
     TaskComplete,
+    /// The police packet of an alert (police report, SIS alert, Yellow Notice request), with the
+    /// categories of the values it shows.
+    Packet,
     /// Entries older than the audit rule removed; the entry names the last one removed and its
     /// hash (in its request id), from which verification starts.
     AuditCut,

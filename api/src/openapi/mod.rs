@@ -62,6 +62,7 @@ use crate::routes::{
         alerts::publish_appeal,
         alerts::appeal,
         alerts::republish,
+        alerts::packet,
         alerts::stream,
         episodes::roll_call,
         episodes::absences,

@@ -16,6 +16,7 @@ pub(super) fn record_schemas() -> serde_json::Map<String, Value> {
     let _ = generator.subschema_for::<domain::episode::Absence>();
     let _ = generator.subschema_for::<domain::episode::Task>();
     let _ = generator.subschema_for::<domain::usecase::episodes::PresenceResult>();
+    let _ = generator.subschema_for::<domain::alert::packet::Packet>();
     let status = generator
         .subschema_for::<domain::minor::MinorStatus>()
         .to_value();

@@ -332,6 +332,64 @@ pub async fn get(
     Ok(alert_response(StatusCode::OK, view))
 }
 
+/// Placeholder for the packet's JSON, replaced in `openapi.rs` by the schema generated from the
+/// domain.
+#[derive(ToSchema)]
+#[schema(as = PolicePacket)]
+#[allow(dead_code)]
+pub struct PacketSchema(serde_json::Value);
+
+/// The police packet of an open alert: what a police report, a SIS alert on a missing minor (the
+/// SIRENE form marked urgent and unaccompanied) and an INTERPOL Yellow Notice request need, filled
+/// from the alert and the child's record through the caller's field mask for `disappearance`, and
+/// for each form the required fields still missing: `not_recorded` (the record holds no value) or
+/// `withheld` (the caller's mask does not show the category named; another agency may hold it).
+/// Police and Child Focus (operation `packet`), for an alert they follow; audited with the
+/// categories shown. `Accept: text/html` answers a printable page (no script; print it to PDF
+/// from the browser). 409 once the alert is resolved.
+#[utoipa::path(
+    get,
+    operation_id = "alerts_packet",
+    path = "/v1/alerts/{id}/packet",
+    tag = "alerts",
+    params(("id" = String, Path), ("X-Purpose" = String, Header, description = PURPOSE)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The packet, as the caller may see it", content(
+            (PacketSchema = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn packet(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    purpose: Stated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let packet = blocking::run(move || state.alerts.packet(&caller.request(purpose), &id)).await?;
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header((header::VARY, "Accept"));
+    if !crate::http::wants_html(&req) {
+        return Ok(res.json(packet));
+    }
+    Ok(res
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ))
+        .content_type("text/html; charset=utf-8")
+        .body(crate::packet::page(&packet)))
+}
+
 /// The caller's agency acknowledges the alert (once; notified agencies only).
 #[utoipa::path(
     post,
@@ -868,5 +926,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/alerts/{id}/appeal/republications").route(web::post().to(republish)),
         )
-        .service(web::resource("/v1/alerts/{id}/resolution").route(web::post().to(resolve)));
+        .service(web::resource("/v1/alerts/{id}/resolution").route(web::post().to(resolve)))
+        .service(web::resource("/v1/alerts/{id}/packet").route(web::get().to(packet)));
 }

@@ -2,7 +2,7 @@
 //! disclosure of it, and the retention dates, for the guardian or the guardianship service to give
 //! to the child (GDPR Art. 15): JSON, or a plain-language page (`Accept: text/html`).
 
-use actix_web::http::header::{self, Accept, AcceptLanguage, Header};
+use actix_web::http::header::{self, AcceptLanguage, Header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -28,22 +28,6 @@ pub struct SubjectAccessQuery {
     /// The page's language (`en`, `fr`, `nl`); by default the first of the child's languages
     /// with a translation, else the caller's `Accept-Language`, else English.
     pub lang: Option<String>,
-}
-
-/// Whether the caller prefers the page to JSON.
-fn wants_html(req: &HttpRequest) -> bool {
-    let Ok(accept) = Accept::parse(req) else {
-        return false;
-    };
-    accept
-        .ranked()
-        .into_iter()
-        .find(|m| {
-            (m.type_() == mime::TEXT && m.subtype() == mime::HTML)
-                || (m.type_() == mime::APPLICATION && m.subtype() == mime::JSON)
-                || m.type_() == mime::STAR
-        })
-        .is_some_and(|m| m.subtype() == mime::HTML)
 }
 
 /// Everything held on the child: every category (whoever may read it), every change, every
@@ -100,7 +84,7 @@ pub async fn export(
             .insert_header((header::VARY, "Accept, Accept-Language"));
         r
     };
-    if !wants_html(&req) {
+    if !crate::http::wants_html(&req) {
         return Ok(private(HttpResponse::Ok()).json(export));
     }
     let accept: Vec<String> = AcceptLanguage::parse(&req)

@@ -1,10 +1,12 @@
-//! Disappearance alerts: the alert and its lifecycle, the risk rules, and the events it raises.
+//! Disappearance alerts: the alert and its lifecycle, the risk rules, the events it raises, and
+//! the police packet made from it.
 
 mod appeal;
 mod event;
 mod follow;
 pub mod ledger;
 mod model;
+pub mod packet;
 mod risk;
 
 pub use appeal::{Appeal, Republication};

@@ -17,7 +17,9 @@
 //!   other children are reached through search, bounded by its `limit`;
 //! - an operation that reads records names only purposes the role reads something for;
 //! - `follows` and `reporter` hold only for alert operations; `outcomes` only for `resolve`;
-//!   an operation takes purposes exactly when it is asked for with one.
+//!   an operation takes purposes exactly when it is asked for with one;
+//! - the police packet (`packet`) is for `police_officer` and `child_focus_case_manager` only, for
+//!   the purpose `disappearance`: it gathers a child's identifiers for police alerts.
 
 use super::document::{Access, Condition, Grant};
 use super::error::PolicyError;
@@ -160,6 +162,12 @@ pub fn check_permits(permits: &[Permit], grants: &[Grant]) -> Result<(), PolicyE
                     "a roll call is taken by a reception centre or youth-care service, of the \
                      children assigned to it",
                 );
+            }
+            if *op == Operation::Packet
+                && (!matches!(p.role, Role::PoliceOfficer | Role::ChildFocusCaseManager)
+                    || p.purposes.iter().any(|x| *x != Purpose::Disappearance))
+            {
+                return at("the police packet is for police and Child Focus, for `disappearance`");
             }
             if *op == Operation::List
                 && p.purposes.contains(&Purpose::Identification)
@@ -472,6 +480,26 @@ mod tests {
             ),
             (
                 permit(
+                    Role::ReceptionStaff,
+                    &[Operation::Packet],
+                    &[d],
+                    Standing::Follows,
+                    None,
+                ),
+                "police packet",
+            ),
+            (
+                permit(
+                    Role::PoliceOfficer,
+                    &[Operation::Packet],
+                    &[d, Purpose::Identification],
+                    Standing::Follows,
+                    None,
+                ),
+                "police packet",
+            ),
+            (
+                permit(
                     Role::PoliceOfficer,
                     &[Operation::Sighting],
                     &[d],
@@ -507,6 +535,13 @@ mod tests {
                 &[Operation::List],
                 &[Purpose::Identification],
                 Standing::Assigned,
+                None,
+            ),
+            permit(
+                Role::ChildFocusCaseManager,
+                &[Operation::Packet],
+                &[d],
+                Standing::Follows,
                 None,
             ),
             permit(

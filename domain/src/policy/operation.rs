@@ -86,10 +86,13 @@ pub enum Operation {
     Appeal,
     /// List and complete the follow-up tasks assigned to one's agency.
     Tasks,
+    /// The police packet of an alert: what a police report, a SIS alert on a missing minor and
+    /// an INTERPOL Yellow Notice request need, through the caller's mask.
+    Packet,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 35] = [
+    pub const ALL: [Operation; 36] = [
         Self::Consult,
         Self::List,
         Self::Search,
@@ -125,6 +128,7 @@ impl Operation {
         Self::GradeSighting,
         Self::Appeal,
         Self::Tasks,
+        Self::Packet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -164,6 +168,7 @@ impl Operation {
             Self::GradeSighting => "grade_sighting",
             Self::Appeal => "appeal",
             Self::Tasks => "tasks",
+            Self::Packet => "packet",
         }
     }
 
@@ -192,6 +197,7 @@ impl Operation {
                 | Self::History
                 | Self::PhotoRead
                 | Self::SubjectAccess
+                | Self::Packet
         )
     }
 
@@ -226,6 +232,7 @@ impl Operation {
                 | Self::Resolve
                 | Self::GradeSighting
                 | Self::Appeal
+                | Self::Packet
         )
     }
 }

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::agency::{AgencyId, AgencyKind};
+use crate::alert::packet::Packet;
 use crate::alert::{
-    Alert, AlertEvent, Appeal, Credibility, EventType, FOLLOWING_KINDS, Following, Grading,
-    NewAlert, Reporter, Republication, ResolutionOutcome, RiskRules, Sighting, following,
+    Alert, AlertEvent, AlertStatus, Appeal, Credibility, EventType, FOLLOWING_KINDS, Following,
+    Grading, NewAlert, Reporter, Republication, ResolutionOutcome, RiskRules, Sighting, following,
     follows_alert, ledger, mask_alert,
 };
 use crate::audit::{Action, AuditEntry};
@@ -615,6 +616,57 @@ impl Alerts {
                 .clone()
                 .ok_or_else(|| Failure::NotFound(format!("alert `{id}` has no public appeal")))?;
             Ok((alert, appeal, self.kernel.now()))
+        })
+    }
+
+    /// The police packet of an open alert (operation `packet`, purpose `disappearance`: police and
+    /// Child Focus of the default policy): the fields a police report, a SIS alert on a missing
+    /// minor and an INTERPOL Yellow Notice request need, read from the alert and the child's
+    /// record through the caller's mask exactly as [`Alerts::get`] shows them, and every required
+    /// field still missing, `not_recorded` or `withheld` (with its category, never its value); see
+    /// [`crate::alert::packet`].
+    ///
+    /// Audited as [`Action::Packet`] with the categories whose values it shows. A refusal is
+    /// audited too, naming the alert's child when the alert exists (the answer is the same
+    /// whether it does or not). A resolved alert has no packet: [`Conflict::State`].
+    pub fn packet(&self, rq: &Request, id: &str) -> Result<Packet, Failure> {
+        self.kernel.audited(rq, Action::Packet, &[], |trail| {
+            // The child is named in the entry before anything is checked, so that a refusal
+            // shows in the child's access log; the answer does not depend on it.
+            if let Some(alert) = self.alerts.find(id)? {
+                trail.concerns(vec![alert.minor_id]);
+            }
+            let purpose = self.kernel.purpose(rq, Operation::Packet)?;
+            let (alert, minor, _) = self.load_for(rq, id, Operation::Packet, purpose)?;
+            if alert.status != AlertStatus::Open {
+                return Err(Conflict::State(format!(
+                    "alert `{id}` is resolved: a packet is made for an open alert"
+                ))
+                .into());
+            }
+            let read = minor
+                .as_ref()
+                .map(|m| {
+                    self.kernel
+                        .policy()
+                        .mask(
+                            rq.caller.role,
+                            Purpose::Disappearance,
+                            m.relation_to(&rq.caller),
+                        )
+                        .read
+                })
+                .unwrap_or_default();
+            let view = self.view(&rq.caller, alert, minor.as_ref(), &mut Kinds::new())?;
+            let read = if view.minor.is_some() {
+                read
+            } else {
+                CategorySet::EMPTY
+            };
+            let packet =
+                crate::alert::packet::assemble(&view.alert, view.minor.as_ref(), read, view.at);
+            trail.discloses(packet.disclosed());
+            Ok(packet)
         })
     }
 

@@ -188,3 +188,61 @@ fn the_sweep_escalates_a_late_alert_once() {
     let kinds: Vec<EventType> = w.store.events().iter().map(|e| e.event.kind).collect();
     assert_eq!(kinds, [EventType::Raised, EventType::Escalated]);
 }
+
+#[test]
+fn the_packet_is_for_police_and_child_focus_and_audits_what_it_shows_and_every_refusal() {
+    let w = world();
+    let (id, alert) = missing(&w);
+    let packet = w
+        .alerts
+        .packet(&asking(&police(), Purpose::Disappearance), &alert)
+        .unwrap();
+    assert_eq!(packet.minor_id, id);
+    assert_eq!(packet.forms.len(), 3);
+    let made = entries(&w, Action::Packet);
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].outcome, Outcome::Success);
+    assert_eq!(made[0].minors, std::slice::from_ref(&id));
+    assert_eq!(made[0].categories, packet.disclosed());
+    assert!(
+        made[0]
+            .categories
+            .contains(crate::category::Category::Identity)
+    );
+    // The reporting centre follows the alert, but holds no packet permit; the police stating
+    // another purpose neither.
+    for (who, purpose) in [
+        (reception(), Purpose::Disappearance),
+        (police(), Purpose::Identification),
+    ] {
+        let refused = w.alerts.packet(&asking(&who, purpose), &alert).unwrap_err();
+        assert!(matches!(refused, Failure::Denied(_)), "{refused:?}");
+    }
+    let refusals = entries(&w, Action::Packet);
+    assert_eq!(refusals.len(), 3);
+    for r in &refusals[1..] {
+        assert_eq!(r.outcome, Outcome::Denied);
+        assert_eq!(
+            r.minors,
+            std::slice::from_ref(&id),
+            "the refusal names the child"
+        );
+        assert!(r.categories.is_empty());
+    }
+    w.alerts
+        .resolve(
+            &asking(&police(), Purpose::Disappearance),
+            &alert,
+            ResolutionOutcome::FoundSafe,
+            None,
+        )
+        .unwrap();
+    let resolved = w
+        .alerts
+        .packet(&asking(&police(), Purpose::Disappearance), &alert)
+        .unwrap_err();
+    assert!(
+        matches!(resolved, Failure::Conflict(Conflict::State(_))),
+        "{resolved:?}"
+    );
+}

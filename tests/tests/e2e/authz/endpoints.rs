@@ -296,6 +296,9 @@ async fn call(
     if row.variant == "cap" {
         rq = rq.header("accept", "application/cap+xml");
     }
+    if row.variant == "html" {
+        rq = rq.header("accept", "text/html");
+    }
     if row.variant == "placement_filter" {
         rq = rq.query(&[("placement_agency", "demo-reception")]);
     }

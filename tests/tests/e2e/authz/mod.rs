@@ -4,6 +4,9 @@
 //!   filters, history, blind writes, the identification listing, the audit of alert actions and
 //!   streams, alerts opened by unrelated agencies), one test each.
 //!
+//! - `packet`: the police packet holds exactly what its caller's views show, names what is
+//!   missing and why, and is refused (and audited) for every role without the permit.
+//!
 //! - `endpoints`: object- and function-level authorization (OWASP API1, API5): every operation of
 //!   the OpenAPI document, called by every role, on children it has no relation to and on its own,
 //!   answered as the table `tests/data/authz/expected.csv` says.
@@ -17,6 +20,7 @@ mod endpoints;
 mod events;
 mod kafka;
 mod leaks;
+mod packet;
 mod policy;
 mod records;
 mod world;
