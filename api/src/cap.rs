@@ -90,10 +90,11 @@ pub fn render(alert: &Alert, now: DateTime<Utc>) -> String {
 
 /// A public appeal as a CAP 1.2 message sent at `now`: `msgType` `Alert` with scope `Public`
 /// while it stands, `Cancel` (referencing it) once cancelled by the alert's resolution or past its
-/// expiry. It carries the headline and description Child Focus published and the place last seen.
-pub fn render_appeal(alert: &Alert, appeal: &domain::alert::Appeal, now: DateTime<Utc>) -> String {
+/// expiry. It carries only what Child Focus published: the headline, the description and the area
+/// (`areaDesc`), never the record nor the alert's place or risk level.
+pub fn render_appeal(appeal: &domain::alert::Appeal, now: DateTime<Utc>) -> String {
     let standing = appeal.active(now);
-    let identifier = format!("{}.appeal", alert.id);
+    let identifier = format!("appeal-{}", appeal.id);
     let mut fields: Vec<(&str, String)> = vec![
         (
             "identifier",
@@ -118,20 +119,15 @@ pub fn render_appeal(alert: &Alert, appeal: &domain::alert::Appeal, now: DateTim
             format!("{SENDER},{identifier},{}", cap_time(appeal.published_at)),
         ));
     }
-    let mut description = appeal.description.clone();
-    if !standing {
-        let why = if appeal.cancelled_at.is_some() {
-            "The child has been found or the search has ended"
-        } else {
-            "The appeal has expired"
-        };
-        description = format!("{why}: please take this appeal down. {description}");
-    }
-    let (urgency, severity) = if standing {
-        risk_terms(alert.risk)
-    } else {
-        ("Past", risk_terms(alert.risk).1)
+    // A cancellation repeats nothing of the appeal: it only asks for it to be taken down.
+    let description = match (standing, appeal.cancelled_at.is_some()) {
+        (true, _) => appeal.description.clone(),
+        (false, true) => "The search has ended: please take this appeal down.".to_owned(),
+        (false, false) => "This appeal has expired: please take it down.".to_owned(),
     };
+    // Fixed terms: the alert's risk level is not the public's to know.
+    let urgency = if standing { "Immediate" } else { "Past" };
+    let severity = "Severe";
     let info: Vec<(&str, String)> = vec![
         ("language", "en".to_owned()),
         ("category", "Rescue".to_owned()),
@@ -148,7 +144,7 @@ pub fn render_appeal(alert: &Alert, appeal: &domain::alert::Appeal, now: DateTim
         ("description", description),
         ("contact", "116000".to_owned()),
     ];
-    write_message(&fields, &info, &alert.last_seen_place)
+    write_message(&fields, &info, &appeal.area)
 }
 
 /// Writes a CAP message: the header fields, one `info` block and its `area`.

@@ -239,6 +239,7 @@ pub fn offered(pattern: &str, method: &actix_web::http::Method) -> &'static [&'s
         ("/v1/minors/{id}/photos/{photo_id}", "GET") => &["image/jpeg", "image/png"],
         ("/v1/minors/{id}/subject-access", _) => &["application/json", "text/html"],
         ("/v1/alerts/{id}/packet", _) => &["application/json", "text/html"],
+        ("/v1/alerts/{id}/appeal", "GET") => &[crate::cap::CONTENT_TYPE],
         _ => &["application/json"],
     }
 }

@@ -767,11 +767,15 @@ pub async fn grade(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppealBody {
+    /// Where the public is asked to look, as Child Focus words it (a town, a region): the CAP
+    /// `areaDesc`, 1 to 200 characters.
+    pub area: String,
     /// 1 to 200 characters.
     pub headline: String,
     /// What the public is asked, 1 to 4000 characters: what Child Focus chose to publish.
     pub description: String,
-    /// When the appeal lapses, in the future; it ends earlier if the alert does.
+    /// When the appeal lapses, in the future and at most 90 days ahead; it ends earlier if the
+    /// alert does.
     #[serde(deserialize_with = "crate::extract::date_time")]
     pub expires_at: DateTime<Utc>,
 }
@@ -806,6 +810,7 @@ pub async fn publish_appeal(
 ) -> Result<HttpResponse, Problem> {
     let b = body.into_inner();
     let request = AppealRequest {
+        area: b.area,
         headline: b.headline,
         description: b.description,
         expires_at: b.expires_at,
@@ -843,12 +848,12 @@ pub async fn appeal(
     purpose: Stated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let (alert, appeal, now) =
+    let (_, appeal, now) =
         blocking::run(move || state.alerts.appeal(&caller.request(purpose), &id)).await?;
     Ok(HttpResponse::Ok()
         .content_type(crate::cap::CONTENT_TYPE)
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(crate::cap::render_appeal(&alert, &appeal, now)))
+        .body(crate::cap::render_appeal(&appeal, now)))
 }
 
 /// Where the appeal was republished.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::Reporter;
+use super::reporter::Reporter;
 
 /// Where an appeal was republished (a website, a social-media post, a broadcaster).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -21,6 +21,11 @@ pub struct Republication {
 /// A public appeal. Its text is what Child Focus chose to publish, not the child's record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Appeal {
+    /// Names the appeal in public (its CAP `identifier`), apart from the alert's id.
+    #[serde(default)]
+    pub id: String,
+    /// Where the public is asked to look, as Child Focus words it: the CAP `areaDesc`.
+    pub area: String,
     pub headline: String,
     pub description: String,
     #[serde(with = "crate::time::micros")]

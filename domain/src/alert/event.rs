@@ -3,76 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// The CloudEvents `type` of an alert event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum EventType {
-    #[serde(rename = "be.uam.alert.raised")]
-    Raised,
-    #[serde(rename = "be.uam.alert.updated")]
-    Updated,
-    #[serde(rename = "be.uam.alert.acknowledged")]
-    Acknowledged,
-    #[serde(rename = "be.uam.alert.escalated")]
-    Escalated,
-    #[serde(rename = "be.uam.alert.sighting")]
-    Sighting,
-    #[serde(rename = "be.uam.alert.resolved")]
-    Resolved,
-    #[serde(rename = "be.uam.alert.measures_overdue")]
-    MeasuresOverdue,
-    /// A sighting was graded (`unverified`, `credible`, `confirmed`, `discarded`).
-    #[serde(rename = "be.uam.alert.sighting_graded")]
-    SightingGraded,
-    /// Child Focus published a public appeal.
-    #[serde(rename = "be.uam.alert.appeal_published")]
-    AppealPublished,
-    /// A roll call's unexplained absence was not closed in time.
-    #[serde(rename = "be.uam.minor.absence_overdue")]
-    AbsenceOverdue,
-    /// An overdue absence is still open: the second and last reminder.
-    #[serde(rename = "be.uam.minor.absence_escalated")]
-    AbsenceEscalated,
-    /// An absence that was overdue ended (the child came back, or was reported missing).
-    #[serde(rename = "be.uam.minor.absence_closed")]
-    AbsenceClosed,
-    /// A follow-up task after a child was found.
-    #[serde(rename = "be.uam.task.created")]
-    TaskCreated,
-    #[serde(rename = "be.uam.task.completed")]
-    TaskCompleted,
-    #[serde(rename = "be.uam.task.overdue")]
-    TaskOverdue,
-    /// A child just registered may be the missing child of the alert.
-    #[serde(rename = "be.uam.minor.possible_match")]
-    PossibleMatch,
-    /// A record (or a child's open alert) is due for review by the guardianship service.
-    #[serde(rename = "be.uam.minor.review_due")]
-    ReviewDue,
-}
-
-impl EventType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Raised => "be.uam.alert.raised",
-            Self::Updated => "be.uam.alert.updated",
-            Self::Acknowledged => "be.uam.alert.acknowledged",
-            Self::Escalated => "be.uam.alert.escalated",
-            Self::Sighting => "be.uam.alert.sighting",
-            Self::Resolved => "be.uam.alert.resolved",
-            Self::MeasuresOverdue => "be.uam.alert.measures_overdue",
-            Self::SightingGraded => "be.uam.alert.sighting_graded",
-            Self::AppealPublished => "be.uam.alert.appeal_published",
-            Self::AbsenceOverdue => "be.uam.minor.absence_overdue",
-            Self::AbsenceEscalated => "be.uam.minor.absence_escalated",
-            Self::AbsenceClosed => "be.uam.minor.absence_closed",
-            Self::TaskCreated => "be.uam.task.created",
-            Self::TaskCompleted => "be.uam.task.completed",
-            Self::TaskOverdue => "be.uam.task.overdue",
-            Self::PossibleMatch => "be.uam.minor.possible_match",
-            Self::ReviewDue => "be.uam.minor.review_due",
-        }
-    }
-}
+use super::kind::EventType;
+use crate::episode::{Absence, Task};
 
 /// One event about an alert: its stable id (for de-duplication downstream), when it happened, and
 /// the alert as it stood after the change. Renderings for subscribers are made from it later,
@@ -90,30 +22,9 @@ pub struct AlertEvent {
     /// open alert is reviewed).
     pub notice: Option<crate::lifecycle::ReviewNotice>,
     /// For the absence events: the absence as it stands after the change (`alert_id` is empty).
-    pub absence: Option<crate::episode::Absence>,
+    pub absence: Option<Absence>,
     /// For the task events: the task as it stands after the change.
-    pub task: Option<crate::episode::Task>,
-}
-
-impl EventType {
-    /// What the outbox row's payload holds for events of this type.
-    pub fn payload(self) -> Payload {
-        match self {
-            Self::ReviewDue => Payload::Notice,
-            Self::AbsenceOverdue | Self::AbsenceEscalated | Self::AbsenceClosed => Payload::Absence,
-            Self::TaskCreated | Self::TaskCompleted | Self::TaskOverdue => Payload::Task,
-            _ => Payload::Alert,
-        }
-    }
-}
-
-/// What an event is about, and so what its outbox payload holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Payload {
-    Alert,
-    Notice,
-    Absence,
-    Task,
+    pub task: Option<Task>,
 }
 
 /// A record found to be possibly the same child as the missing child of an alert.
@@ -123,4 +34,36 @@ pub struct PossibleMatch {
     pub minor_id: String,
     /// The matcher's score, at or above the possible-match threshold.
     pub score: f64,
+}
+
+impl AlertEvent {
+    /// An event about `absence` as it stands after the change (`alert_id` is empty).
+    pub fn of_absence(kind: EventType, absence: &Absence, id: String, time: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            kind,
+            alert_id: String::new(),
+            minor_id: absence.minor_id.clone(),
+            time,
+            possible_match: None,
+            notice: None,
+            absence: Some(absence.clone()),
+            task: None,
+        }
+    }
+
+    /// An event about `task` as it stands after the change.
+    pub fn of_task(kind: EventType, task: &Task, id: String, time: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            kind,
+            alert_id: task.alert_id.clone(),
+            minor_id: task.minor_id.clone(),
+            time,
+            possible_match: None,
+            notice: None,
+            absence: None,
+            task: Some(task.clone()),
+        }
+    }
 }

@@ -6,7 +6,8 @@ use crate::agency::{AgencyId, AgencyKind};
 use crate::category::{Category, CategorySet};
 use crate::minor::MinorData;
 
-use super::model::{Alert, Reporter};
+use super::model::Alert;
+use super::reporter::Reporter;
 use super::risk::RiskRules;
 
 /// Agency kinds that follow every alert: they are notified of each one whatever the child.
@@ -113,6 +114,10 @@ pub fn mask_alert(
     // Whether the reporter was unrelated to the child says who cares for it: for those who read
     // `guardianship` (the guardian, the guardianship service).
     out.reporter_unrelated &= read.contains(Category::Guardianship);
+    // When a roll call found the child absent is a fact of its placement.
+    if !read.contains(Category::Placement) {
+        out.absent_since = None;
+    }
     // Earlier disappearances are a fact of `risk`.
     if !read.contains(Category::Risk) {
         out.previous_episodes = 0;

@@ -9,19 +9,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
-    /// The police zone of the place last seen: chosen by the reporter, or found in the zones
-    /// table (`policy/zones.toml`); the first police agency to acknowledge takes it when neither
-    /// named one.
+    // The police zone of the place last seen: chosen by the reporter, or found in the zones
+    // table (`policy/zones.toml`); the first police agency to acknowledge takes it when neither
+    // named one.
     PoliceZone,
-    /// The child's guardian (the guardian agency on the record).
+    // The child's guardian (the guardian agency on the record).
     Guardian,
-    /// The guardianship service.
+    // The guardianship service.
     GuardianshipService,
-    /// Child Focus, the 116000 hotline.
+    // Child Focus, the 116000 hotline.
     ChildFocus,
-    /// The immigration office.
+    // The immigration office.
     ImmigrationOffice,
-    /// The reception centre or youth-care service where the child is placed.
+    // The reception centre or youth-care service where the child is placed.
     Placement,
 }
 
@@ -68,16 +68,16 @@ impl Party {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerState {
-    /// The party made the report: it knows.
+    // The party made the report: it knows.
     Reporter,
-    /// Told by the registry, not acknowledged yet.
+    // Told by the registry, not acknowledged yet.
     Pending,
-    /// Acknowledged.
+    // Acknowledged.
     Acknowledged,
-    /// Not acknowledged by the deadline: the alert escalated.
+    // Not acknowledged by the deadline: the alert escalated.
     Escalated,
-    /// No agency could be found for the part (no guardian appointed, no zone for the place, no
-    /// such agency registered): a gap a person must fill.
+    // No agency could be found for the part (no guardian appointed, no zone for the place, no
+    // such agency registered): a gap a person must fill.
     Unassigned,
 }
 
@@ -179,15 +179,15 @@ pub fn acknowledge(ledger: &mut [LedgerEntry], agency: &str, police: bool, now: 
             found = true;
         }
     }
-    if !found && police {
-        if let Some(e) = ledger
+    if !found
+        && police
+        && let Some(e) = ledger
             .iter_mut()
             .find(|e| e.party == Party::PoliceZone && e.agency.is_none())
-        {
-            e.agency = Some(agency.to_owned());
-            e.state = LedgerState::Acknowledged;
-            e.at = Some(now);
-        }
+    {
+        e.agency = Some(agency.to_owned());
+        e.state = LedgerState::Acknowledged;
+        e.at = Some(now);
     }
 }
 

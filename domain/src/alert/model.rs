@@ -6,8 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::appeal::{Appeal, Republication};
-use super::event::{AlertEvent, EventType};
+use super::event::AlertEvent;
+use super::kind::EventType;
 use super::ledger::{self, LedgerEntry};
+use super::reporter::Reporter;
 use crate::minor::RiskLevel;
 
 /// Open until resolved.
@@ -60,14 +62,6 @@ impl ResolutionOutcome {
     }
 }
 
-/// Who reported or changed something.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Reporter {
-    pub subject: String,
-    pub agency: String,
-    pub role: String,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Acknowledgement {
     pub agency: String,
@@ -83,7 +77,7 @@ pub struct Acknowledgement {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Credibility {
-    /// Not assessed yet.
+    // Not assessed yet.
     #[default]
     Unverified,
     Credible,

@@ -25,13 +25,13 @@ use crate::purpose::Purpose;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FormKind {
-    /// The Belgian police's report of a missing person (local police, federal missing-persons
-    /// unit).
+    // The Belgian police's report of a missing person (local police, federal missing-persons
+    // unit).
     PoliceReport,
-    /// A SIS alert on a missing minor (Regulation (EU) 2018/1862, Art. 32) and its SIRENE form,
-    /// marked urgent and unaccompanied.
+    // A SIS alert on a missing minor (Regulation (EU) 2018/1862, Art. 32) and its SIRENE form,
+    // marked urgent and unaccompanied.
     SireneMissingMinor,
-    /// A request to INTERPOL for a Yellow Notice (missing person).
+    // A request to INTERPOL for a Yellow Notice (missing person).
     InterpolYellowNotice,
 }
 
@@ -407,10 +407,10 @@ pub const FORMS: [FormSpec; 3] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingReason {
-    /// The caller reads the field's category, and the record (or the alert) holds no value.
+    // The caller reads the field's category, and the record (or the alert) holds no value.
     NotRecorded,
-    /// The caller's mask does not show the field's category: another agency may hold it. Says
-    /// nothing of whether a value is recorded.
+    // The caller's mask does not show the field's category: another agency may hold it. Says
+    // nothing of whether a value is recorded.
     Withheld,
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::alert::{AlertEvent, EventType, Reporter};
+use crate::alert::{EventType, Reporter};
 use crate::minor::RiskLevel;
 
 /// What a roll call found of one child.
@@ -13,10 +13,10 @@ use crate::minor::RiskLevel;
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Present,
-    /// Away with leave (school trip, hospital, family visit): no clock runs.
+    // Away with leave (school trip, hospital, family visit): no clock runs.
     AbsentWithPermission,
     AbsentWithoutPermission,
-    /// Not seen and nobody knows: treated as an unexplained absence.
+    // Not seen and nobody knows: treated as an unexplained absence.
     Unknown,
 }
 
@@ -56,11 +56,11 @@ impl AbsenceStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AbsenceEnd {
-    /// A later roll call found the child present.
+    // A later roll call found the child present.
     Returned,
-    /// A later roll call found the absence explained (leave given after the fact).
+    // A later roll call found the absence explained (leave given after the fact).
     Permitted,
-    /// The child was reported missing: the episode goes on as an alert.
+    // The child was reported missing: the episode goes on as an alert.
     Reported,
 }
 
@@ -150,20 +150,6 @@ impl Absence {
         }
     }
 
-    fn event(&self, kind: EventType, event_id: String, time: DateTime<Utc>) -> AlertEvent {
-        AlertEvent {
-            id: event_id,
-            kind,
-            alert_id: String::new(),
-            minor_id: self.minor_id.clone(),
-            time,
-            possible_match: None,
-            notice: None,
-            absence: Some(self.clone()),
-            task: None,
-        }
-    }
-
     /// The next deadline the sweep looks at: overdue, then the escalation; none once closed.
     pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
         match (self.status, self.overdue_at, self.escalated_at) {
@@ -174,20 +160,21 @@ impl Absence {
     }
 
     /// Marks the absence overdue, or escalated, if its deadline has passed at `now`; each once.
-    pub fn sweep(&mut self, now: DateTime<Utc>, event_id: String) -> Option<AlertEvent> {
+    /// Returns the type of the event to raise (`AlertEvent::of_absence`).
+    pub fn sweep(&mut self, now: DateTime<Utc>) -> Option<EventType> {
         if self.status != AbsenceStatus::Open {
             return None;
         }
         if self.overdue_at.is_none() && now >= self.overdue_due_at {
             self.overdue_at = Some(now);
             self.version += 1;
-            return Some(self.event(EventType::AbsenceOverdue, event_id, now));
+            return Some(EventType::AbsenceOverdue);
         }
         if self.overdue_at.is_some() && self.escalated_at.is_none() && now >= self.escalation_due_at
         {
             self.escalated_at = Some(now);
             self.version += 1;
-            return Some(self.event(EventType::AbsenceEscalated, event_id, now));
+            return Some(EventType::AbsenceEscalated);
         }
         None
     }
@@ -200,8 +187,7 @@ impl Absence {
         by: &Reporter,
         alert_id: Option<String>,
         now: DateTime<Utc>,
-        event_id: String,
-    ) -> Option<AlertEvent> {
+    ) -> Option<EventType> {
         if self.status == AbsenceStatus::Closed {
             return None;
         }
@@ -215,7 +201,7 @@ impl Absence {
         self.version += 1;
         self.overdue_at
             .is_some()
-            .then(|| self.event(EventType::AbsenceClosed, event_id, now))
+            .then_some(EventType::AbsenceClosed)
     }
 }
 
@@ -246,14 +232,18 @@ mod tests {
         let t0 = DateTime::UNIX_EPOCH;
         let mut a = absence(t0);
         assert_eq!(a.next_deadline(), Some(t0 + Duration::hours(2)));
-        assert!(a.sweep(t0 + Duration::minutes(119), "e".into()).is_none());
-        let e = a.sweep(t0 + Duration::hours(2), "e1".into()).unwrap();
-        assert_eq!(e.kind, EventType::AbsenceOverdue);
-        assert!(a.sweep(t0 + Duration::hours(3), "e".into()).is_none());
+        assert!(a.sweep(t0 + Duration::minutes(119)).is_none());
+        assert_eq!(
+            a.sweep(t0 + Duration::hours(2)),
+            Some(EventType::AbsenceOverdue)
+        );
+        assert!(a.sweep(t0 + Duration::hours(3)).is_none());
         assert_eq!(a.next_deadline(), Some(t0 + Duration::hours(6)));
-        let e = a.sweep(t0 + Duration::hours(6), "e2".into()).unwrap();
-        assert_eq!(e.kind, EventType::AbsenceEscalated);
-        assert!(a.sweep(t0 + Duration::hours(60), "e".into()).is_none());
+        assert_eq!(
+            a.sweep(t0 + Duration::hours(6)),
+            Some(EventType::AbsenceEscalated)
+        );
+        assert!(a.sweep(t0 + Duration::hours(60)).is_none());
         assert_eq!(a.next_deadline(), None);
     }
 
@@ -262,22 +252,13 @@ mod tests {
         let t0 = DateTime::UNIX_EPOCH;
         let by = absence(t0).recorded_by;
         let mut quiet = absence(t0);
-        assert!(
-            quiet
-                .close(AbsenceEnd::Returned, &by, None, t0, "c".into())
-                .is_none()
-        );
+        assert!(quiet.close(AbsenceEnd::Returned, &by, None, t0).is_none());
         assert_eq!(quiet.status, AbsenceStatus::Closed);
-        assert!(quiet.sweep(t0 + Duration::hours(9), "e".into()).is_none());
+        assert!(quiet.sweep(t0 + Duration::hours(9)).is_none());
         let mut late = absence(t0);
-        late.sweep(t0 + Duration::hours(2), "o".into()).unwrap();
-        let e = late
-            .close(AbsenceEnd::Returned, &by, None, t0, "c".into())
-            .unwrap();
-        assert_eq!(e.kind, EventType::AbsenceClosed);
-        assert!(
-            late.close(AbsenceEnd::Returned, &by, None, t0, "c".into())
-                .is_none()
-        );
+        late.sweep(t0 + Duration::hours(2)).unwrap();
+        let e = late.close(AbsenceEnd::Returned, &by, None, t0).unwrap();
+        assert_eq!(e, EventType::AbsenceClosed);
+        assert!(late.close(AbsenceEnd::Returned, &by, None, t0).is_none());
     }
 }

@@ -4,19 +4,19 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::alert::{AlertEvent, EventType, Reporter};
+use crate::alert::{EventType, Reporter};
 
 /// What is to be done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
-    /// Talk with the child after the return: where it was, with whom, what it needs.
+    // Talk with the child after the return: where it was, with whom, what it needs.
     ReturnInterview,
-    /// Assess the disappearance risk again, with this episode counted.
+    // Assess the disappearance risk again, with this episode counted.
     RiskReassessment,
-    /// Decide whether the placement still fits.
+    // Decide whether the placement still fits.
     PlacementReview,
-    /// Tell the guardian the child was found.
+    // Tell the guardian the child was found.
     GuardianInformed,
 }
 
@@ -91,33 +91,20 @@ pub enum TaskError {
 }
 
 impl Task {
-    pub fn event(&self, kind: EventType, event_id: String, time: DateTime<Utc>) -> AlertEvent {
-        AlertEvent {
-            id: event_id,
-            kind,
-            alert_id: self.alert_id.clone(),
-            minor_id: self.minor_id.clone(),
-            time,
-            possible_match: None,
-            notice: None,
-            absence: None,
-            task: Some(self.clone()),
-        }
-    }
-
     /// The deadline the sweep looks at: none once done or flagged.
     pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
         (self.status == TaskStatus::Open && self.overdue_at.is_none()).then_some(self.due_at)
     }
 
-    /// Flags the task overdue, once, when its deadline has passed open.
-    pub fn overdue_if_due(&mut self, now: DateTime<Utc>, event_id: String) -> Option<AlertEvent> {
+    /// Flags the task overdue, once, when its deadline has passed open; returns the type of the
+    /// event to raise (`AlertEvent::of_task`).
+    pub fn overdue_if_due(&mut self, now: DateTime<Utc>) -> Option<EventType> {
         if self.next_deadline().is_none_or(|due| now < due) {
             return None;
         }
         self.overdue_at = Some(now);
         self.version += 1;
-        Some(self.event(EventType::TaskOverdue, event_id, now))
+        Some(EventType::TaskOverdue)
     }
 
     pub fn complete(
@@ -125,8 +112,7 @@ impl Task {
         by: &Reporter,
         note: Option<String>,
         now: DateTime<Utc>,
-        event_id: String,
-    ) -> Result<AlertEvent, TaskError> {
+    ) -> Result<EventType, TaskError> {
         if self.status == TaskStatus::Done {
             return Err(TaskError::Done);
         }
@@ -137,7 +123,7 @@ impl Task {
             note,
         });
         self.version += 1;
-        Ok(self.event(EventType::TaskCompleted, event_id, now))
+        Ok(EventType::TaskCompleted)
     }
 }
 
@@ -167,32 +153,18 @@ mod tests {
     fn overdue_once_and_never_when_done() {
         let t0 = DateTime::UNIX_EPOCH;
         let mut t = task(t0);
-        assert!(
-            t.overdue_if_due(t0 + Duration::hours(71), "e".into())
-                .is_none()
-        );
-        let e = t
-            .overdue_if_due(t0 + Duration::hours(72), "e".into())
-            .unwrap();
-        assert_eq!(e.kind, EventType::TaskOverdue);
-        assert!(
-            t.overdue_if_due(t0 + Duration::hours(99), "e".into())
-                .is_none()
-        );
+        assert!(t.overdue_if_due(t0 + Duration::hours(71)).is_none());
+        let e = t.overdue_if_due(t0 + Duration::hours(72)).unwrap();
+        assert_eq!(e, EventType::TaskOverdue);
+        assert!(t.overdue_if_due(t0 + Duration::hours(99)).is_none());
         let by = Reporter {
             subject: "s".into(),
             agency: "centre".into(),
             role: "reception_staff".into(),
         };
         let mut done = task(t0);
-        done.complete(&by, None, t0, "c".into()).unwrap();
-        assert_eq!(
-            done.complete(&by, None, t0, "c".into()),
-            Err(TaskError::Done)
-        );
-        assert!(
-            done.overdue_if_due(t0 + Duration::hours(99), "e".into())
-                .is_none()
-        );
+        done.complete(&by, None, t0).unwrap();
+        assert_eq!(done.complete(&by, None, t0), Err(TaskError::Done));
+        assert!(done.overdue_if_due(t0 + Duration::hours(99)).is_none());
     }
 }

@@ -134,6 +134,8 @@ pub struct Report {
 /// A public appeal as Child Focus publishes it.
 #[derive(Debug, Clone)]
 pub struct AppealRequest {
+    /// Where the public is asked to look, as Child Focus words it (a town, a region).
+    pub area: String,
     pub headline: String,
     pub description: String,
     pub expires_at: DateTime<Utc>,
@@ -163,6 +165,9 @@ pub struct AlertUpdate {
     pub reason: Option<String>,
     pub protective_measures: Option<String>,
 }
+
+/// The longest a public appeal may be published for before it is renewed.
+pub const MAX_APPEAL: chrono::Duration = chrono::Duration::days(90);
 
 /// How often a change retries when another change to the same alert came first.
 const ATTEMPTS: usize = 5;
@@ -497,6 +502,10 @@ impl Alerts {
         };
         let zone = match police_zone {
             Some(zone) => Some(zone),
+            // A police agency that reports is the zone, unless it names another.
+            None if rq.caller.agency_kind == AgencyKind::Police => {
+                Some(rq.caller.agency.to_string())
+            }
             None => match self.zones.zone_of(municipality.as_deref(), &place) {
                 Some(found) => {
                     let police = ids_of(AgencyKind::Police)?;
@@ -525,13 +534,14 @@ impl Alerts {
         let absence = self.absences.open_for_minor(minor_id)?;
         let alert_id = self.ids.new_id();
         let closed = absence.map(|mut a| {
-            let event = a.close(
-                AbsenceEnd::Reported,
-                &reporter(&rq.caller),
-                Some(alert_id.clone()),
-                now,
-                self.ids.new_id(),
-            );
+            let event = a
+                .close(
+                    AbsenceEnd::Reported,
+                    &reporter(&rq.caller),
+                    Some(alert_id.clone()),
+                    now,
+                )
+                .map(|kind| AlertEvent::of_absence(kind, &a, self.ids.new_id(), now));
             (a, event)
         });
         let (alert, event) = Alert::raise(
@@ -728,6 +738,10 @@ impl Alerts {
                     items.push(self.view(&rq.caller, alert, minor.as_ref(), &mut kinds)?);
                 }
             }
+            // A gap the caller cannot see (an entry its mask withholds) does not list the alert.
+            if filter.ledger_incomplete {
+                items.retain(|v| ledger::has_gap(&v.alert.ledger));
+            }
             trail.concerns(items.iter().map(|v| v.alert.minor_id.clone()).collect());
             trail.discloses(
                 items
@@ -755,6 +769,11 @@ impl Alerts {
         change: impl Fn(&mut Alert, &Reporter, DateTime<Utc>, String) -> Result<Changed, Failure>,
     ) -> Result<AlertView, Failure> {
         self.kernel.audited(rq, action, &[], |trail| {
+            // The child is named before anything is checked, so that a refusal shows in the
+            // child's access log; the answer does not depend on it.
+            if let Some(alert) = self.alerts.find(id)? {
+                trail.concerns(vec![alert.minor_id]);
+            }
             let purpose = self.kernel.purpose(rq, op)?;
             for _ in 0..ATTEMPTS {
                 let (mut alert, minor, facts) = self.load_for(rq, id, op, purpose)?;
@@ -785,7 +804,7 @@ impl Alerts {
                 };
                 let more_events: Vec<AlertEvent> = tasks
                     .iter()
-                    .map(|t| t.event(EventType::TaskCreated, self.ids.new_id(), now))
+                    .map(|t| AlertEvent::of_task(EventType::TaskCreated, t, self.ids.new_id(), now))
                     .collect();
                 let after = minor.as_ref().map(|m| Minor {
                     status: status.unwrap_or(m.status),
@@ -996,9 +1015,17 @@ impl Alerts {
     ) -> Result<AlertView, Failure> {
         let headline = bounded("headline", &appeal.headline, 200)?;
         let description = bounded("description", &appeal.description, 4000)?;
-        if appeal.expires_at <= self.kernel.now() {
-            return Err(Failure::invalid("expires_at", "must be in the future"));
+        let now = self.kernel.now();
+        if appeal.expires_at <= now || appeal.expires_at > now + MAX_APPEAL {
+            return Err(Failure::invalid(
+                "expires_at",
+                format!(
+                    "must be in the future and at most {} days ahead",
+                    MAX_APPEAL.num_days()
+                ),
+            ));
         }
+        let area = bounded("area", &appeal.area, 200)?;
         self.change(
             rq,
             id,
@@ -1007,6 +1034,8 @@ impl Alerts {
             None,
             |alert, by, now, event_id| {
                 let appeal = Appeal {
+                    id: self.ids.new_id(),
+                    area: area.clone(),
                     headline: headline.clone(),
                     description: description.clone(),
                     published_at: now,
@@ -1034,6 +1063,15 @@ impl Alerts {
         }
         if at.is_some_and(|t| t > self.kernel.now()) {
             return Err(Failure::invalid("at", "is in the future"));
+        }
+        let published = self
+            .alerts
+            .find(id)?
+            .and_then(|a| a.appeal.map(|p| p.published_at));
+        if let (Some(t), Some(published)) = (at, published)
+            && t < published
+        {
+            return Err(Failure::invalid("at", "is before the appeal was published"));
         }
         self.change(
             rq,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::alert::{Reporter, RiskRules};
+use crate::alert::{AlertEvent, Reporter, RiskRules};
 use crate::audit::Action;
 use crate::category::{Category, CategorySet};
 use crate::episode::{Absence, AbsenceEnd, NewAbsence, Presence, Task, TaskStatus};
@@ -24,6 +24,9 @@ use crate::validation::FieldErrors;
 
 /// The most children one roll call may name.
 pub const MAX_ROLL_CALL: usize = 500;
+
+/// How long after it was taken a roll call may still be recorded.
+pub const MAX_ROLL_CALL_AGE: chrono::Duration = chrono::Duration::hours(24);
 
 /// The ports of the episodes service.
 pub struct EpisodePorts {
@@ -57,15 +60,15 @@ pub struct PresenceEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceOutcome {
-    /// Nothing to do: present, or away with leave, and no absence was open.
+    // Nothing to do: present, or away with leave, and no absence was open.
     Recorded,
-    /// An unexplained absence opened; its clock runs.
+    // An unexplained absence opened; its clock runs.
     Opened,
-    /// The absence already open stays open (its clock is not restarted).
+    // The absence already open stays open (its clock is not restarted).
     StillOpen,
-    /// The open absence closed: the child is back, or the absence is explained.
+    // The open absence closed: the child is back, or the absence is explained.
     Closed,
-    /// The child is reported missing already: the alert is the episode, nothing opened.
+    // The child is reported missing already: the alert is the episode, nothing opened.
     AlertOpen,
 }
 
@@ -125,6 +128,15 @@ impl Episodes {
             if at > now {
                 errors.push("checked_at", "is in the future");
             }
+            if at < now - MAX_ROLL_CALL_AGE {
+                errors.push(
+                    "checked_at",
+                    format!(
+                        "is more than {} hours ago: a roll call is recorded within a day",
+                        MAX_ROLL_CALL_AGE.num_hours()
+                    ),
+                );
+            }
             if entries.is_empty() || entries.len() > MAX_ROLL_CALL {
                 errors.push(
                     "children",
@@ -165,8 +177,18 @@ impl Episodes {
             let mut closed = Vec::new();
             let mut events = Vec::new();
             let mut results = Vec::with_capacity(entries.len());
-            for (e, minor) in entries.iter().zip(&minors) {
+            for (i, (e, minor)) in entries.iter().zip(&minors).enumerate() {
                 let open = self.absences.open_for_minor(&minor.id)?;
+                // A roll call older than the absence it would close says nothing of the child now.
+                if let Some(a) = open.as_ref().filter(|a| !e.presence.unexplained() && at < a.noted_at) {
+                    return Err(Failure::invalid(
+                        &format!("children[{i}].presence"),
+                        format!(
+                            "the child's open absence was noted at {}, after this roll call",
+                            a.noted_at.to_rfc3339()
+                        ),
+                    ));
+                }
                 let (outcome, absence) = match (e.presence.unexplained(), open) {
                     (false, Some(mut a)) => {
                         let read = a.version;
@@ -175,7 +197,9 @@ impl Episodes {
                         } else {
                             AbsenceEnd::Permitted
                         };
-                        events.extend(a.close(reason, &by, None, now, self.ids.new_id()));
+                        if let Some(kind) = a.close(reason, &by, None, now) {
+                            events.push(AlertEvent::of_absence(kind, &a, self.ids.new_id(), now));
+                        }
                         closed.push((a.clone(), read));
                         (PresenceOutcome::Closed, Some(a))
                     }
@@ -337,12 +361,9 @@ impl Episodes {
                     .ok_or_else(|| Failure::NotFound(format!("no task `{id}` of your agency")))?;
                 trail.concerns(vec![task.minor_id.clone()]);
                 let read = task.version;
-                let event = task.complete(
-                    &reporter(&rq.caller),
-                    note.clone(),
-                    self.kernel.now(),
-                    self.ids.new_id(),
-                )?;
+                let now = self.kernel.now();
+                let kind = task.complete(&reporter(&rq.caller), note.clone(), now)?;
+                let event = AlertEvent::of_task(kind, &task, self.ids.new_id(), now);
                 let audit = trail.for_change(CategorySet::EMPTY);
                 match self.tasks.update(&task, read, &event, Some(&audit)) {
                     Ok(()) => {
@@ -364,9 +385,10 @@ impl Episodes {
         let mut raised = 0;
         for mut absence in self.absences.due(now)? {
             let read = absence.version;
-            let Some(event) = absence.sweep(now, self.ids.new_id()) else {
+            let Some(kind) = absence.sweep(now) else {
                 continue;
             };
+            let event = AlertEvent::of_absence(kind, &absence, self.ids.new_id(), now);
             match self.absences.update(&absence, read, &event) {
                 Ok(()) => raised += 1,
                 // A roll call or a report changed it: the next sweep looks again.
@@ -376,9 +398,10 @@ impl Episodes {
         }
         for mut task in self.tasks.due(now)? {
             let read = task.version;
-            let Some(event) = task.overdue_if_due(now, self.ids.new_id()) else {
+            let Some(kind) = task.overdue_if_due(now) else {
                 continue;
             };
+            let event = AlertEvent::of_task(kind, &task, self.ids.new_id(), now);
             match self.tasks.update(&task, read, &event, None) {
                 Ok(()) => raised += 1,
                 Err(EpisodeWriteError::Stale) => {}

@@ -231,27 +231,16 @@ pub fn render(
         }),
     };
     let (children, disclosed) = data.disclosure(&e.minor_id);
-    let cloudevent = serde_json::to_value(CloudEvent {
-        specversion: "1.0",
-        id: &e.id,
-        source: SOURCE,
-        kind: e.kind.as_str(),
-        subject: &e.alert_id,
-        time: e.time,
-        datacontenttype: "application/json",
+    rendered(
+        event,
+        &e.alert_id,
         data,
-    })?;
-    Ok(RenderedEvent {
-        seq: event.seq,
-        id: e.id.clone(),
-        key: e.minor_id.clone(),
-        kind: e.kind.as_str(),
-        time: e.time,
-        cloudevent,
-        children,
-        disclosed,
-        purpose: Purpose::Disappearance,
-    })
+        Disclosure {
+            children,
+            categories: disclosed,
+            purpose: Purpose::Disappearance,
+        },
+    )
 }
 
 /// The `data` of an absence event: the absence, and the child's record through the receiver's
@@ -285,12 +274,59 @@ fn render_absence(
         .map(|v| v.data.present_categories())
         .unwrap_or_default();
     disclosed.insert(Category::Placement);
+    rendered(
+        event,
+        &absence.id,
+        data,
+        Disclosure {
+            children: vec![e.minor_id.clone()],
+            categories: disclosed,
+            purpose: Purpose::Disappearance,
+        },
+    )
+}
+
+/// A task event as a CloudEvent: `data` is the task (kind, child and alert ids, assignee,
+/// deadline, state), no field of the child's record.
+fn render_task(event: &OutboxEvent) -> anyhow::Result<RenderedEvent> {
+    let e = &event.event;
+    let task = e
+        .task
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("outbox event {} has no task", e.id))?;
+    rendered(
+        event,
+        &task.id,
+        serde_json::json!({ "task": task }),
+        Disclosure {
+            children: vec![e.minor_id.clone()],
+            categories: CategorySet::EMPTY,
+            purpose: Purpose::Disappearance,
+        },
+    )
+}
+
+/// Whom and what a rendered event discloses, for its audit entry.
+struct Disclosure {
+    children: Vec<String>,
+    categories: CategorySet,
+    purpose: Purpose,
+}
+
+/// `event` as a structured CloudEvent about `subject` carrying `data`, with what it discloses.
+fn rendered<D: Serialize>(
+    event: &OutboxEvent,
+    subject: &str,
+    data: D,
+    disclosure: Disclosure,
+) -> anyhow::Result<RenderedEvent> {
+    let e = &event.event;
     let cloudevent = serde_json::to_value(CloudEvent {
         specversion: "1.0",
         id: &e.id,
         source: SOURCE,
         kind: e.kind.as_str(),
-        subject: &absence.id,
+        subject,
         time: e.time,
         datacontenttype: "application/json",
         data,
@@ -302,40 +338,9 @@ fn render_absence(
         kind: e.kind.as_str(),
         time: e.time,
         cloudevent,
-        children: vec![e.minor_id.clone()],
-        disclosed,
-        purpose: Purpose::Disappearance,
-    })
-}
-
-/// A task event as a CloudEvent: `data` is the task (kind, child and alert ids, assignee,
-/// deadline, state), no field of the child's record.
-fn render_task(event: &OutboxEvent) -> anyhow::Result<RenderedEvent> {
-    let e = &event.event;
-    let task = e
-        .task
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("outbox event {} has no task", e.id))?;
-    let cloudevent = serde_json::to_value(CloudEvent {
-        specversion: "1.0",
-        id: &e.id,
-        source: SOURCE,
-        kind: e.kind.as_str(),
-        subject: &task.id,
-        time: e.time,
-        datacontenttype: "application/json",
-        data: serde_json::json!({ "task": task }),
-    })?;
-    Ok(RenderedEvent {
-        seq: event.seq,
-        id: e.id.clone(),
-        key: e.minor_id.clone(),
-        kind: e.kind.as_str(),
-        time: e.time,
-        cloudevent,
-        children: vec![e.minor_id.clone()],
-        disclosed: CategorySet::EMPTY,
-        purpose: Purpose::Disappearance,
+        children: disclosure.children,
+        disclosed: disclosure.categories,
+        purpose: disclosure.purpose,
     })
 }
 
@@ -347,27 +352,16 @@ fn render_notice(event: &OutboxEvent) -> anyhow::Result<RenderedEvent> {
         .notice
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("outbox event {} has neither alert nor notice", e.id))?;
-    let cloudevent = serde_json::to_value(CloudEvent {
-        specversion: "1.0",
-        id: &e.id,
-        source: SOURCE,
-        kind: e.kind.as_str(),
-        subject: &e.minor_id,
-        time: e.time,
-        datacontenttype: "application/json",
-        data: notice,
-    })?;
-    Ok(RenderedEvent {
-        seq: event.seq,
-        id: e.id.clone(),
-        key: e.minor_id.clone(),
-        kind: e.kind.as_str(),
-        time: e.time,
-        cloudevent,
-        children: vec![e.minor_id.clone()],
-        disclosed: CategorySet::EMPTY,
-        purpose: Purpose::Guardianship,
-    })
+    rendered(
+        event,
+        &e.minor_id,
+        notice,
+        Disclosure {
+            children: vec![e.minor_id.clone()],
+            categories: CategorySet::EMPTY,
+            purpose: Purpose::Guardianship,
+        },
+    )
 }
 
 /// The audit entry of one event delivered to (or streamed to) a receiver: the receiving agency

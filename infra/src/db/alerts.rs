@@ -110,7 +110,8 @@ impl AlertRepository for DieselAlertRepository {
                     alerts::next_due_at.eq(alert.next_deadline().map(micros)),
                     alerts::version.eq(alert.version),
                     alerts::data.eq(&data),
-                    alerts::ledger_gap.eq(domain::alert::ledger::has_gap(&alert.ledger)),
+                    alerts::ledger_gap.eq(alert.status == AlertStatus::Open
+                        && domain::alert::ledger::has_gap(&alert.ledger)),
                 ))
                 .execute(c)?;
             let seq: i64 = alerts::table
@@ -169,7 +170,8 @@ impl AlertRepository for DieselAlertRepository {
                 alerts::next_due_at.eq(alert.next_deadline().map(micros)),
                 alerts::version.eq(alert.version),
                 alerts::data.eq(&data),
-                alerts::ledger_gap.eq(domain::alert::ledger::has_gap(&alert.ledger)),
+                alerts::ledger_gap.eq(alert.status == AlertStatus::Open
+                    && domain::alert::ledger::has_gap(&alert.ledger)),
             ))
             .execute(c)?;
             if updated == 0 {

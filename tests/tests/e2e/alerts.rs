@@ -132,9 +132,11 @@ async fn a_report_raises_an_alert_with_assessed_risk_for_the_agencies_that_must_
             "demo-child-focus",
             "demo-guardian",
             "demo-guardianship",
+            "demo-immigration",
             "demo-police"
         ]),
-        "police, Child Focus, the guardianship service and the child's guardian; not the reporter"
+        "police, Child Focus, the guardianship service, the child's guardian and the immigration \
+         office (a party on the reporting ledger); not the reporter"
     );
     let raised: DateTime<Utc> = alert["raised_at"].as_str().unwrap().parse().unwrap();
     let due: DateTime<Utc> = alert["acknowledgement_due_at"]
@@ -466,12 +468,18 @@ async fn the_lifecycle_acknowledgements_sightings_news_resolution_measures(
             "be.uam.alert.sighting",
             "be.uam.alert.updated",
             "be.uam.alert.resolved",
+            // The follow-up of a child found (policy/risk.toml): return interview, risk
+            // reassessment, placement review, guardian informed.
+            "be.uam.task.created",
+            "be.uam.task.created",
+            "be.uam.task.created",
+            "be.uam.task.created",
             "be.uam.alert.updated"
         ]
     );
     let ids: std::collections::BTreeSet<String> =
         outbox(&app).into_iter().map(|e| e.event_id).collect();
-    assert_eq!(ids.len(), 6, "stable, distinct event ids");
+    assert_eq!(ids.len(), 10, "stable, distinct event ids");
 }
 
 #[apply(backends)]

@@ -358,6 +358,11 @@ async fn a_return_closes_the_absence_before_its_clock_and_nobody_is_told(#[case]
                    "children": [{"minor_id": SEMHAR, "presence": "present"}]}),
             "checked_at",
         ),
+        (
+            json!({"checked_at": "0001-01-01T00:00:00Z",
+                   "children": [{"minor_id": SEMHAR, "presence": "unknown"}]}),
+            "checked_at",
+        ),
     ] {
         let res = call(
             &app,
@@ -491,7 +496,7 @@ async fn the_ledger_names_who_must_be_told_lists_its_gaps_and_escalates_the_sile
             );
         }
     }
-    assert_eq!(incomplete(&app).await, [f.clone()]);
+    assert_eq!(incomplete(&app).await, std::slice::from_ref(&f));
 
     // Farid's alert: a police agency's acknowledgement takes the open zone; the missing guardian
     // stays a gap, and at the deadline (medium: 60 minutes) the silent are marked escalated.
@@ -532,7 +537,7 @@ async fn the_ledger_names_who_must_be_told_lists_its_gaps_and_escalates_the_sile
         "reporter"
     )));
     assert!(parts.contains(&entry("guardian", None, "unassigned")));
-    assert_eq!(incomplete(&app).await, [f.clone()]);
+    assert_eq!(incomplete(&app).await, std::slice::from_ref(&f));
 
     // Through the caller's mask: police do not read `guardianship` or `placement` of Semhar, so
     // those entries are not shown to them.
@@ -629,12 +634,35 @@ async fn sightings_are_graded_by_police_and_child_focus_and_events_carry_the_gra
             .await
         }
     };
-    // The centre that reported it may not grade it.
+    // The centre that reported it may not grade it; the refusal shows in the child's access log.
     assert_problem(
         grade(RECEPTION, json!({"grade": "credible"}), sid.clone()).await,
         403,
     )
     .await;
+    let log = ok(
+        call(
+            &app,
+            GUARDIAN,
+            "guardianship",
+            reqwest::Method::GET,
+            &format!("/v1/minors/{SEMHAR}/access-log?limit=200"),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "grade_sighting"
+                && e["outcome"] == "denied"
+                && e["agency"] == "demo-reception"),
+        "{log}"
+    );
     let graded = ok(
         grade(
             POLICE,
@@ -871,9 +899,11 @@ async fn a_public_appeal_is_published_republished_and_cancelled_at_resolution(
                 "disappearance",
                 reqwest::Method::POST,
                 &format!("/v1/alerts/{id}/appeal"),
-                Some(json!({"headline": "Missing: Semhar, 15",
+                Some(
+                    json!({"area": "Brussels", "headline": "Missing: Semhar, 15",
                             "description": "Last seen at Brussels-North. Call 116000.",
-                            "expires_at": expires})),
+                            "expires_at": expires}),
+                ),
             )
             .await
         }
@@ -924,6 +954,12 @@ async fn a_public_appeal_is_published_republished_and_cancelled_at_resolution(
     assert!(live.contains("<msgType>Alert</msgType>"), "{live}");
     assert!(live.contains("<scope>Public</scope>"), "{live}");
     assert!(live.contains("<expires>"), "{live}");
+    assert!(live.contains("<areaDesc>Brussels</areaDesc>"), "{live}");
+    assert!(
+        !live.contains("Schaerbeek"),
+        "not the place last seen: {live}"
+    );
+    assert!(!live.contains(id), "not the alert's id: {live}");
 
     let resolved = ok(
         call(
@@ -957,6 +993,10 @@ async fn a_public_appeal_is_published_republished_and_cancelled_at_resolution(
     assert!(cancel.contains("<msgType>Cancel</msgType>"), "{cancel}");
     assert!(cancel.contains("<references>uam-registry,"), "{cancel}");
     assert!(cancel.contains("take this appeal down"), "{cancel}");
+    assert!(
+        !cancel.contains("Call 116000"),
+        "a cancellation repeats nothing: {cancel}"
+    );
     // It cannot outlive its alert: nothing more is recorded on it.
     let res = call(
         &app,
@@ -977,8 +1017,10 @@ async fn a_public_appeal_is_published_republished_and_cancelled_at_resolution(
         "disappearance",
         reqwest::Method::POST,
         &format!("/v1/alerts/{other_id}/appeal"),
-        Some(json!({"headline": "x", "description": "y",
-                    "expires_at": (Utc::now() - chrono::Duration::hours(1)).to_rfc3339()})),
+        Some(
+            json!({"area": "Antwerp", "headline": "x", "description": "y",
+                    "expires_at": (Utc::now() - chrono::Duration::hours(1)).to_rfc3339()}),
+        ),
     )
     .await;
     let problem = assert_problem(res, 400).await;

@@ -359,9 +359,11 @@ async fn call(
         ("POST", "/v1/alerts/{id}/sightings/{sighting_id}/grade") => {
             rq.json(&json!({"grade": "credible"}))
         }
-        ("POST", "/v1/alerts/{id}/appeal") => rq.json(&json!({"headline": "Missing child",
+        ("POST", "/v1/alerts/{id}/appeal") => {
+            rq.json(&json!({"area": "Brussels", "headline": "Missing child",
             "description": "Call 116000.",
-            "expires_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339()})),
+            "expires_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339()}))
+        }
         ("POST", "/v1/alerts/{id}/appeal/republications") => {
             rq.json(&json!({"url": "https://example.org/appeal"}))
         }
