@@ -226,6 +226,18 @@ async fn a_departure_erases_what_each_rule_names_and_leaves_a_tombstone(#[case] 
         data(&app, SEMHAR).get("photos").is_some(),
         "not erased without notice"
     );
+    // The sweep erases resolved alerts after it has looked at every record (and raised the
+    // notice waited for above): wait for that step too.
+    for _ in 0..100 {
+        if get(&app, POLICE, &alert_path, "disappearance")
+            .await
+            .status()
+            == 404
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_problem(get(&app, POLICE, &alert_path, "disappearance").await, 404).await;
     assert!(audit_rows(&app).iter().any(|r| r.action == "erase"
         && r.minors.contains(FARID)
