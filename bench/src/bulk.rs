@@ -19,9 +19,13 @@ use serde_json::json;
 use crate::generate::person;
 use crate::http::async_client;
 use crate::registry::{self, Backend, Env, Raw};
-use crate::report::{Report, Row};
+use crate::report::{Report, Row, Target};
 use crate::server::{Server, token};
 use crate::stats::{Accounting, CoreShare, Latency};
+
+/// Targets of issue 22 (at 100,000 registrations, 16 connections, on each backend).
+pub const REGISTRATIONS_PER_SECOND: f64 = 500.0;
+pub const REGISTRATION_P99_MS: f64 = 100.0;
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct BulkConfig {
@@ -299,24 +303,29 @@ pub fn run(env: &Env, config: BulkConfig, report: &mut Report) -> anyhow::Result
             config.connections
         );
         report.rows.push(
-            Row::new(&name, "registrations/s", result.records_per_second, "rec/s").reference(
-                result.reference_records_per_second,
-                match backend {
-                    Backend::Postgres => "COPY rec/s",
-                    Backend::Sqlite => "INSERT rec/s",
-                },
-            ),
+            Row::new(&name, "registrations/s", result.records_per_second, "rec/s")
+                .reference(
+                    result.reference_records_per_second,
+                    match backend {
+                        Backend::Postgres => "COPY rec/s",
+                        Backend::Sqlite => "INSERT rec/s",
+                    },
+                )
+                .target(Target::AtLeast(REGISTRATIONS_PER_SECOND)),
         );
         report.rows.push(Row::new(
             &name,
-            "p99 per registration",
-            result.latency.p99_ms,
+            "p50 per registration",
+            result.latency.p50_ms,
             "ms",
         ));
         report.rows.push(
-            Row::new(&name, "errors", result.errors as f64, "")
-                .gate(crate::report::Target::AtMost(0.0)),
+            Row::new(&name, "p99 per registration", result.latency.p99_ms, "ms")
+                .target(Target::AtMost(REGISTRATION_P99_MS)),
         );
+        report
+            .rows
+            .push(Row::new(&name, "errors", result.errors as f64, "").gate(Target::AtMost(0.0)));
         if !errors.is_empty() {
             eprintln!("bulk errors, first: {:?}", result.first_errors);
         }

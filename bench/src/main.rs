@@ -10,6 +10,7 @@ mod docs;
 mod embedded;
 mod generate;
 mod http;
+mod matching;
 mod names;
 mod registry;
 mod report;
@@ -17,6 +18,7 @@ mod rng;
 mod search;
 mod server;
 mod stats;
+mod summary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +60,8 @@ enum Bench {
     Consult,
     Bulk,
     Alerts,
+    /// The matching evaluation set of tests/data/matching (runs its test, or reads its report).
+    Matching,
 }
 
 #[derive(Subcommand)]
@@ -74,6 +78,14 @@ enum Command {
         /// Where to write the JSON (default: bench/results/latest.json, or smoke.json).
         #[arg(long, value_name = "PATH")]
         json: Option<PathBuf>,
+        /// Do not keep this run as bench/results/run-<start>.json (runs of a release build are
+        /// kept, smoke runs never; the summary and docs take the medians of kept runs).
+        #[arg(long)]
+        no_keep: bool,
+        /// The matching benchmark reads this report of `matching_eval` if it exists, else runs
+        /// the test writing it there.
+        #[arg(long, env = "UAM_MATCHING_REPORT", value_name = "PATH")]
+        matching_report: Option<PathBuf>,
         /// Exit 1 when a target is missed (by default only failures to run exit non-zero).
         #[arg(long)]
         strict: bool,
@@ -92,15 +104,35 @@ enum Command {
         #[arg(long)]
         perf: bool,
     },
-    /// Writes the figures of docs/performance.md (the table of every row, the consult ladder)
-    /// from a results file, between their markers.
+    /// Writes the figures of docs/performance.md (every figure as the median of the latest kept
+    /// runs with its spread, the consult ladder), between their markers.
     Docs {
-        /// The results (default: bench/results/latest.json).
-        #[arg(long, value_name = "PATH")]
+        /// The folder of kept runs (default: bench/results).
+        #[arg(long, value_name = "DIR")]
         results: Option<PathBuf>,
         /// The document (default: docs/performance.md).
         #[arg(long, value_name = "PATH")]
         document: Option<PathBuf>,
+    },
+    /// Prints, per benchmark, each figure of its latest kept runs (bench/results/run-*.json of
+    /// release builds) as the median with its spread, judged on the medians.
+    Summary {
+        /// The folder of kept runs (default: bench/results).
+        #[arg(long, value_name = "DIR")]
+        results: Option<PathBuf>,
+        /// Runs per benchmark (the latest that measured it), at least 3.
+        #[arg(long, default_value_t = summary::DEFAULT_RUNS as u64,
+              value_parser = clap::value_parser!(u64).range(summary::MIN_RUNS as u64..))]
+        runs: u64,
+        /// Only these benchmarks (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<Bench>,
+        /// Count runs of debug builds too (their figures mean little).
+        #[arg(long)]
+        include_debug: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Loads (or finds) a synthetic registry and prints how it was made ready.
     Load {
@@ -169,17 +201,43 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Docs { results, document } => {
             let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-            let results = results.unwrap_or_else(|| here.join("results/latest.json"));
+            let results = results.unwrap_or_else(|| here.join("results"));
             let document = document.unwrap_or_else(|| here.join("../docs/performance.md"));
-            let rows = docs::rows_of(
-                &std::fs::read_to_string(&results)
-                    .with_context(|| format!("reading {}", results.display()))?,
-            )?;
+            let runs = summary::load(&results, false)?;
+            let summaries = summary::summarize(&runs, summary::DEFAULT_RUNS);
             let text = std::fs::read_to_string(&document)
                 .with_context(|| format!("reading {}", document.display()))?;
-            std::fs::write(&document, docs::update(&text, &rows)?)
+            std::fs::write(&document, docs::update(&text, &summaries)?)
                 .with_context(|| format!("writing {}", document.display()))?;
-            println!("{} written from {}", document.display(), results.display());
+            println!(
+                "{} written from the runs kept in {}:\n{}",
+                document.display(),
+                results.display(),
+                summary::runs_used(&summaries)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Summary {
+            results,
+            runs,
+            only,
+            include_debug,
+            json,
+        } => {
+            let results = results
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"));
+            let kept = summary::load(&results, include_debug)?;
+            let mut summaries = summary::summarize(&kept, runs as usize);
+            if !only.is_empty() {
+                summaries.retain(|s| only.iter().any(|b| bench_name(*b) == s.suite));
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summaries)?);
+            } else if summaries.is_empty() {
+                println!("no kept run in {}", results.display());
+            } else {
+                print!("{}", summary::table(&summaries));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Sample { records, of } => {
@@ -215,6 +273,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bulk_records,
             merge,
             alert_interval_ms,
+            no_keep,
+            matching_report,
         } => {
             if smoke {
                 env.work_dir = env.work_dir.join("smoke");
@@ -308,6 +368,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ));
                 }
             }
+            if wanted(Bench::Matching) {
+                if smoke {
+                    report.skipped.push((
+                        "matching".to_owned(),
+                        "not in --smoke (the test suite runs matching_eval itself)".to_owned(),
+                    ));
+                } else {
+                    let given = matching_report.as_deref();
+                    attempt("matching", &mut report, &|r| matching::run(&env, given, r));
+                }
+            }
             if let serde_json::Value::Object(run) = &mut report.run {
                 run.insert(
                     "seconds".to_owned(),
@@ -323,6 +394,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .join("results")
                     .join(if smoke { "smoke.json" } else { "latest.json" })
             });
+            // Every run of a release build is kept as it ran (before any merge), named by its
+            // start: the summary takes the medians of the latest kept runs.
+            let results_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results");
+            let kept = (!smoke && !no_keep && !cfg!(debug_assertions) && !report.ran.is_empty())
+                .then(|| {
+                    let started = report.run["started_at"]
+                        .as_str()
+                        .unwrap_or("unknown")
+                        .replace(':', "-");
+                    results_dir.join(format!("run-{started}.json"))
+                });
+            if let Some(kept) = &kept {
+                report.write_json(kept)?;
+            }
             if merge && path.exists() {
                 let earlier: serde_json::Value = serde_json::from_str(
                     &std::fs::read_to_string(&path)
@@ -333,15 +418,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", report.table());
             report.write_json(&path)?;
             println!("results written to {}", path.display());
-            if !smoke {
-                // Every full run is kept beside latest.json, named by when it started.
-                let started = report.run["started_at"]
-                    .as_str()
-                    .unwrap_or("unknown")
-                    .replace(':', "-");
-                let kept = path.with_file_name(format!("run-{started}.json"));
-                report.write_json(&kept)?;
+            if let Some(kept) = &kept {
                 println!("and kept as {}", kept.display());
+                let summaries: Vec<summary::SuiteSummary> =
+                    summary::summarize(&summary::load(&results_dir, false)?, summary::DEFAULT_RUNS)
+                        .into_iter()
+                        .filter(|s| report.ran.contains(&s.suite))
+                        .collect();
+                println!(
+                    "\nmedians of the latest kept runs (bench summary):\n{}",
+                    summary::table(&summaries)
+                );
             }
             let broken: Vec<String> = report
                 .rows
@@ -365,6 +452,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+    }
+}
+
+/// The name a benchmark's rows carry as their suite.
+fn bench_name(b: Bench) -> &'static str {
+    match b {
+        Bench::Search => "search",
+        Bench::Embedded => "embedded",
+        Bench::Consult => "consult",
+        Bench::Bulk => "bulk",
+        Bench::Alerts => "alerts",
+        Bench::Matching => "matching",
     }
 }
 

@@ -20,7 +20,7 @@ pub enum Target {
 }
 
 impl Target {
-    fn text(self, unit: &str) -> String {
+    pub fn text(self, unit: &str) -> String {
         match self {
             Self::AtMost(v) => format!("<= {} {unit}", number(v)),
             Self::AtLeast(v) => format!(">= {} {unit}", number(v)),
@@ -32,6 +32,13 @@ impl Target {
 
     fn met(self, value: f64, reference: Option<f64>) -> Option<bool> {
         let ratio = reference.filter(|r| *r != 0.0).map(|r| value / r);
+        self.met_with(value, reference, ratio)
+    }
+
+    /// Whether `value` (with its `reference` and `ratio`, given apart: a summary of several runs
+    /// judges the median of the runs' ratios, not the ratio of the medians) reaches the target;
+    /// `None` when the target needs a reference that is missing.
+    pub fn met_with(self, value: f64, reference: Option<f64>, ratio: Option<f64>) -> Option<bool> {
         Some(match self {
             Self::AtMost(v) => value <= v,
             Self::AtLeast(v) => value >= v,

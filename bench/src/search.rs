@@ -234,16 +234,22 @@ pub fn run(env: &Env, config: SearchConfig, report: &mut Report) -> anyhow::Resu
                 _ => &r.recall.by_name_variant,
             };
             // A kind the sample holds no query of is not judged.
+            // pg_trgm's recall for the same kind of query, beside it (the same queries).
+            let reference_by = match kind {
+                "date" => &trgm.recall.by_date_variant,
+                _ => &trgm.recall.by_name_variant,
+            };
             if let Some((recall, n)) = by.get(variant).filter(|(_, n)| *n > 0) {
-                report.rows.push(
-                    Row::new(
-                        &name,
-                        &format!("recall@10, {kind} {variant} ({n} queries)"),
-                        *recall,
-                        "",
-                    )
-                    .target(Target::AtLeast(floor)),
+                let mut row = Row::new(
+                    &name,
+                    &format!("recall@10, {kind} {variant} ({n} queries)"),
+                    *recall,
+                    "",
                 );
+                if let Some((trgm_recall, _)) = reference_by.get(variant) {
+                    row = row.reference(*trgm_recall, reference);
+                }
+                report.rows.push(row.target(Target::AtLeast(floor)));
             }
         }
         if let (Some(l), Some(t)) = (r.latency_4_clients, r.throughput_4_clients) {
