@@ -72,6 +72,15 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state
                 .ok_or_else(|| Problem::from_status(StatusCode::INTERNAL_SERVER_ERROR, None))?;
+            // Known without I/O (token and agency remembered): no hop to the blocking pool.
+            if let Ok(token) = &token
+                && let Some(principal) = state.authenticator.remembered(token)
+            {
+                return Ok(Caller {
+                    principal,
+                    request_id,
+                });
+            }
             let rid = request_id.clone();
             let principal = blocking::run(move || {
                 // A missing or malformed header is checked like a token that says nothing, so that

@@ -34,12 +34,12 @@ use domain::usecase::subscriptions::{SubscriptionPorts, Subscriptions};
 use infra::auth::{DevKey, JwksSource, JwksVerifier, VerifierSettings};
 use infra::clock::SystemClock;
 use infra::db::{
-    Database, DatabaseOutages, DatabaseUrl, DieselAgencyRepository, DieselAuditLog,
-    DieselMinorRepository, PoolSettings,
+    AGENCIES_CHANNEL, AgencyCache, CachedAgencies, Database, DatabaseOutages, DatabaseUrl,
+    DieselAgencyRepository, DieselAuditLog, DieselMinorRepository, PoolSettings,
 };
 use infra::db::{
     DieselAlertRepository, DieselEpisodes, DieselOutbox, DieselStatisticsSource,
-    DieselSweepCalendar, listen_for_events,
+    DieselSweepCalendar, OUTBOX_CHANNEL, listen,
 };
 use infra::ids::UuidGenerator;
 use infra::kafka::{KafkaSink, KafkaTopics};
@@ -226,6 +226,8 @@ impl Application {
         let demo = options.demo;
         let wake = Arc::new(tokio::sync::Notify::new());
         let waker = wake.clone();
+        let agency_cache = Arc::new(AgencyCache::default());
+        let cached = agency_cache.clone();
         let (state, verifier) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let policy = Arc::new(load_policy(&prepared)?);
             let retention = Arc::new(load_retention(&prepared)?);
@@ -235,7 +237,10 @@ impl Application {
                 // No NOTIFY on SQLite: the writers in this process wake the relay themselves.
                 db.on_events_written(move || waker.notify_one());
             }
-            let agencies = Arc::new(DieselAgencyRepository::new(db.clone()));
+            let agencies = Arc::new(CachedAgencies::new(
+                DieselAgencyRepository::new(db.clone()),
+                cached,
+            ));
             let clock: Arc<dyn domain::ports::Clock> =
                 chosen_clock.unwrap_or_else(|| Arc::new(SystemClock));
             let minors = Arc::new(DieselMinorRepository::new(db.clone()));
@@ -411,7 +416,21 @@ impl Application {
         let (poll, workers) = match database_url(&settings)? {
             DatabaseUrl::Postgres(url) => {
                 let waker = wake.clone();
-                listen_for_events(url, stop.clone(), move || waker.notify_one())?;
+                listen(
+                    url.clone(),
+                    OUTBOX_CHANNEL,
+                    stop.clone(),
+                    move || waker.notify_one(),
+                    || {},
+                )?;
+                let (renew, lost) = (agency_cache.clone(), agency_cache.clone());
+                listen(
+                    url,
+                    AGENCIES_CHANNEL,
+                    stop.clone(),
+                    move || renew.renew(),
+                    move || lost.lost(),
+                )?;
                 (
                     Duration::from_secs(2),
                     relay_workers_postgres(settings.database_pool_size),

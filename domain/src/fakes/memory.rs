@@ -213,6 +213,10 @@ impl AgencyRepository for Memory {
         Ok(self.lock().agencies.iter().find(|a| &a.id == id).cloned())
     }
 
+    fn remembered(&self, id: &AgencyId) -> Option<Option<Agency>> {
+        AgencyRepository::find(self, id).ok()
+    }
+
     fn of_kinds(&self, kinds: &[AgencyKind]) -> anyhow::Result<Vec<Agency>> {
         let mut found: Vec<Agency> = self
             .lock()

@@ -568,6 +568,10 @@ fn birth_agreement(query: &Probe, candidate: &Probe, today: NaiveDate) -> Option
 /// * the same date: 1;
 /// * the same year, one of them 1 January (the usual placeholder for an unknown day): 0.9;
 /// * day and month swapped (5 March / 3 May of one year): 0.8;
+/// * the same day and month a year apart: 0.85. An age estimated again (an age assessment, a
+///   second agency's reading of the child's age) usually moves the year and keeps the day and
+///   month the child declared, so such a pair is likelier the same child than two dates days
+///   apart;
 /// * otherwise by the distance: from 0.8 for a day apart down to 0.6 at a year, then down to 0 at
 ///   three years and beyond.
 pub fn date_agreement(a: NaiveDate, b: NaiveDate) -> (f64, String) {
@@ -583,6 +587,9 @@ pub fn date_agreement(a: NaiveDate, b: NaiveDate) -> (f64, String) {
     }
     if a.year() == b.year() && a.month() == b.day() && a.day() == b.month() {
         return (0.8, format!("{a} and {b}: day and month swapped"));
+    }
+    if a.month() == b.month() && a.day() == b.day() && (a.year() - b.year()).abs() == 1 {
+        return (0.85, format!("{a} and {b}: same day and month, a year apart"));
     }
     let years = (a - b).num_days().abs() as f64 / 365.25;
     let agreement = if years <= 1.0 {
@@ -721,12 +728,18 @@ mod tests {
         assert_eq!(date_agreement(d, date(2010, 1, 1)).0, 0.9);
         assert_eq!(date_agreement(d, date(2010, 5, 3)).0, 0.8);
         let near = date_agreement(d, date(2010, 9, 5)).0;
-        let year = date_agreement(d, date(2011, 3, 5)).0;
+        let year = date_agreement(d, date(2011, 3, 6)).0;
         let two = date_agreement(d, date(2012, 3, 5)).0;
         assert!(
             near > year && year > two && two > 0.0,
             "{near} {year} {two}"
         );
+        // The same day and month a year apart (an age estimated again) is closer than any two
+        // dates days apart, in either direction; two years apart it is not.
+        assert_eq!(date_agreement(d, date(2011, 3, 5)).0, 0.85);
+        assert_eq!(date_agreement(d, date(2009, 3, 5)).0, 0.85);
+        assert!(date_agreement(d, date(2010, 3, 6)).0 < 0.85);
+        assert!(date_agreement(d, date(2012, 3, 5)).0 < 0.6);
         assert_eq!(date_agreement(d, date(2013, 6, 1)).0, 0.0);
     }
 

@@ -27,6 +27,12 @@ pub trait AgencyRepository: Send + Sync {
     /// The agency with this id, if any.
     fn find(&self, id: &AgencyId) -> anyhow::Result<Option<Agency>>;
 
+    /// What [`Self::find`] would answer, when it is known without I/O and as current as `find`
+    /// (an implementation that cannot be told of changes answers `None`); `None` otherwise.
+    fn remembered(&self, _id: &AgencyId) -> Option<Option<Agency>> {
+        None
+    }
+
     /// Every agency of one of these kinds, ordered by id.
     fn of_kinds(&self, kinds: &[AgencyKind]) -> anyhow::Result<Vec<Agency>>;
 

@@ -18,4 +18,10 @@ pub trait TokenVerifier: Send + Sync {
     /// the configured ones, whose `exp` has passed or whose `nbf` has not, or that lacks one of `sub`,
     /// `agency`, `role`, `iss`, `aud`, `exp`.
     fn verify(&self, token: &str) -> Result<VerifiedClaims, TokenRejected>;
+
+    /// The claims of `token` if it was verified before and that verification still holds, known
+    /// without I/O or signature check; `None` otherwise (then ask [`Self::verify`]).
+    fn recall(&self, _token: &str) -> Option<VerifiedClaims> {
+        None
+    }
 }

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::agency::AgencyId;
+use crate::agency::{Agency, AgencyId};
 use crate::audit::{Action, AuditEntry, Outcome};
 use crate::category::CategorySet;
 use crate::ports::{AgencyRepository, Clock, TokenVerifier};
-use crate::principal::Principal;
+use crate::principal::{Principal, VerifiedClaims};
 use crate::role::Role;
 use crate::usecase::kernel::{Failure, Kernel};
 
@@ -140,19 +140,39 @@ impl Authenticator {
         result
     }
 
+    /// The caller `token` proves, when [`Self::authenticate`] would accept it and that is known
+    /// without I/O: the token's verification is remembered, and so is its agency. `None` when
+    /// either is not, or when the token is refused (a refusal is audited, so it goes through
+    /// [`Self::authenticate`]).
+    pub fn remembered(&self, token: &str) -> Option<Principal> {
+        let claims = self.verifier.recall(token)?;
+        let (role, agency_id) = self.admitted(&claims).ok()?;
+        let agency = self.agencies.remembered(&agency_id)??;
+        principal(claims, role, agency).ok()
+    }
+
     fn check(&self, token: &str, claimed: &mut Option<String>) -> Result<Principal, Failure> {
         let claims = self.verifier.verify(token).map_err(|e| {
             *claimed = e.claimed_subject.clone();
             AuthenticateError::InvalidToken(e.reason)
         })?;
         *claimed = Some(claims.subject.clone());
+        let (role, agency_id) = self.admitted(&claims)?;
+        let agency = self
+            .agencies
+            .find(&agency_id)?
+            .ok_or_else(|| AuthenticateError::UnknownAgency(claims.agency.clone()))?;
+        Ok(principal(claims, role, agency)?)
+    }
+
+    /// The role and agency a verified token names, if its lifetime is admitted and both parse.
+    fn admitted(&self, claims: &VerifiedClaims) -> Result<(Role, AgencyId), AuthenticateError> {
         let now = self.token_clock.now();
         if !self.limits.admits_expiry(claims.expires_at, now) {
             return Err(AuthenticateError::LivesTooLong {
                 ahead_seconds: (claims.expires_at - now).num_seconds(),
                 max_seconds: self.limits.max_lifetime.num_seconds(),
-            }
-            .into());
+            });
         }
         let role: Role = claims
             .role
@@ -160,25 +180,29 @@ impl Authenticator {
             .map_err(|_| AuthenticateError::UnknownRole(claims.role.clone()))?;
         let agency_id = AgencyId::parse(&claims.agency)
             .map_err(|_| AuthenticateError::UnknownAgency(claims.agency.clone()))?;
-        let agency = self
-            .agencies
-            .find(&agency_id)?
-            .ok_or_else(|| AuthenticateError::UnknownAgency(claims.agency.clone()))?;
-        if !role.fits(agency.kind) {
-            return Err(AuthenticateError::RoleDoesNotFitAgency {
-                role,
-                agency: agency.id,
-                kind: agency.kind,
-            }
-            .into());
-        }
-        Ok(Principal {
-            subject: claims.subject,
-            agency: agency.id,
-            agency_kind: agency.kind,
-            role,
-        })
+        Ok((role, agency_id))
     }
+}
+
+/// The principal of verified claims whose agency exists, if the role fits the agency's kind.
+fn principal(
+    claims: VerifiedClaims,
+    role: Role,
+    agency: Agency,
+) -> Result<Principal, AuthenticateError> {
+    if !role.fits(agency.kind) {
+        return Err(AuthenticateError::RoleDoesNotFitAgency {
+            role,
+            agency: agency.id,
+            kind: agency.kind,
+        });
+    }
+    Ok(Principal {
+        subject: claims.subject,
+        agency: agency.id,
+        agency_kind: agency.kind,
+        role,
+    })
 }
 
 #[cfg(test)]
@@ -265,6 +289,29 @@ mod tests {
             Some("mallory"),
             "the subject an unverified token claims, for the record only"
         );
+    }
+
+    /// What is known without I/O answers as `authenticate` would for an accepted token, and not at
+    /// all for a refused one (its refusal must be audited, so it goes through `authenticate`).
+    #[test]
+    fn a_remembered_caller_is_the_authenticated_one_and_a_refusal_is_never_remembered() {
+        let w = world();
+        let exp = "2026-03-01T09:00:00Z";
+        let good = token(POLICE, "police_officer", exp);
+        assert_eq!(
+            w.authenticator.remembered(&good),
+            Some(run(&w, &good).unwrap())
+        );
+        for bad in [
+            token("nowhere", "police_officer", exp),
+            token(POLICE, "sheriff", exp),
+            token(POLICE, "guardian", exp),
+            token(POLICE, "police_officer", "2026-03-02T09:00:00Z"),
+            "mallory".to_owned(),
+        ] {
+            assert_eq!(w.authenticator.remembered(&bad), None, "{bad}");
+        }
+        assert!(w.store.audit_entries().is_empty());
     }
 
     /// 08:00 plus 12 h plus 30 s of leeway is 20:00:30: a token expiring then passes, one expiring

@@ -296,7 +296,7 @@ impl JwksVerifier {
 
     /// The claims of `token` if it was verified before, has not expired since, and the key set
     /// that verified it is still the one in force.
-    fn recall(&self, token: &str) -> Option<VerifiedClaims> {
+    fn remembered_claims(&self, token: &str) -> Option<VerifiedClaims> {
         let verified = self.verified.get(token)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -317,7 +317,7 @@ impl TokenVerifier for JwksVerifier {
     /// the same token is answered from memory. Its lifetime, agency and role are checked by the
     /// caller on every request all the same.
     fn verify(&self, token: &str) -> Result<VerifiedClaims, TokenRejected> {
-        if let Some(claims) = self.recall(token) {
+        if let Some(claims) = self.remembered_claims(token) {
             return Ok(claims);
         }
         match self.check(token) {
@@ -331,6 +331,10 @@ impl TokenVerifier for JwksVerifier {
                 claimed_subject: claimed_subject(token),
             }),
         }
+    }
+
+    fn recall(&self, token: &str) -> Option<VerifiedClaims> {
+        self.remembered_claims(token)
     }
 }
 

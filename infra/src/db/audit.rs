@@ -56,19 +56,18 @@ struct NewMinor<'a> {
     audit_seq: i64,
 }
 
-/// Appends entries to the chain inside the caller's transaction: locks and reads the head (the
-/// first statement writes, so SQLite takes its write lock at once and PostgreSQL a row lock), links
-/// each entry to the one before, and moves the head. The entries, and the children they name, are
-/// written with one statement each however many there are: the writer holds the chain's lock
-/// meanwhile, so every round trip under it delays every other append.
-pub(super) fn append_in(conn: &mut DbConnection, entries: &[AuditEntry]) -> QueryResult<()> {
-    // Lock and read the head in one round trip. `RETURNING` exists per backend only.
-    let lock = diesel::update(audit_head::table.find(1)).set(audit_head::seq.eq(audit_head::seq));
-    let returning = (audit_head::seq, audit_head::hash);
-    let (mut seq, mut prev): (i64, String) = match &mut *conn {
-        DbConnection::Postgres(c) => lock.returning(returning).get_result(c)?,
-        DbConnection::Sqlite(c) => lock.returning(returning).get_result(c)?,
-    };
+/// The head of the chain: the last entry's sequence number and hash.
+type Head = (i64, String);
+
+/// Entries linked to the chain after `head`, as stored, with the children they name and the head
+/// they leave.
+struct Linked<'a> {
+    rows: Vec<NewEntry<'a>>,
+    named: Vec<NewMinor<'a>>,
+    head: Head,
+}
+
+fn link<'a>(entries: &'a [AuditEntry], (mut seq, mut prev): Head) -> Linked<'a> {
     let mut rows = Vec::with_capacity(entries.len());
     let mut named = Vec::new();
     for entry in entries {
@@ -98,6 +97,27 @@ pub(super) fn append_in(conn: &mut DbConnection, entries: &[AuditEntry]) -> Quer
             audit_seq: seq,
         }));
     }
+    Linked {
+        rows,
+        named,
+        head: (seq, prev),
+    }
+}
+
+/// Appends entries to the chain inside the caller's transaction: locks and reads the head (the
+/// first statement writes, so SQLite takes its write lock at once and PostgreSQL a row lock), links
+/// each entry to the one before, and moves the head, which it returns. The entries, and the
+/// children they name, are written with one statement each however many there are: the writer
+/// holds the chain's lock meanwhile, so every round trip under it delays every other append.
+pub(super) fn append_in(conn: &mut DbConnection, entries: &[AuditEntry]) -> QueryResult<Head> {
+    // Lock and read the head in one round trip. `RETURNING` exists per backend only.
+    let lock = diesel::update(audit_head::table.find(1)).set(audit_head::seq.eq(audit_head::seq));
+    let returning = (audit_head::seq, audit_head::hash);
+    let head: Head = match &mut *conn {
+        DbConnection::Postgres(c) => lock.returning(returning).get_result(c)?,
+        DbConnection::Sqlite(c) => lock.returning(returning).get_result(c)?,
+    };
+    let Linked { rows, named, head } = link(entries, head);
     // Multi-row inserts exist per backend only, not through the multi-backend connection.
     // Chunks keep each statement within SQLite's and PostgreSQL's bound-parameter limits.
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -121,9 +141,77 @@ pub(super) fn append_in(conn: &mut DbConnection, entries: &[AuditEntry]) -> Quer
         };
     }
     diesel::update(audit_head::table.find(1))
-        .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))
+        .set((audit_head::seq.eq(head.0), audit_head::hash.eq(&head.1)))
         .execute(conn)?;
-    Ok(())
+    Ok(head)
+}
+
+/// PostgreSQL: appends entries after `head`, the head this writer left at its last commit, in one
+/// statement and one round trip (its own transaction): the head moves only if it is still
+/// `head`, and the entries and the children they name are inserted only if it moved. Returns the
+/// new head, or `None` (nothing written) when another writer moved the head meanwhile: the
+/// caller then appends with [`append_in`], which reads it. The statement waits for the head's
+/// row lock like [`append_in`], and re-reads the row once it has it.
+fn append_after(
+    conn: &mut diesel::PgConnection,
+    head: &Head,
+    entries: &[AuditEntry],
+) -> QueryResult<Option<Head>> {
+    use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+
+    #[derive(QueryableByName)]
+    struct Moved {
+        #[diesel(sql_type = BigInt)]
+        moved: i64,
+    }
+    let linked = link(entries, head.clone());
+    let rows = &linked.rows;
+    let column = |f: fn(&NewEntry<'_>) -> String| rows.iter().map(f).collect::<Vec<String>>();
+    let optional = |f: fn(&NewEntry<'_>) -> Option<String>| {
+        rows.iter().map(f).collect::<Vec<Option<String>>>()
+    };
+    let moved: Moved = diesel::sql_query(
+        "WITH moved AS ( \
+             UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 RETURNING 1 \
+         ), entries AS ( \
+             INSERT INTO audit_log (seq, at, subject, agency, role, purpose, action, minors, \
+                 categories, outcome, request_id, prev_hash, hash) \
+             SELECT * FROM unnest($4::int8[], $5::timestamp[], $6::text[], $7::text[], \
+                 $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
+                 $14::text[], $15::text[], $16::text[]) \
+             WHERE EXISTS (SELECT 1 FROM moved) \
+         ), named AS ( \
+             INSERT INTO audit_minors (minor_id, audit_seq) \
+             SELECT * FROM unnest($17::text[], $18::int8[]) WHERE EXISTS (SELECT 1 FROM moved) \
+         ) \
+         SELECT count(*) AS moved FROM moved",
+    )
+    .bind::<BigInt, _>(linked.head.0)
+    .bind::<Text, _>(&linked.head.1)
+    .bind::<BigInt, _>(head.0)
+    .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.seq).collect::<Vec<i64>>())
+    .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.at).collect::<Vec<NaiveDateTime>>())
+    .bind::<Array<Nullable<Text>>, _>(optional(|r| r.subject.map(str::to_owned)))
+    .bind::<Array<Nullable<Text>>, _>(optional(|r| r.agency.map(str::to_owned)))
+    .bind::<Array<Nullable<Text>>, _>(optional(|r| r.role.map(str::to_owned)))
+    .bind::<Array<Nullable<Text>>, _>(optional(|r| r.purpose.map(str::to_owned)))
+    .bind::<Array<Text>, _>(column(|r| r.action.clone()))
+    .bind::<Array<Text>, _>(column(|r| r.minors.clone()))
+    .bind::<Array<Text>, _>(column(|r| r.categories.clone()))
+    .bind::<Array<Text>, _>(column(|r| r.outcome.clone()))
+    .bind::<Array<Text>, _>(column(|r| r.request_id.to_owned()))
+    .bind::<Array<Text>, _>(column(|r| r.prev_hash.clone()))
+    .bind::<Array<Text>, _>(column(|r| r.hash.clone()))
+    .bind::<Array<Text>, _>(
+        linked
+            .named
+            .iter()
+            .map(|m| m.minor_id.to_owned())
+            .collect::<Vec<String>>(),
+    )
+    .bind::<Array<BigInt>, _>(linked.named.iter().map(|m| m.audit_seq).collect::<Vec<i64>>())
+    .get_result(conn)?;
+    Ok((moved.moved == 1).then_some(linked.head))
 }
 
 /// Rows per insert statement: 13 parameters each, well within both databases' limits.
@@ -213,6 +301,8 @@ impl DieselAuditLog {
 /// connection costs the batch it failed, not the next).
 fn write_batches(db: &Database, pending: &Receiver<Pending>, max_batch: usize) {
     let mut own: Option<DbConnection> = None;
+    // The head this writer left at its last commit; unknown after a failure.
+    let mut head: Option<Head> = None;
     // Ends when every sender (every clone of the log) is gone.
     while let Ok(first) = pending.recv() {
         let mut count = first.entries.len();
@@ -234,10 +324,20 @@ fn write_batches(db: &Database, pending: &Receiver<Pending>, max_batch: usize) {
             Some(conn) => Ok(conn),
             None => db.dedicated(),
         };
+        let known = head.take();
         let result = conn
             .and_then(|mut conn| {
-                conn.transaction(|c| append_in(c, &entries))
-                    .context("committing audit entries")?;
+                let appended = match (&mut conn, &known) {
+                    (DbConnection::Postgres(c), Some(known)) => append_after(c, known, &entries)
+                        .context("committing audit entries")?,
+                    _ => None,
+                };
+                head = Some(match appended {
+                    Some(moved) => moved,
+                    None => conn
+                        .transaction(|c| append_in(c, &entries))
+                        .context("committing audit entries")?,
+                });
                 own = Some(conn);
                 Ok(())
             })
@@ -373,7 +473,7 @@ impl AuditLog for DieselAuditLog {
             append_in(c, &[cut(through, &hash)])?;
             // PostgreSQL: the service's role may not delete audit entries (the migrations revoke
             // it); it grants itself the right for this transaction only.
-            let postgres = matches!(&**c, DbConnection::Postgres(_));
+            let postgres = matches!(c, DbConnection::Postgres(_));
             if postgres {
                 diesel::sql_query("GRANT DELETE ON audit_log, audit_minors TO CURRENT_USER")
                     .execute(c)?;

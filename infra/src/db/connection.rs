@@ -1,8 +1,9 @@
 //! Connection URLs, the connection pool and embedded migrations.
 
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
@@ -71,11 +72,45 @@ pub struct Manager {
     busy_timeout: Duration,
 }
 
+/// How long a pooled connection, once checked, is handed out without being checked again. A
+/// check is a round trip (`SELECT 1`); paying it on every checkout doubled the statements of a
+/// consultation. A connection lost within the window fails the one request that takes it (503,
+/// [`DatabaseUnavailable::is_cause_of`]) and is checked, and dropped, at its next checkout.
+const CHECK_VALID_FOR: Duration = Duration::from_millis(500);
+
+/// A connection as the pool keeps it: with the time it was last found alive.
+pub struct Checked {
+    conn: DbConnection,
+    checked: Instant,
+}
+
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Checked;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
+    fn connect(&self) -> Result<Checked, Self::Error> {
+        Ok(Checked {
+            conn: self.open()?,
+            checked: Instant::now(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Checked) -> Result<(), Self::Error> {
+        if conn.checked.elapsed() < CHECK_VALID_FOR {
+            return Ok(());
+        }
+        conn.conn.ping().map_err(diesel::r2d2::Error::QueryError)?;
+        conn.checked = Instant::now();
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut Checked) -> bool {
+        conn.conn.is_broken()
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, diesel::r2d2::Error> {
         match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConnection::Postgres)
@@ -96,14 +131,6 @@ impl ManageConnection for Manager {
                 Ok(DbConnection::Sqlite(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
     }
 }
 
@@ -161,7 +188,22 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
 }
 
-pub type PooledConnection = r2d2::PooledConnection<Manager>;
+/// A connection taken from the pool, returned to it when dropped.
+pub struct PooledConnection(r2d2::PooledConnection<Manager>);
+
+impl Deref for PooledConnection {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.0.conn
+    }
+}
+
+impl DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0.conn
+    }
+}
 
 /// Called once a transaction that wrote outbox events has committed.
 type EventsWritten = Arc<OnceLock<Box<dyn Fn() + Send + Sync>>>;
@@ -236,6 +278,7 @@ impl Database {
     pub fn conn(&self) -> anyhow::Result<PooledConnection> {
         self.pool
             .get()
+            .map(PooledConnection)
             .map_err(|e| DatabaseUnavailable(e.to_string()).into())
     }
 
@@ -244,7 +287,7 @@ impl Database {
     /// connection nor pays the pool's check of each connection it takes.
     pub fn dedicated(&self) -> anyhow::Result<DbConnection> {
         self.manager
-            .connect()
+            .open()
             .map_err(|e| DatabaseUnavailable(e.to_string()).into())
     }
 

@@ -14,7 +14,7 @@ mod outbox;
 mod schema;
 mod statistics;
 
-pub use agencies::DieselAgencyRepository;
+pub use agencies::{AgencyCache, CachedAgencies, DieselAgencyRepository};
 pub use alerts::DieselAlertRepository;
 pub use audit::DieselAuditLog;
 pub use connection::{
@@ -23,7 +23,7 @@ pub use connection::{
 };
 pub use episodes::DieselEpisodes;
 pub use lifecycle::DieselSweepCalendar;
-pub use listen::listen_for_events;
+pub use listen::{AGENCIES_CHANNEL, OUTBOX_CHANNEL, listen};
 pub use minors::DieselMinorRepository;
 pub use name_index::{COMMON_KEY_POSTINGS, ensure_current as ensure_name_index};
 pub use outbox::DieselOutbox;

@@ -94,10 +94,16 @@ pub const COMMON_KEY_POSTINGS: usize = 2_000;
 /// Days of distance counted for a record without a date of birth.
 const UNKNOWN_BIRTH_DISTANCE: i32 = 365;
 
+/// Days from a date to the same date a year earlier or later (to within a day).
+const YEAR_DAYS: i32 = 365;
+
 /// The registration sequence numbers of at most `limit` records for `query`, most likely first,
 /// as `ports::MinorReader::candidates` specifies: per key one index scan of at most
-/// [`COMMON_KEY_POSTINGS`] postings, which is all of a selective key; for a common key two more
-/// (one without a date), of at most `limit` postings each.
+/// [`COMMON_KEY_POSTINGS`] postings, which is all of a selective key. Under a common key, without
+/// a date one more scan (the `limit` most recent), and with a date six: the `limit` born nearest
+/// to it on each side, and half as many on each side of the same date a year earlier and a year
+/// later (an age estimated again moves the year, rarely the day). A record's closeness is its
+/// distance to the nearest of these three dates.
 pub(super) fn candidate_seqs(
     conn: &mut DbConnection,
     query: &KeyQuery,
@@ -116,20 +122,25 @@ pub(super) fn candidate_seqs(
         if postings.len() >= COMMON_KEY_POSTINGS {
             postings = match born {
                 Some(b) => {
-                    let mut nearest: Vec<(i64, Option<i32>)> = by_key()
-                        .filter(minor_name_keys::birth_day.ge(b))
-                        .order(minor_name_keys::birth_day.asc())
-                        .select(columns)
-                        .limit(near)
-                        .load(conn)?;
-                    nearest.extend(
-                        by_key()
-                            .filter(minor_name_keys::birth_day.lt(b))
-                            .order(minor_name_keys::birth_day.desc())
-                            .select(columns)
-                            .limit(near)
-                            .load::<(i64, Option<i32>)>(conn)?,
-                    );
+                    let mut nearest: Vec<(i64, Option<i32>)> = Vec::new();
+                    for (at, each_side) in [(b, near), (b - YEAR_DAYS, near / 2), (b + YEAR_DAYS, near / 2)] {
+                        nearest.extend(
+                            by_key()
+                                .filter(minor_name_keys::birth_day.ge(at))
+                                .order(minor_name_keys::birth_day.asc())
+                                .select(columns)
+                                .limit(each_side)
+                                .load::<(i64, Option<i32>)>(conn)?,
+                        );
+                        nearest.extend(
+                            by_key()
+                                .filter(minor_name_keys::birth_day.lt(at))
+                                .order(minor_name_keys::birth_day.desc())
+                                .select(columns)
+                                .limit(each_side)
+                                .load::<(i64, Option<i32>)>(conn)?,
+                        );
+                    }
                     nearest
                 }
                 None => by_key()
@@ -144,7 +155,10 @@ pub(super) fn candidate_seqs(
         }
     }
     let distance = |birth_day: Option<i32>| match (birth_day, born) {
-        (Some(d), Some(b)) => (d - b).abs(),
+        (Some(d), Some(b)) => {
+            let apart = (d - b).abs();
+            apart.min((apart - YEAR_DAYS).abs())
+        }
         _ => UNKNOWN_BIRTH_DISTANCE,
     };
     let mut ranked: Vec<(i64, u32, i32)> = found

@@ -456,7 +456,7 @@ impl SubscriptionRepository for DieselOutbox {
                     subscriptions::paused_since.eq(s.paused_since.map(micros)),
                 ))
                 .execute(c)?;
-            super::audit::append_in(c, std::slice::from_ref(audit))
+            super::audit::append_in(c, std::slice::from_ref(audit)).map(drop)
         })
         .context("storing a subscription")?;
         Ok(())

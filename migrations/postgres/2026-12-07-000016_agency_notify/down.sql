@@ -1,0 +1,2 @@
+DROP TRIGGER agencies_notify ON agencies;
+DROP FUNCTION agencies_notify();
