@@ -271,7 +271,7 @@ pub enum DateVariant {
     Exact,
     /// The same day a year earlier or later (an estimated age).
     YearOff,
-    /// No date given.
+    /// No date given; an estimated age, the child's age a year either side.
     Missing,
 }
 
@@ -285,6 +285,8 @@ pub struct Query {
     pub date_variant: DateVariant,
     pub name: String,
     pub date_of_birth: Option<NaiveDate>,
+    /// The age estimated when no date is given (lowest, highest), on the day the query is made.
+    pub age_range: Option<(u8, u8)>,
     pub sex: Option<Sex>,
 }
 
@@ -294,6 +296,10 @@ impl Query {
         let mut body = serde_json::json!({ "names": [self.name], "limit": 10 });
         if let Some(d) = self.date_of_birth {
             body["date_of_birth"] = serde_json::json!(d);
+        }
+        if let Some((lo, hi)) = self.age_range {
+            body["age_min"] = serde_json::json!(lo);
+            body["age_max"] = serde_json::json!(hi);
         }
         if let Some(s) = self.sex {
             body["sex"] = serde_json::json!(s);
@@ -404,6 +410,11 @@ pub fn query(seed: u64, records: u64, stream: u64, number: u64) -> Query {
         _ => (DateVariant::Missing, None),
     };
     let sex = if rng.chance(0.95) { Some(p.sex) } else { None };
+    let age_range = (date_of_birth.is_none())
+        .then(|| chrono::Utc::now().date_naive().years_since(p.date_of_birth))
+        .flatten()
+        .and_then(|age| u8::try_from(age).ok())
+        .map(|age| (age.saturating_sub(1), age.saturating_add(1)));
     Query {
         target,
         target_id: p.id,
@@ -411,6 +422,7 @@ pub fn query(seed: u64, records: u64, stream: u64, number: u64) -> Query {
         date_variant,
         name,
         date_of_birth,
+        age_range,
         sex,
     }
 }

@@ -481,11 +481,18 @@ fn breakdown(registry: &Registry, queries: &[Query]) -> anyhow::Result<Breakdown
         let probe = Probe {
             names: vec![q.name.clone()],
             date_of_birth: q.date_of_birth,
+            age_range: q.age_range,
             sex: q.sex,
             ..Probe::default()
         };
+        // As the service does: an age range stands for the date of birth at its middle.
+        let born = q.date_of_birth.or_else(|| {
+            q.age_range.and_then(|(lo, hi)| {
+                today.checked_sub_months(chrono::Months::new(6 * (u32::from(lo) + u32::from(hi))))
+            })
+        });
         let started = Instant::now();
-        let keys = query_keys(&probe.names, q.date_of_birth);
+        let keys = query_keys(&probe.names, born);
         let candidates = repository.candidates(&keys, CANDIDATE_POOL)?;
         let lookup = started.elapsed();
         lookups.push(lookup);

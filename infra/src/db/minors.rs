@@ -187,17 +187,35 @@ fn write_revision(
 fn write_nationalities(conn: &mut DbConnection, seq: i64, data: &MinorData) -> QueryResult<()> {
     diesel::delete(minor_nationalities::table.filter(minor_nationalities::minor_seq.eq(seq)))
         .execute(conn)?;
+    insert_nationalities(conn, seq, data)
+}
+
+/// Inserts the nationality rows of a record that has none, in one statement.
+fn insert_nationalities(conn: &mut DbConnection, seq: i64, data: &MinorData) -> QueryResult<()> {
     let mut countries: Vec<&String> = data.nationalities().iter().collect();
     countries.sort();
     countries.dedup();
-    for country in countries {
-        diesel::insert_into(minor_nationalities::table)
-            .values((
+    let rows: Vec<_> = countries
+        .into_iter()
+        .map(|country| {
+            (
                 minor_nationalities::minor_seq.eq(seq),
                 minor_nationalities::country.eq(country),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
     }
+    // Multi-row inserts exist per backend only, not through the multi-backend connection.
+    match conn {
+        DbConnection::Postgres(c) => diesel::insert_into(minor_nationalities::table)
+            .values(&rows)
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(minor_nationalities::table)
+            .values(&rows)
+            .execute(c)?,
+    };
     Ok(())
 }
 
@@ -213,7 +231,7 @@ pub(super) fn insert_in(
 ) -> QueryResult<()> {
     let json = serde_json::to_string(data)
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    diesel::insert_into(minors::table)
+    let insert = diesel::insert_into(minors::table)
         .values((
             minors::id.eq(id),
             minors::status.eq(MinorStatus::Active.as_str()),
@@ -224,14 +242,18 @@ pub(super) fn insert_in(
             minors::updated_at.eq(at),
             minors::data.eq(&json),
         ))
-        .execute(c)?;
-    let seq = seq_of(c, id)?;
+        .returning(minors::seq);
+    // `RETURNING` exists per backend only.
+    let seq: i64 = match &mut *c {
+        DbConnection::Postgres(c) => insert.get_result(c)?,
+        DbConnection::Sqlite(c) => insert.get_result(c)?,
+    };
     let number = format!("UAM-{}-{seq:06}", at.year());
     diesel::update(minors::table.filter(minors::seq.eq(seq)))
         .set(minors::registry_number.eq(&number))
         .execute(c)?;
-    write_nationalities(c, seq, data)?;
-    super::name_index::write_name_keys(c, seq, data)?;
+    insert_nationalities(c, seq, data)?;
+    super::name_index::insert_name_keys(c, seq, data)?;
     write_revision(c, seq, 1, &json, data.present_categories(), actor, at)
 }
 
@@ -358,10 +380,12 @@ impl MinorWriter for DieselMinorRepository {
                     let alert = serde_json::to_string(e.alert).map_err(anyhow::Error::from)?;
                     super::outbox::append_in(c, e.event, &alert)?;
                 }
+                let row = load_by_id(c, id)?.ok_or(TxError::NotFound)?;
+                // Last: the chain's head stays locked from here to the commit.
                 if let Some(entry) = audit {
                     super::audit::append_in(c, std::slice::from_ref(entry))?;
                 }
-                load_by_id(c, id)?.ok_or(TxError::NotFound)
+                Ok(row)
             })
             .context("registering a record")?;
         if !events.is_empty() {

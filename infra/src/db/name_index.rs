@@ -23,18 +23,39 @@ pub(super) fn write_name_keys(
 ) -> QueryResult<()> {
     diesel::delete(minor_name_keys::table.filter(minor_name_keys::minor_seq.eq(seq)))
         .execute(conn)?;
+    insert_name_keys(conn, seq, data)
+}
+
+/// Inserts the name keys of a record that has none, in one statement.
+pub(super) fn insert_name_keys(
+    conn: &mut DbConnection,
+    seq: i64,
+    data: &MinorData,
+) -> QueryResult<()> {
     let identity = data.identity.as_ref();
     let birth_day = identity.and_then(|i| i.date_of_birth).map(day);
-    // One statement per key: the multi-backend connection has no batch insert.
-    for key in index_keys(identity) {
-        diesel::insert_into(minor_name_keys::table)
-            .values((
+    let rows: Vec<_> = index_keys(identity)
+        .into_iter()
+        .map(|key| {
+            (
                 minor_name_keys::key.eq(key),
                 minor_name_keys::minor_seq.eq(seq),
                 minor_name_keys::birth_day.eq(birth_day),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
     }
+    // Multi-row inserts exist per backend only, not through the multi-backend connection.
+    match conn {
+        DbConnection::Postgres(c) => diesel::insert_into(minor_name_keys::table)
+            .values(&rows)
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(minor_name_keys::table)
+            .values(&rows)
+            .execute(c)?,
+    };
     Ok(())
 }
 
@@ -150,6 +171,9 @@ pub(super) fn candidate_seqs(
                     .load(conn)?,
             };
         }
+        // The windows may overlap: a record counts once per key.
+        postings.sort_unstable();
+        postings.dedup();
         for (seq, birth_day) in postings {
             found.entry(seq).or_insert((0, birth_day)).0 += 1;
         }

@@ -1367,9 +1367,11 @@ async fn matching_eval_recall_and_precision(#[case] backend: Backend) {
 
 /// Namesakes past the common-key bound: 2,100 records named Mohammed Ahmadi (more than
 /// `COMMON_KEY_POSTINGS`, so the search reads only the records born nearest the date asked),
-/// their dates of birth spread over twelve years, and the child sought among them. Searched with
-/// the child's own date of birth, the child comes first; searched with the date of a namesake,
-/// that namesake does. On both backends.
+/// one born on each day of nearly six years, and the child sought among them (on a day of its
+/// own). Searched with the child's own date of birth, the child comes first; searched with the
+/// date of a namesake, that namesake does; searched with the child's date a year later, the
+/// child is found although the records born nearest that date (200 days on either side) do not
+/// reach it. On both backends.
 #[rstest_reuse::apply(crate::helpers::backends)]
 async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date(
     #[case] backend: Backend,
@@ -1402,7 +1404,10 @@ async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date
     };
     let today = chrono::Utc::now().date_naive();
     let first = NaiveDate::from_ymd_opt(2008, 1, 1).unwrap();
-    let born = |n: usize| first + chrono::Duration::days(i64::try_from(n * 2).unwrap());
+    // One namesake a day, skipping the day of the child sought (day 1,000).
+    let born = |n: usize| {
+        first + chrono::Duration::days(i64::try_from(if n < 1_000 { n } else { n + 1 }).unwrap())
+    };
     for n in 0..NAMESAKES {
         let data: domain::minor::MinorData = serde_json::from_value(json!({
             "identity": {"given_names": "Mohammed", "family_name": "Ahmadi", "sex": "male",
@@ -1423,7 +1428,7 @@ async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date
         .unwrap();
     }
     // The child sought, registered through the API between two namesakes' birthdays.
-    let sought_born = born(1_000) + chrono::Duration::days(1);
+    let sought_born = first + chrono::Duration::days(1_000);
     let sought = register(
         &app,
         &json!({"given_names": "Mohammed", "family_name": "Ahmadi", "sex": "male",
@@ -1471,4 +1476,16 @@ async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date
             "namesake {n} by its date"
         );
     }
+    // The child's date recorded a year later (an age estimated again): outside the records born
+    // nearest that date, found through the window a year before it. Only the namesake born on
+    // the date asked (1.0) may come before the child (0.85, the same day and month a year apart).
+    let year_later = sought_born
+        .with_year(sought_born.year() + 1)
+        .unwrap();
+    let found = top(year_later).await;
+    let rank = found.iter().position(|id| *id == sought);
+    assert!(
+        rank.is_some_and(|r| r <= 1),
+        "the child among the first two with its date a year off: {rank:?} in {found:?}"
+    );
 }
