@@ -164,6 +164,23 @@ pub struct Breakdown {
     pub target_in_pool_by_date_variant: BTreeMap<String, (f64, usize)>,
     /// The slowest candidate look-ups, with the number of records under each key.
     pub slowest_lookups: Vec<serde_json::Value>,
+    /// The same queries under each bound of [`POSTINGS_BOUNDS`].
+    pub postings_bounds: Vec<BoundResult>,
+}
+
+/// Bounds on the postings read per key before the key counts as common (and only the records
+/// born nearest the date sought are read), replayed for what each costs in recall and saves in
+/// look-up time. The service's bound is `infra::db::COMMON_KEY_POSTINGS`.
+const POSTINGS_BOUNDS: [usize; 4] = [2_000, 1_000, 500, 250];
+
+/// One bound of [`POSTINGS_BOUNDS`], replayed in-process: the look-up's latency and the recall
+/// of the ranking the service would answer (every candidate scored, those under the candidate
+/// threshold dropped, the best first).
+#[derive(Debug, Clone, Serialize)]
+pub struct BoundResult {
+    pub postings: usize,
+    pub candidates: Latency,
+    pub recall: Recall,
 }
 
 /// The pg_trgm reference.
@@ -264,6 +281,29 @@ pub fn run(env: &Env, config: SearchConfig, report: &mut Report) -> anyhow::Resu
         report
             .rows
             .push(Row::new(&name, "errors", r.errors as f64, "").gate(Target::AtMost(0.0)));
+        for b in &r.breakdown.postings_bounds {
+            let bound = format!("postings bound {}", b.postings);
+            report.rows.push(Row::new(
+                &name,
+                &format!("in-process recall@10, {bound}"),
+                b.recall.at_10,
+                "",
+            ));
+            for (variant, (recall, n)) in &b.recall.by_date_variant {
+                report.rows.push(Row::new(
+                    &name,
+                    &format!("in-process recall@10, date {variant} ({n}), {bound}"),
+                    *recall,
+                    "",
+                ));
+            }
+            report.rows.push(Row::new(
+                &name,
+                &format!("in-process look-up p99, {bound}"),
+                b.candidates.p99_ms,
+                "ms",
+            ));
+        }
     }
     report.details.insert(
         "search".to_owned(),
@@ -532,6 +572,10 @@ fn breakdown(registry: &Registry, queries: &[Query]) -> anyhow::Result<Breakdown
         }));
     }
     let pool = Recall::of(queries, &in_pool);
+    let mut postings_bounds = Vec::new();
+    for bound in POSTINGS_BOUNDS {
+        postings_bounds.push(replay_bound(&repository, queries, bound, &config, today)?);
+    }
     Ok(Breakdown {
         queries: queries.len(),
         candidates: Latency::of(&lookups).context("the latency of lookups")?,
@@ -540,6 +584,56 @@ fn breakdown(registry: &Registry, queries: &[Query]) -> anyhow::Result<Breakdown
         target_in_pool: pool.at_any,
         target_in_pool_by_date_variant: pool.by_date_variant_any,
         slowest_lookups: slowest,
+        postings_bounds,
+    })
+}
+
+/// The queries replayed with the name index read under `bound` (see [`BoundResult`]).
+fn replay_bound(
+    repository: &DieselMinorRepository,
+    queries: &[Query],
+    bound: usize,
+    config: &MatchingConfig,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<BoundResult> {
+    let repository = repository.clone().with_common_key_postings(bound);
+    let (mut lookups, mut ranks) = (Vec::new(), Vec::new());
+    for q in queries {
+        let probe = Probe {
+            names: vec![q.name.clone()],
+            date_of_birth: q.date_of_birth,
+            age_range: q.age_range,
+            sex: q.sex,
+            ..Probe::default()
+        };
+        let born = q.date_of_birth.or_else(|| {
+            q.age_range.and_then(|(lo, hi)| {
+                today.checked_sub_months(chrono::Months::new(6 * (u32::from(lo) + u32::from(hi))))
+            })
+        });
+        let started = Instant::now();
+        let candidates = repository.candidates(&query_keys(&probe.names, born), CANDIDATE_POOL)?;
+        lookups.push(started.elapsed());
+        let mut scored: Vec<(f64, &str)> = candidates
+            .iter()
+            .filter_map(|c| {
+                let identity = c.data.identity.as_ref()?;
+                let value = score(&probe, &probe_of(identity), &config.weights, today).0;
+                (value >= config.thresholds.candidate).then_some((value, c.id.as_str()))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranks.push(
+            scored
+                .iter()
+                .position(|(_, id)| *id == q.target_id)
+                .map(|p| p + 1),
+        );
+    }
+    Ok(BoundResult {
+        postings: bound,
+        candidates: Latency::of(&lookups).context("the latency of lookups")?,
+        recall: Recall::of(queries, &ranks),
     })
 }
 

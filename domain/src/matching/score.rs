@@ -589,7 +589,10 @@ pub fn date_agreement(a: NaiveDate, b: NaiveDate) -> (f64, String) {
         return (0.8, format!("{a} and {b}: day and month swapped"));
     }
     if a.month() == b.month() && a.day() == b.day() && (a.year() - b.year()).abs() == 1 {
-        return (0.85, format!("{a} and {b}: same day and month, a year apart"));
+        return (
+            0.85,
+            format!("{a} and {b}: same day and month, a year apart"),
+        );
     }
     let years = (a - b).num_days().abs() as f64 / 365.25;
     let agreement = if years <= 1.0 {

@@ -209,7 +209,13 @@ fn append_after(
             .map(|m| m.minor_id.to_owned())
             .collect::<Vec<String>>(),
     )
-    .bind::<Array<BigInt>, _>(linked.named.iter().map(|m| m.audit_seq).collect::<Vec<i64>>())
+    .bind::<Array<BigInt>, _>(
+        linked
+            .named
+            .iter()
+            .map(|m| m.audit_seq)
+            .collect::<Vec<i64>>(),
+    )
     .get_result(conn)?;
     Ok((moved.moved == 1).then_some(linked.head))
 }
@@ -328,8 +334,9 @@ fn write_batches(db: &Database, pending: &Receiver<Pending>, max_batch: usize) {
         let result = conn
             .and_then(|mut conn| {
                 let appended = match (&mut conn, &known) {
-                    (DbConnection::Postgres(c), Some(known)) => append_after(c, known, &entries)
-                        .context("committing audit entries")?,
+                    (DbConnection::Postgres(c), Some(known)) => {
+                        append_after(c, known, &entries).context("committing audit entries")?
+                    }
                     _ => None,
                 };
                 head = Some(match appended {

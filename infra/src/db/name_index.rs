@@ -119,8 +119,8 @@ const UNKNOWN_BIRTH_DISTANCE: i32 = 365;
 const YEAR_DAYS: i32 = 365;
 
 /// The registration sequence numbers of at most `limit` records for `query`, most likely first,
-/// as `ports::MinorReader::candidates` specifies: per key one index scan of at most
-/// [`COMMON_KEY_POSTINGS`] postings, which is all of a selective key. Under a common key, without
+/// as `ports::MinorReader::candidates` specifies: per key one index scan of at most `common`
+/// postings ([`COMMON_KEY_POSTINGS`] in the service), which is all of a selective key. Under a common key, without
 /// a date one more scan (the `limit` most recent), and with a date six: the `limit` born nearest
 /// to it on each side, and half as many on each side of the same date a year earlier and a year
 /// later (an age estimated again moves the year, rarely the day). A record's closeness is its
@@ -129,8 +129,9 @@ pub(super) fn candidate_seqs(
     conn: &mut DbConnection,
     query: &KeyQuery,
     limit: usize,
+    common: usize,
 ) -> QueryResult<Vec<i64>> {
-    let cap = i64::try_from(COMMON_KEY_POSTINGS).unwrap_or(i64::MAX);
+    let cap = i64::try_from(common).unwrap_or(i64::MAX);
     let near = i64::try_from(limit).unwrap_or(i64::MAX);
     let born = query.born.map(day);
     // Per record: the keys it was found under, and its date of birth.
@@ -140,11 +141,15 @@ pub(super) fn candidate_seqs(
         let columns = (minor_name_keys::minor_seq, minor_name_keys::birth_day);
         let mut postings: Vec<(i64, Option<i32>)> =
             by_key().select(columns).limit(cap).load(conn)?;
-        if postings.len() >= COMMON_KEY_POSTINGS {
+        if postings.len() >= common {
             postings = match born {
                 Some(b) => {
                     let mut nearest: Vec<(i64, Option<i32>)> = Vec::new();
-                    for (at, each_side) in [(b, near), (b - YEAR_DAYS, near / 2), (b + YEAR_DAYS, near / 2)] {
+                    for (at, each_side) in [
+                        (b, near),
+                        (b - YEAR_DAYS, near / 2),
+                        (b + YEAR_DAYS, near / 2),
+                    ] {
                         nearest.extend(
                             by_key()
                                 .filter(minor_name_keys::birth_day.ge(at))

@@ -1479,9 +1479,7 @@ async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date
     // The child's date recorded a year later (an age estimated again): outside the records born
     // nearest that date, found through the window a year before it. Only the namesake born on
     // the date asked (1.0) may come before the child (0.85, the same day and month a year apart).
-    let year_later = sought_born
-        .with_year(sought_born.year() + 1)
-        .unwrap();
+    let year_later = sought_born.with_year(sought_born.year() + 1).unwrap();
     let found = top(year_later).await;
     let rank = found.iter().position(|id| *id == sought);
     assert!(
