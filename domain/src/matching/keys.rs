@@ -1,20 +1,26 @@
 //! The name index: which keys a record is filed under, and which keys a search looks up.
 //!
-//! A record is filed under the [`token_skeleton`] of every word of every name it is known by
-//! (single keys) and under every pair of skeletons of words of the same name (pair keys,
-//! `a|b` with `a < b`). Single keys of common names (Mohammed, Ahmad) are held by a large share
-//! of the registry; pair keys are selective. The storage adapter looks candidates up by pair keys
+//! A record is filed under the [`name_keys`] of every word of every name it is known by (single
+//! keys: the skeleton of the word, and of the other readings of its spelling) and under every
+//! pair of keys of two words of the same name (pair keys, `a|b` with `a < b`). Single keys of
+//! common names (Mohammed, Ahmad) are held by a large share of the registry; pair keys are
+//! selective. The storage adapter looks candidates up by pair keys
 //! and by the single keys that are not common, and ranks them by the number of keys shared, then
 //! by the distance of their dates of birth (see `ports::MinorReader::candidates`).
 
 use chrono::NaiveDate;
 
-use super::phonetic::{name_tokens, token_skeleton};
+use super::phonetic::name_keys;
 use super::score::probe_of;
 use crate::minor::Identity;
 
 /// The version of the key scheme. Storage built under another version is rebuilt at start-up.
-pub const INDEX_VERSION: i32 = 3;
+///
+/// 4: keys of the other readings of a word ([`name_keys`]: article fused or assimilated,
+/// Maghrebi `ou`, Persian `gh`/`q`, `p`/`b`, `dh` as d or z, Somali, German `ch`, Egyptian `g`),
+/// `ض ظ` as `dh`, `و` before the vowel `ي` as w and `ه` kept apart from a preceding letter in
+/// Arabic script, DIN 31635 and ALA-LC letters as their digraphs.
+pub const INDEX_VERSION: i32 = 4;
 
 /// Words of one name that take part in pair keys, at most; further words give single keys only.
 const PAIR_WORDS: usize = 6;
@@ -22,9 +28,9 @@ const PAIR_WORDS: usize = 6;
 /// What a search looks up in the name index.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyQuery {
-    /// Skeletons of single words, sorted, deduplicated.
+    /// Keys of single words, sorted, deduplicated.
     pub singles: Vec<String>,
-    /// Pairs of skeletons of words of the same name, sorted, deduplicated.
+    /// Pairs of keys of two words of the same name, sorted, deduplicated.
     pub pairs: Vec<String>,
     /// The date of birth sought (exact or estimated), to rank candidates sharing as many keys by
     /// closeness and to choose, under a common key, the records born nearest to it.
@@ -39,23 +45,32 @@ impl KeyQuery {
 }
 
 /// The keys of names searched for: [`KeyQuery::singles`] and [`KeyQuery::pairs`] of every name.
+/// Keys of fewer than two letters are left out (a lone consonant says too little).
 pub fn query_keys(names: &[String], born: Option<NaiveDate>) -> KeyQuery {
     let mut singles = Vec::new();
     let mut pairs = Vec::new();
     for name in names {
-        let mut words: Vec<String> = name_tokens(name)
-            .iter()
-            .map(|t| token_skeleton(t))
-            .filter(|k| k.chars().count() >= 2)
-            .collect();
-        words.sort();
-        words.dedup();
-        for (i, a) in words.iter().take(PAIR_WORDS).enumerate() {
-            for b in words.iter().take(PAIR_WORDS).skip(i + 1) {
-                pairs.push(format!("{a}|{b}"));
+        let mut words: Vec<Vec<String>> = Vec::new();
+        for (_, keys) in name_keys(name) {
+            let keys: Vec<String> = keys
+                .into_iter()
+                .filter(|k| k.chars().count() >= 2)
+                .collect();
+            if !keys.is_empty() && !words.contains(&keys) {
+                words.push(keys);
             }
         }
-        singles.extend(words);
+        for (i, a) in words.iter().take(PAIR_WORDS).enumerate() {
+            for b in words.iter().take(PAIR_WORDS).skip(i + 1) {
+                for x in a {
+                    for y in b.iter().filter(|y| *y != x) {
+                        let (lo, hi) = if x < y { (x, y) } else { (y, x) };
+                        pairs.push(format!("{lo}|{hi}"));
+                    }
+                }
+            }
+        }
+        singles.extend(words.into_iter().flatten());
     }
     for keys in [&mut singles, &mut pairs] {
         keys.sort();
@@ -100,6 +115,20 @@ mod tests {
             query_keys(&["Jusuf Muhammad".to_owned()], None)
         );
         assert!(query_keys(&["A .".to_owned()], None).is_empty());
+    }
+
+    #[test]
+    fn other_readings_are_keys_and_pair_keys() {
+        // Laraki is filed under lrk and under ark (al-Iraqi); Ghasem under gsm and ksm (Qasim).
+        let q = query_keys(&["Ghasem Laraki".to_owned()], None);
+        assert_eq!(q.singles, ["ark", "gsm", "ksm", "lrk"]);
+        assert_eq!(q.pairs, ["ark|gsm", "ark|ksm", "gsm|lrk", "ksm|lrk"]);
+        // The record written in the other reading shares a pair key.
+        let other = query_keys(&["Qāsim al-ʻIrāqī".to_owned()], None);
+        assert_eq!(other.pairs, ["ark|ksm"]);
+        assert!(q.pairs.iter().any(|p| other.pairs.contains(p)));
+        // A word repeated gives no pair with itself.
+        assert!(query_keys(&["Ali Ali".to_owned()], None).pairs.is_empty());
     }
 
     #[test]

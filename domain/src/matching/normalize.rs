@@ -8,7 +8,11 @@ use unicode_normalization::char::is_combining_mark;
 /// 1. NFKC, so that compatibility forms (full-width Latin, Arabic presentation forms, ligatures)
 ///    become their ordinary letters; then lower case.
 /// 2. Canonical decomposition (NFD) and removal of every combining mark: Latin diacritics, Arabic
-///    vowel signs (harakat), shadda and hamza placed on a carrier, Ge'ez combining marks.
+///    vowel signs (harakat), shadda and hamza placed on a carrier, Ge'ez combining marks. A Latin
+///    letter whose mark stands for another sound in the romanisations of Arabic and Persian becomes
+///    the spelling of that sound instead ([`marked_letter`]): DIN 31635 `ǧ ḫ ṯ ḏ š ġ` → `j kh th
+///    dh sh gh`, ALA-LC `č` → `ch`, `ž` → `zh`, French `ç` → `s`, and the letters for `ض ظ ذ`
+///    (`ḍ ẓ ḑ z̧ ẕ z̤ z̄`) → `dh`, which the keys read both as d and as z.
 /// 3. Latin look-alikes without a decomposition: `ß`→`ss`, `æ`→`ae`, `œ`→`oe`, `ø`→`o`, `ł`→`l`,
 ///    `ı`→`i`, `đ`/`ð`→`d`, `þ`→`th`.
 /// 4. Apostrophes, modifier letters (`ʿ`, `ʾ`), the Arabic tatweel and zero-width (non-)joiners are
@@ -21,11 +25,17 @@ pub fn fold(name: &str) -> String {
     let lowered = name.nfkc().collect::<String>().to_lowercase();
     let mut out = String::with_capacity(lowered.len());
     let mut pending_space = false;
-    for c in lowered.nfd() {
+    let mut chars = lowered.nfd().peekable();
+    while let Some(c) = chars.next() {
         if is_combining_mark(c) || is_elided(c) {
             continue;
         }
-        let replacement = latin_lookalike(c);
+        let mut marks: Vec<char> = Vec::new();
+        while let Some(&m) = chars.peek().filter(|m| is_combining_mark(**m)) {
+            marks.push(m);
+            chars.next();
+        }
+        let replacement = marked_letter(c, &marks).or_else(|| latin_lookalike(c));
         if replacement.is_none() && !c.is_alphabetic() {
             pending_space = true;
             continue;
@@ -40,6 +50,40 @@ pub fn fold(name: &str) -> String {
         }
     }
     out.nfc().collect()
+}
+
+/// A Latin letter with marks (decomposed) that romanisations of Arabic and Persian use for a sound
+/// of its own, as the plain spelling of that sound; see [`fold`].
+fn marked_letter(c: char, marks: &[char]) -> Option<&'static str> {
+    const CARON: char = '\u{030C}';
+    const DOT_ABOVE: char = '\u{0307}';
+    const DOT_BELOW: char = '\u{0323}';
+    const BREVE_BELOW: char = '\u{032E}';
+    const MACRON: char = '\u{0304}';
+    const MACRON_BELOW: char = '\u{0331}';
+    const CEDILLA: char = '\u{0327}';
+    const DIAERESIS_BELOW: char = '\u{0324}';
+    let has = |m: char| marks.contains(&m);
+    Some(match c {
+        'g' if has(CARON) => "j",
+        'g' if has(DOT_ABOVE) => "gh",
+        'h' if has(BREVE_BELOW) => "kh",
+        't' if has(MACRON_BELOW) => "th",
+        's' if has(CARON) => "sh",
+        'c' if has(CARON) => "ch",
+        'c' if has(CEDILLA) => "s",
+        'z' if has(CARON) => "zh",
+        'd' if has(MACRON_BELOW) || has(DOT_BELOW) || has(CEDILLA) => "dh",
+        'z' if has(DOT_BELOW)
+            || has(MACRON_BELOW)
+            || has(CEDILLA)
+            || has(DIAERESIS_BELOW)
+            || has(MACRON) =>
+        {
+            "dh"
+        }
+        _ => return None,
+    })
 }
 
 /// Latin letters that look like a base letter with a mark but have no canonical decomposition.
@@ -80,9 +124,27 @@ mod tests {
     fn lower_cases_and_strips_diacritics() {
         assert_eq!(fold("MUHAMMAD"), "muhammad");
         assert_eq!(fold("Haylé"), "hayle");
-        assert_eq!(fold("Şükrü Çelik"), "sukru celik");
+        assert_eq!(fold("Şükrü Çelik"), "sukru selik");
         assert_eq!(fold("Muḥammad ʿAbd"), "muhammad abd");
         assert_eq!(fold("İbrahim"), "ibrahim");
+    }
+
+    #[test]
+    fn writes_marked_letters_as_their_sound() {
+        // DIN 31635, ALA-LC and BGN letters for sounds that other spellings write as digraphs.
+        assert_eq!(fold("Ǧamāl Ḫālid ʿUṯmān"), "jamal khalid uthman");
+        assert_eq!(fold("Rāšid aš-Šaiḫ Ġālib"), "rashid ash shaikh ghalib");
+        assert_eq!(fold("Getačäw Fayçal Žaklin"), "getachaw faysal zhaklin");
+        // ض ظ ذ in ALA-LC, DIN, BGN: dh, which the keys read as d and as z.
+        assert_eq!(
+            fold("Ramaḍān Kāẓim Ramaḑān Kāz̧im Reẕā Riz̤ā"),
+            "ramadhan kadhim ramadhan kadhim redha ridha"
+        );
+        // Other marks go: ḥ ṣ ṭ ş ţ s̲.
+        assert_eq!(
+            fold("Ḥasan Ṣāliḥ Ṭāriq Şāliḩ Ţāriq S̲urayyā"),
+            "hasan salih tariq salih tariq surayya"
+        );
     }
 
     #[test]

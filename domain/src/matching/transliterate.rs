@@ -13,9 +13,14 @@ use super::normalize::fold;
 ///
 /// * Arabic script (Arabic, Persian/Dari, Pashto, Urdu and Kurdish letters) follows a simplified
 ///   BGN/PCGN romanisation: the [`ARABIC`] table, without diacritics (`ح`→`h`, `ص`→`s`, `ط`→`t`),
-///   `ع` as `a` (the vowel it carries in most names: `عمر` → `amr`), `ء` as nothing. `و` is `w` at
-///   the start of a word or next to an alef, otherwise `u`; `ي`/`ی` is `y` at the start of a word or
-///   before an alef or `و`, otherwise `i` (so the Persian final yeh of `احمدی` gives `ahmdi`). The
+///   `ع` as `a` (the vowel it carries in most names: `عمر` → `amr`), `ء` as nothing. `ض`, `ظ` and
+///   `ذ` are all `dh`: Arabic speakers say d (or dh), Persian and Urdu speakers z, and the keys
+///   read `dh` both ways ([`crate::matching::phonetic::token_keys`]). `و` is `w` at the start of a
+///   word, next to an alef, or before a `ي`/`ی` that is the vowel i (`درويش`, `پرویز`, `علوي`),
+///   otherwise `u`; `ي`/`ی` is `y` at the start of a word or before an alef or `و`, otherwise `i`
+///   (so the Persian final yeh of `احمدی` gives `ahmdi`). A `ه` after a letter written `s`, `z`,
+///   `k`, `g`, `d`, `t`, `p` or `c` is preceded by an `e`, so that the two letters are not read as
+///   one digraph (`زهرا` → `zehra`, not `zhra`: Persian writes no vowel where Zahra has one). The
 ///   article `ال` at the start of a word of four letters or more becomes a word of its own, `al`.
 /// * Ge'ez script (U+1200–U+137F) follows a simplified SERA-like scheme: each syllable is the
 ///   romanisation of its consonant row ([`GEEZ_CONSONANTS`]) followed by the vowel of its order
@@ -26,23 +31,34 @@ use super::normalize::fold;
 /// * Latin letters pass through unchanged (so Latin input comes out as [`fold`] gives it), and so
 ///   do letters of any other script, which this function does not transliterate.
 pub fn to_latin(name: &str) -> String {
+    latin_words(name)
+        .into_iter()
+        .map(|(word, _)| word)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The words of [`to_latin`], each with whether it is the article `al` this function split from
+/// an Arabic-script word (`الحسن` → `al`, `hsn`): the split can be wrong (`الیاس` Ilyas, `الهام`
+/// Elham), so [`crate::matching::phonetic::name_keys`] also reads the word with it.
+pub(crate) fn latin_words(name: &str) -> Vec<(String, bool)> {
     let folded = fold(name);
-    let mut words: Vec<String> = Vec::new();
+    let mut words: Vec<(String, bool)> = Vec::new();
     for word in folded.split(' ') {
         let chars: Vec<char> = word.chars().collect();
         let rest = match chars.as_slice() {
             ['ا' | 'ٱ', 'ل', rest @ ..] if rest.len() >= 2 => {
-                words.push("al".to_owned());
+                words.push(("al".to_owned(), true));
                 rest
             }
             all => all,
         };
         let latin = word_to_latin(rest);
         if !latin.is_empty() {
-            words.push(latin);
+            words.push((latin, false));
         }
     }
-    words.join(" ")
+    words
 }
 
 fn word_to_latin(chars: &[char]) -> String {
@@ -52,8 +68,20 @@ fn word_to_latin(chars: &[char]) -> String {
         let next = chars.get(i + 1).copied();
         match c {
             'و' => {
-                let consonant = i == 0 || prev.is_some_and(is_alef) || next.is_some_and(is_alef);
+                // Before a yeh that is the vowel i (neither before an alef or waw nor missing).
+                let before_long_i = matches!(next, Some('ي' | 'ی'))
+                    && !chars.get(i + 2).is_some_and(|&c| is_alef(c) || c == 'و');
+                let consonant = i == 0
+                    || prev.is_some_and(is_alef)
+                    || next.is_some_and(is_alef)
+                    || before_long_i;
                 out.push(if consonant { 'w' } else { 'u' });
+            }
+            'ه' | 'ہ' => {
+                if out.ends_with(['s', 'z', 'k', 'g', 'd', 't', 'p', 'c']) {
+                    out.push('e');
+                }
+                out.push('h');
             }
             'ي' | 'ی' => {
                 let consonant = i == 0 || next.is_some_and(|n| is_alef(n) || n == 'و');
@@ -76,8 +104,9 @@ fn is_alef(c: char) -> bool {
 }
 
 /// Arabic-script letters and their Latin key: a simplified BGN/PCGN romanisation (Arabic 1956,
-/// Persian 1958, Pashto 1968) without diacritics or apostrophes. `و`, `ي` and `ی` depend on their
-/// position and are handled in code; letters absent here (digits, punctuation) give nothing.
+/// Persian 1958, Pashto 1968) without diacritics or apostrophes; `ض` and `ظ` as `dh` (see
+/// [`to_latin`]). `و`, `ي`, `ی`, `ه` and `ہ` depend on their neighbours and are handled in code;
+/// letters absent here (digits, punctuation) give nothing.
 pub const ARABIC: &[(char, &str)] = &[
     // Arabic
     ('ء', ""),
@@ -97,9 +126,9 @@ pub const ARABIC: &[(char, &str)] = &[
     ('س', "s"),
     ('ش', "sh"),
     ('ص', "s"),
-    ('ض', "d"),
+    ('ض', "dh"),
     ('ط', "t"),
-    ('ظ', "z"),
+    ('ظ', "dh"),
     ('ع', "a"),
     ('غ', "gh"),
     ('ف', "f"),
@@ -108,7 +137,6 @@ pub const ARABIC: &[(char, &str)] = &[
     ('ل', "l"),
     ('م', "m"),
     ('ن', "n"),
-    ('ه', "h"),
     ('ى', "a"),
     // Persian / Dari
     ('پ', "p"),
@@ -133,7 +161,6 @@ pub const ARABIC: &[(char, &str)] = &[
     ('ڑ', "r"),
     ('ں', "n"),
     ('ھ', "h"),
-    ('ہ', "h"),
     ('ە', "e"),
     ('ے', "e"),
     ('ۆ', "o"),
@@ -245,6 +272,17 @@ mod tests {
         assert_eq!(to_latin("داود"), "dawd");
         assert_eq!(to_latin("أيوب"), "ayub");
         assert_eq!(to_latin("فاطمة"), "fatma");
+        // ض and ظ as dh, read d or z by the keys.
+        assert_eq!(to_latin("رمضان"), "rmdhan");
+        assert_eq!(to_latin("كاظم"), "kadhm");
+        // و before the vowel ي is the consonant w.
+        assert_eq!(to_latin("درويش"), "drwish");
+        assert_eq!(to_latin("العلوي"), "al alwi");
+        assert_eq!(to_latin("رويا"), "ruya");
+        // ه after a letter that would make a digraph with it.
+        assert_eq!(to_latin("زهرا"), "zehra");
+        assert_eq!(to_latin("حمزه"), "hmzeh");
+        assert_eq!(to_latin("مهدی"), "mhdi");
     }
 
     #[test]
@@ -258,6 +296,11 @@ mod tests {
         assert_eq!(to_latin("ښکلی"), "shkli");
         assert_eq!(to_latin("ځلمی"), "dzlmi");
         assert_eq!(to_latin("کریمی"), "krimi");
+        assert_eq!(to_latin("پرویز"), "prwiz");
+        assert_eq!(to_latin("برويز"), "brwiz");
+        assert_eq!(to_latin("زاده"), "zadeh");
+        // Urdu do-chashmi he marks aspiration: no vowel before it.
+        assert_eq!(to_latin("چودھری"), "chudhri");
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! searched for as another agency would describe them (another romanisation, the original script
 //! only, names in the other order, a middle name left out, an alias, an estimated date of birth),
 //! beside children who are not registered at all. Reports recall@1 and recall@10, and precision
-//! and recall at the possible-match and candidate thresholds; asserts recall@10 ≥ 0.95, precision
-//! of possible matches ≥ 0.70 and at most 25% of searches for unregistered children offering a
-//! possible match. A second test searches among more namesakes than the common-key bound.
+//! and recall at the possible-match and candidate thresholds; asserts recall@10 ≥ 0.98 overall and
+//! ≥ 0.95 for every kind of query (each name variant and each date variant the report lists),
+//! precision of possible matches ≥ 0.70 and at most 25% of searches for unregistered children
+//! offering a possible match. With `UAM_MATCHING_REPORT` naming a file, the figures are written
+//! there as JSON as well (see [`write_report`]). A second test searches among more namesakes than
+//! the common-key bound.
 //!
 //! The names come from hand-written variant tables, `tests/data/matching/names.toml`; everything
 //! else (which names make a child, dates, which variant a query shows) is drawn by a seeded
@@ -19,12 +22,12 @@ use std::time::Instant;
 
 use api::startup::Options;
 use chrono::{Datelike, NaiveDate};
-use domain::matching::{MatchingConfig, fold, name_tokens, probe_of, score, token_skeleton};
+use domain::matching::{MatchingConfig, fold, name_keys, probe_of, score};
 use domain::minor::Identity;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn_app_with};
+use crate::helpers::{Backend, TestApp, TestClock, spawn_app_with};
 
 const NAMES_TOML: &str = include_str!("../../data/matching/names.toml");
 
@@ -39,22 +42,33 @@ const DISTRACTOR_QUERIES: usize = 200;
 /// The default thresholds (`domain::matching::DEFAULT_MATCHING_TOML`).
 const CANDIDATE: f64 = 0.65;
 const POSSIBLE_MATCH: f64 = 0.85;
-/// What the evaluation must reach.
-const REQUIRED_RECALL_AT_10: f64 = 0.95;
+/// What the evaluation must reach: recall@10 over all queries for registered children, and for
+/// each kind of query (each name variant and each date variant of [`Evaluation::kinds`]).
+const REQUIRED_RECALL_AT_10: f64 = 0.98;
+const REQUIRED_KIND_RECALL_AT_10: f64 = 0.95;
+/// The environment variable naming a file to write the figures to, as JSON.
+const REPORT_ENV: &str = "UAM_MATCHING_REPORT";
 /// The least share of possible matches (results at or above 0.85) that are the child sought. A
 /// possible match is announced to every agency searching for a missing child: at this bar one in
-/// four to five sends an officer after the wrong child. It stands at the measured level (0.741 in
-/// the README's run), a guard against a matcher change that makes it worse, not a goal.
+/// four to five sends an officer after the wrong child. It stands below the measured level (0.778
+/// in the README's run, 0.741 before issue 22), a guard against a matcher change that makes it
+/// worse, not a goal.
 const REQUIRED_POSSIBLE_PRECISION: f64 = 0.70;
-/// The most searches for children who are not registered that may offer a possible match (43 of
-/// 200 in the README's run): past it, a centre is told of a match for a child the registry does
-/// not hold.
+/// The most searches for children who are not registered that may offer a possible match (32 of
+/// 200 in the README's run, 43 before issue 22): past it, a centre is told of a match for a child
+/// the registry does not hold.
 const MOST_FALSE_POSSIBLE_FOR_UNREGISTERED: f64 = 0.25;
-/// Birth years of the generated children: aged 7 to 18 in 2026. The API accepts dates of birth
-/// at most 25 years back, so these years serve until 2032 (a query may say one year earlier).
+/// Birth years of the generated children: aged 6 to 17 on [`EVALUATED_ON`].
 const BIRTH_YEARS: (i32, i32) = (2008, 2019);
+/// The day the application believes it is (a fixed clock): every generated child is a minor then.
+/// On the system clock the children born in 2008 come of age during 2026, and a record is
+/// restricted at majority (the retention rules), so that a search no longer lists it; the
+/// evaluation would count them as misses of the name index, more of them as the year goes on.
+const EVALUATED_ON: (i32, u32, u32) = (2025, 12, 31);
 
-const OFFICER: (&str, &str) = ("demo-guardianship", "guardianship_officer");
+/// The agency and role searching (and registering): a guardianship service, created by the test
+/// (the demo data of `serve --demo` is dated by the system clock, not by [`EVALUATED_ON`]).
+const OFFICER: (&str, &str) = ("guardianship", "guardianship_officer");
 
 // ---------------------------------------------------------------------------------------------
 // The variant tables
@@ -724,7 +738,16 @@ impl<'t> Generator<'t> {
             _ => person.family,
         };
         let (given_text, family_text) = if names_variant == NameVariant::NativeScript {
-            native_names(&given, family, population).unwrap()
+            // A quarter of the searches for Afghan and Pakistani children in their own script
+            // come from an Arabic-speaking interpreter, who writes the Arabic letters (ب for پ).
+            let interpreted = matches!(population.native.first(), Some(Native::Fa | Native::Ur))
+                && self.rng.chance(0.25);
+            if interpreted {
+                arabic_names(&given, family, population)
+            } else {
+                native_names(&given, family, population)
+            }
+            .unwrap()
         } else {
             let convention = self.convention(population, Some(&record.convention));
             (
@@ -849,6 +872,20 @@ fn native_names(
     Some((given?.join(" "), family.native(population)?.to_owned()))
 }
 
+/// Given names and family name as an Arabic-speaking interpreter writes them: in Arabic
+/// orthography (`arab`) where the tables hold it, else in the population's own script.
+fn arabic_names(
+    given: &[&NameEntry],
+    family: &NameEntry,
+    population: &Population,
+) -> Option<(String, String)> {
+    fn arabic<'e>(e: &'e NameEntry, population: &Population) -> Option<&'e str> {
+        e.arab.as_deref().or_else(|| e.native(population))
+    }
+    let given: Option<Vec<&str>> = given.iter().map(|g| arabic(g, population)).collect();
+    Some((given?.join(" "), arabic(family, population)?.to_owned()))
+}
+
 /// Whether every word of `name` is a word of `among`, both [`fold`]ed.
 fn words_among(name: &str, among: &str) -> bool {
     let among = fold(among);
@@ -862,6 +899,15 @@ fn join_names(given: &str, family: &str, swapped: bool) -> String {
     } else {
         format!("{given} {family}")
     }
+}
+
+/// Noon on [`EVALUATED_ON`].
+fn evaluated_on() -> chrono::DateTime<chrono::Utc> {
+    let (y, m, d) = EVALUATED_ON;
+    NaiveDate::from_ymd_opt(y, m, d)
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .unwrap()
+        .and_utc()
 }
 
 fn january_first(year: i32) -> NaiveDate {
@@ -1040,6 +1086,11 @@ struct Evaluation {
     distractors_with_candidate: usize,
     /// Queries whose record sought is not in the top 10.
     misses: Vec<usize>,
+    /// Words of the queries for registered children (in Latin or the original script, aliases
+    /// included), and those of them that share no key with any word of the record sought: a
+    /// spelling the keys still split, whether or not another word found the record.
+    words: usize,
+    split_words: Vec<(usize, String)>,
     /// Results of other records at or above the possible-match threshold: the query, the record's
     /// names, score and name reason.
     false_possible: Vec<(usize, String)>,
@@ -1101,17 +1152,75 @@ impl Evaluation {
         fraction(self.overall.at_10, self.overall.queries)
     }
 
+    /// The kinds of query whose recall@10 is held to [`REQUIRED_KIND_RECALL_AT_10`]: each name
+    /// variant (`Respelled`, `Respelled (same spelling)`, `NativeScript`, `Alias`) and each date
+    /// variant (`Same`, `JanuaryFirst`, `DayMonthSwapped`, `YearOff`, `Missing`), as the report's
+    /// breakdowns label them; with the group each belongs to.
+    fn kinds(&self) -> Vec<(&'static str, &str, Tally)> {
+        let names = self.by_names.iter().map(|(k, t)| ("names", k.as_str(), *t));
+        let dates = self.by_date.iter().map(|(k, t)| ("date", k.as_str(), *t));
+        names.chain(dates).collect()
+    }
+
+    /// The figures as JSON: overall recall, each kind of query, and the other measures.
+    fn json(&self, backend: Backend) -> Value {
+        let tally = |t: &Tally| {
+            json!({
+                "queries": t.queries,
+                "recall_at_1": fraction(t.at_1, t.queries),
+                "recall_at_10": fraction(t.at_10, t.queries),
+                "possible_match_recall": fraction(t.possible, t.queries),
+            })
+        };
+        let mut kinds = Map::new();
+        for (group, label, t) in self.kinds() {
+            let mut entry = tally(&t);
+            entry["group"] = json!(group);
+            kinds.insert(label.to_owned(), entry);
+        }
+        let table = |m: &BTreeMap<String, Tally>| {
+            Value::Object(m.iter().map(|(k, t)| (k.clone(), tally(t))).collect())
+        };
+        json!({
+            "backend": format!("{backend:?}").to_lowercase(),
+            "seed": format!("{SEED:#x}"),
+            "queries": self.overall.queries,
+            "recall_at_1": fraction(self.overall.at_1, self.overall.queries),
+            "recall_at_10": self.recall_at_10(),
+            "misses": self.misses.len(),
+            "words": self.words,
+            "split_words": self.split_words.len(),
+            "kinds": kinds,
+            "by_form": table(&self.by_form),
+            "by_population": table(&self.by_population),
+            "possible_match": {
+                "recall": fraction(self.overall.possible, self.overall.queries),
+                "precision": self.at_possible.value(),
+                "right": self.at_possible.right,
+                "wrong": self.at_possible.wrong,
+            },
+            "candidate_precision": self.at_candidate.value(),
+            "unregistered": {
+                "searches": self.distractors,
+                "with_possible_match": self.distractors_with_possible,
+                "with_candidate": self.distractors_with_candidate,
+            },
+            "required": {
+                "recall_at_10": REQUIRED_RECALL_AT_10,
+                "kind_recall_at_10": REQUIRED_KIND_RECALL_AT_10,
+            },
+        })
+    }
+
     fn summary(&self, records: &[Record]) -> String {
         let o = &self.overall;
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "gallery: {} records ({} children sought, {} distractors sharing common given names, \
-             plus the {} demo children)",
+            "gallery: {} records ({} children sought, {} distractors sharing common given names)",
             records.len(),
             records.iter().filter(|r| !r.distractor).count(),
             records.iter().filter(|r| r.distractor).count(),
-            api::demo::DEMO_CHILDREN.len(),
         );
         let _ = writeln!(
             s,
@@ -1195,7 +1304,7 @@ async fn diagnose(app: &TestApp, query: &Query, record: &Record<'_>) -> String {
         "nationalities": query.nationality.into_iter().collect::<Vec<_>>(),
     }))
     .unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = evaluated_on().date_naive();
     let (local, reasons) = score(
         &probe_of(&query_identity),
         &probe_of(&record_identity),
@@ -1224,16 +1333,66 @@ async fn diagnose(app: &TestApp, query: &Query, record: &Record<'_>) -> String {
     )
 }
 
-/// The skeleton keys of names, as the name index files them.
+/// The single keys of names, as the name index files them (each word's skeleton and the
+/// skeletons of its other readings).
 fn keys(names: &[String]) -> String {
     let mut keys: Vec<String> = names
         .iter()
-        .flat_map(|n| name_tokens(n))
-        .map(|t| token_skeleton(&t))
+        .flat_map(|n| word_keys(n))
+        .flat_map(|(_, k)| k)
         .collect();
     keys.sort();
     keys.dedup();
     format!("[{}]", keys.join(" "))
+}
+
+/// The words of a name, each with its keys, as the name index files them.
+fn word_keys(name: &str) -> Vec<(String, Vec<String>)> {
+    name_keys(name)
+}
+
+/// Counts the words of each query for a registered child that share no key with any word of the
+/// record sought ([`Evaluation::split_words`]).
+fn count_split_words(evaluation: &mut Evaluation, queries: &[Query], records: &[Record]) {
+    for (index, query) in queries.iter().enumerate() {
+        let Some(target) = query.target else {
+            continue;
+        };
+        let identity: Identity = serde_json::from_value(records[target].identity()).unwrap();
+        let filed: HashSet<String> = probe_of(&identity)
+            .names
+            .iter()
+            .flat_map(|n| word_keys(n))
+            .flat_map(|(_, k)| k)
+            .collect();
+        for (word, keys) in word_keys(&query.names) {
+            evaluation.words += 1;
+            if !keys.iter().any(|k| filed.contains(k)) {
+                evaluation
+                    .split_words
+                    .push((index, format!("{word} [{}]", keys.join(" "))));
+            }
+        }
+    }
+}
+
+/// The words of [`Evaluation::split_words`], each with its query and the record sought.
+fn split_words(evaluation: &Evaluation, queries: &[Query], records: &[Record<'_>]) -> String {
+    let mut out = String::new();
+    for (index, word) in &evaluation.split_words {
+        let query = &queries[*index];
+        let record = &records[query.target.unwrap()];
+        let identity: Identity = serde_json::from_value(record.identity()).unwrap();
+        let _ = writeln!(
+            out,
+            "  {word} in \"{}\" ({:?}); sought: {}; keys {}",
+            query.names,
+            query.names_variant,
+            record.display(),
+            keys(&probe_of(&identity).names)
+        );
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1282,6 +1441,75 @@ fn false_possible(
     out
 }
 
+/// Writes `report` (one backend's [`Evaluation::json`]) to the file `path`, merged with what an
+/// evaluation on the other backend wrote there (nextest runs the two in separate processes, so
+/// the merge holds a lock file, `path` + `.lock`). The file holds
+/// `{"recall_at_10", "kinds": {kind: {"queries", "recall_at_10", ...}}, "backends": {backend:
+/// report}}`: the top-level figures are the lower of the backends' (they are equal when both
+/// find the same records), each backend's whole report under `backends`.
+fn write_report(path: &std::path::Path, report: Value) {
+    let lock = path.with_extension("lock");
+    let started = Instant::now();
+    loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // A lock older than a minute was left by a process that died holding it.
+                let stale = std::fs::metadata(&lock)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > 60);
+                if stale || started.elapsed().as_secs() > 120 {
+                    let _ = std::fs::remove_file(&lock);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("{}: {e}", lock.display()),
+        }
+    }
+    let mut backends = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|old| old.get("backends").and_then(Value::as_object).cloned())
+        .unwrap_or_default();
+    backends.insert(report["backend"].as_str().unwrap().to_owned(), report);
+    let lowest = |field: &dyn Fn(&Value) -> Option<f64>| {
+        backends
+            .values()
+            .filter_map(field)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mut kinds = Map::new();
+    for report in backends.values() {
+        for (label, kind) in report["kinds"].as_object().into_iter().flatten() {
+            let recall = lowest(&|r: &Value| r["kinds"][label]["recall_at_10"].as_f64());
+            let mut entry = kind.clone();
+            entry["recall_at_10"] = json!(recall);
+            kinds.entry(label.clone()).or_insert(entry);
+        }
+    }
+    let merged = json!({
+        "recall_at_10": lowest(&|r: &Value| r["recall_at_10"].as_f64()),
+        "recall_at_1": lowest(&|r: &Value| r["recall_at_1"].as_f64()),
+        "possible_match_precision": lowest(&|r: &Value| r["possible_match"]["precision"].as_f64()),
+        "kinds": kinds,
+        "required": {
+            "recall_at_10": REQUIRED_RECALL_AT_10,
+            "kind_recall_at_10": REQUIRED_KIND_RECALL_AT_10,
+        },
+        "backends": backends,
+    });
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, serde_json::to_string_pretty(&merged).unwrap()).unwrap();
+    std::fs::rename(&temporary, path).unwrap();
+    let _ = std::fs::remove_file(&lock);
+}
+
 #[rstest_reuse::apply(crate::helpers::backends)]
 async fn matching_eval_recall_and_precision(#[case] backend: Backend) {
     let thresholds = MatchingConfig::default().thresholds;
@@ -1296,12 +1524,18 @@ async fn matching_eval_recall_and_precision(#[case] backend: Backend) {
     let app = spawn_app_with(
         backend,
         Options {
-            demo: true,
-            ..Default::default()
+            demo: false,
+            clock: Some(TestClock::at(evaluated_on())),
         },
         |_| {},
     )
     .await;
+    assert_eq!(
+        app.create_agency(OFFICER.0, "guardianship_service")
+            .await
+            .status(),
+        201
+    );
     for record in &mut records {
         record.id = register(&app, &record.identity()).await;
     }
@@ -1312,6 +1546,7 @@ async fn matching_eval_recall_and_precision(#[case] backend: Backend) {
         evaluation.add(index, query, &records, &hits);
     }
     let searched = started.elapsed() - registered;
+    count_split_words(&mut evaluation, &queries, &records);
 
     let spellings: usize = tables
         .given
@@ -1341,10 +1576,37 @@ async fn matching_eval_recall_and_precision(#[case] backend: Backend) {
         evaluation.false_possible_undated,
         false_possible(&evaluation, &queries, &records, 30)
     );
+    println!(
+        "query words sharing no key with the record sought ({} of {}):\n{}",
+        evaluation.split_words.len(),
+        evaluation.words,
+        split_words(&evaluation, &queries, &records)
+    );
+    if let Some(path) = std::env::var_os(REPORT_ENV).filter(|p| !p.is_empty()) {
+        write_report(std::path::Path::new(&path), evaluation.json(backend));
+    }
     assert!(
         evaluation.recall_at_10() >= REQUIRED_RECALL_AT_10,
         "recall@10 {:.3} below {REQUIRED_RECALL_AT_10}",
         evaluation.recall_at_10()
+    );
+    let weak: Vec<String> = evaluation
+        .kinds()
+        .into_iter()
+        .filter(|(_, _, t)| fraction(t.at_10, t.queries) < REQUIRED_KIND_RECALL_AT_10)
+        .map(|(group, label, t)| {
+            format!(
+                "{group} {label}: {} of {} ({:.3})",
+                t.at_10,
+                t.queries,
+                fraction(t.at_10, t.queries)
+            )
+        })
+        .collect();
+    assert!(
+        weak.is_empty(),
+        "recall@10 below {REQUIRED_KIND_RECALL_AT_10} for: {}",
+        weak.join("; ")
     );
     assert!(
         evaluation.at_possible.right + evaluation.at_possible.wrong > 100,
@@ -1378,15 +1640,23 @@ async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date
 ) {
     const NAMESAKES: usize = 2_100;
     const { assert!(NAMESAKES > infra::db::COMMON_KEY_POSTINGS) };
+    // On a fixed clock, as the evaluation: on the system clock the namesakes born first come of
+    // age, and a record is restricted at majority.
     let app = spawn_app_with(
         backend,
         Options {
-            demo: true,
-            ..Default::default()
+            demo: false,
+            clock: Some(TestClock::at(evaluated_on())),
         },
         |_| {},
     )
     .await;
+    assert_eq!(
+        app.create_agency(OFFICER.0, "guardianship_service")
+            .await
+            .status(),
+        201
+    );
     let db = infra::db::Database::connect(
         &infra::db::DatabaseUrl::parse(&app.db.url).unwrap(),
         infra::db::PoolSettings {
@@ -1398,11 +1668,11 @@ async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date
     let repo = infra::db::DieselMinorRepository::new(db);
     let actor = domain::record::Actor {
         subject: "namesakes".into(),
-        agency: "demo-guardianship".into(),
+        agency: OFFICER.0.into(),
         role: "guardianship_officer".into(),
         purpose: domain::purpose::Purpose::Identification,
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = evaluated_on().date_naive();
     let first = NaiveDate::from_ymd_opt(2008, 1, 1).unwrap();
     // One namesake a day, skipping the day of the child sought (day 1,000).
     let born = |n: usize| {
@@ -1421,7 +1691,7 @@ async fn a_child_among_more_namesakes_than_the_common_key_bound_is_found_by_date
             &format!("00000000-0000-4000-9000-{n:012}"),
             &data,
             &actor,
-            chrono::Utc::now(),
+            evaluated_on(),
             None,
             &[],
         )
